@@ -1,0 +1,383 @@
+//! The command line: clap definitions only, also the source of `completions/` and `man/`.
+//!
+//! Values here are raw as typed; `config` resolves them against the file and the
+//! environment, and `send` turns them into messages.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
+
+const AFTER_HELP: &str = "\
+Configuration comes from built-in defaults, then a whatsapp-cloud.config{,.json,.yaml,.yml} file
+in the working directory (or config.yaml in the platform's config directory), then
+WHATSAPP_CLOUD_* environment variables, then flags. `wa-cloud config` shows the result.
+
+Exit status: 0 success, 1 failure, 2 usage or configuration error.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wa-cloud",
+    version,
+    about = "The WhatsApp Cloud API behind a few commands",
+    long_about = "The WhatsApp Cloud API behind a few commands: a webhooks endpoint that pipes \
+                  messages to your bot as JSON lines, and one-off calls to send messages and \
+                  upload or download media from shell scripts.",
+    after_help = AFTER_HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Read the configuration from FILE (JSON or YAML) instead of searching for one
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        help_heading = "Configuration"
+    )]
+    pub config: Option<PathBuf>,
+    /// Read no configuration file
+    #[arg(
+        long,
+        global = true,
+        conflicts_with = "config",
+        help_heading = "Configuration"
+    )]
+    pub no_config_file: bool,
+    /// Ignore WHATSAPP_CLOUD_* environment variables
+    #[arg(long, global = true, help_heading = "Configuration")]
+    pub no_env: bool,
+    /// The business phone number's id (graphApi.phoneNumberId)
+    #[arg(long, global = true, value_name = "ID", help_heading = "Configuration")]
+    pub phone_number_id: Option<String>,
+    /// Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)
+    #[arg(
+        long,
+        global = true,
+        value_name = "VERSION",
+        help_heading = "Configuration"
+    )]
+    pub api_version: Option<String>,
+    /// Graph API host, such as graph.facebook.com (graphApi.baseUrl)
+    #[arg(
+        long,
+        global = true,
+        value_name = "HOST",
+        help_heading = "Configuration"
+    )]
+    pub base_url: Option<String>,
+    /// Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)
+    #[arg(
+        long,
+        global = true,
+        value_name = "PORT",
+        help_heading = "Configuration"
+    )]
+    pub base_port: Option<u16>,
+
+    /// Print JSON objects, one a line, instead of plain values
+    #[arg(long, global = true, help_heading = "Output")]
+    pub json: bool,
+    /// Log more (-v: debug, -vv: trace); RUST_LOG overrides
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet", help_heading = "Output")]
+    pub verbose: u8,
+    /// Log only errors, and show no progress
+    #[arg(short, long, global = true, help_heading = "Output")]
+    pub quiet: bool,
+    /// Log format on stderr
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT", help_heading = "Output")]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Send messages and print their wamids, one a line
+    Send(SendArgs),
+    /// Print the effective configuration, each value with where it came from
+    Config,
+    /// Print a shell completion script
+    Completions {
+        /// The shell to complete for
+        shell: Shell,
+    },
+    /// [coming, not built yet] Run the webhooks endpoint and pipe messages to a handler
+    Serve(Coming),
+    /// [coming, not built yet] Upload media files through the media cache; print their ids
+    Upload(Coming),
+    /// [coming, not built yet] Download media by id; print the paths
+    Download(Coming),
+    /// [coming, not built yet] List or delete what the media database holds
+    Media(Coming),
+    /// [coming, not built yet] Develop a bot locally, with a built-in Graph API and a terminal chat
+    Dev(Coming),
+}
+
+impl Command {
+    /// The name of a subcommand that exists only in `--help` so far.
+    pub fn coming(&self) -> Option<&'static str> {
+        match self {
+            Command::Serve(_) => Some("serve"),
+            Command::Upload(_) => Some("upload"),
+            Command::Download(_) => Some("download"),
+            Command::Media(_) => Some("media"),
+            Command::Dev(_) => Some("dev"),
+            Command::Send(_) | Command::Config | Command::Completions { .. } => None,
+        }
+    }
+}
+
+/// Arguments of a command that is not built yet, accepted so that it can say so.
+#[derive(Debug, Args)]
+pub struct Coming {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Messages are sent in the order given, each after the previous one was accepted; if any
+is invalid, none is sent. Examples:
+  wa-cloud send 4915112345678 \"Hello\" \"How are you?\"
+  wa-cloud send 4915112345678 --image --link https://example.com/cat.jpg --caption \"A cat\"
+  wa-cloud send 4915112345678 \"Continue?\" --button yes:Yes --button no:No
+  wa-cloud send 4915112345678 --template hello_world --lang en_US
+  echo '{\"text\":\"hi\"}' | wa-cloud send 4915112345678 --raw -")]
+pub struct SendArgs {
+    /// Recipient: a phone number with country code (4915112345678, +49 151 12345678) or a
+    /// business-scoped user id (US.13491208655302741918)
+    pub to: String,
+    /// Text messages, one message each; `-` reads stdin, one message a line. With
+    /// --button or a list, the one TEXT is the message's body
+    #[arg(value_name = "TEXT")]
+    pub text: Vec<String>,
+    /// Show a preview of the first URL in text messages
+    #[arg(long)]
+    pub preview_url: bool,
+    /// Quote this message (its wamid) in every message sent
+    #[arg(long, value_name = "WAMID")]
+    pub reply_to: Option<String>,
+    /// A Graph API message object as JSON (type may be left out, text may be a string);
+    /// `-` reads one or more from stdin
+    #[arg(long, value_name = "MESSAGE")]
+    pub raw: Vec<String>,
+
+    /// Send an image: FILE, or the media given by --link or --id
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "", help_heading = "Media")]
+    pub image: Option<String>,
+    /// Send an audio file: FILE, or the media given by --link or --id
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "", help_heading = "Media")]
+    pub audio: Option<String>,
+    /// Send a video: FILE, or the media given by --link or --id
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "", help_heading = "Media")]
+    pub video: Option<String>,
+    /// Send a document: FILE, or the media given by --link or --id
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "", help_heading = "Media")]
+    pub document: Option<String>,
+    /// Send a sticker (WebP): FILE, or the media given by --link or --id
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "", help_heading = "Media")]
+    pub sticker: Option<String>,
+    /// The media's public http(s) URL
+    #[arg(
+        long,
+        value_name = "URL",
+        conflicts_with = "id",
+        help_heading = "Media"
+    )]
+    pub link: Option<String>,
+    /// The media's id, from an upload
+    #[arg(long, value_name = "MEDIA_ID", help_heading = "Media")]
+    pub id: Option<String>,
+    /// Caption of an image, video or document
+    #[arg(long, help_heading = "Media")]
+    pub caption: Option<String>,
+    /// File name shown for a document
+    #[arg(long, help_heading = "Media")]
+    pub filename: Option<String>,
+
+    /// Send a location
+    #[arg(
+        long,
+        value_name = "LAT,LON",
+        allow_hyphen_values = true,
+        help_heading = "Location"
+    )]
+    pub location: Option<String>,
+    /// Name of the location
+    #[arg(long, requires = "location", help_heading = "Location")]
+    pub name: Option<String>,
+    /// Address of the location
+    #[arg(long, requires = "location", help_heading = "Location")]
+    pub address: Option<String>,
+
+    /// Send contacts from a JSON file (`-`: stdin): one contact or an array, in WhatsApp's
+    /// shape or as {"name":"Ada Lovelace","phone":"+44...","email":"..."}
+    #[arg(long, value_name = "FILE", help_heading = "Contacts")]
+    pub contacts: Option<String>,
+
+    /// A reply button, up to 3; TEXT is the message body
+    #[arg(long, value_name = "ID:TITLE", help_heading = "Buttons and lists")]
+    pub button: Vec<String>,
+    /// Start a list section with this title; the --row flags after it belong to it
+    #[arg(
+        long,
+        value_name = "TITLE",
+        requires = "row",
+        help_heading = "Buttons and lists"
+    )]
+    pub section: Vec<String>,
+    /// A list row, up to 10 in all sections; TEXT is the message body
+    #[arg(
+        long,
+        value_name = "ID:TITLE[:DESCRIPTION]",
+        help_heading = "Buttons and lists"
+    )]
+    pub row: Vec<String>,
+    /// A list as JSON, or a JSON file: an array of sections or the whole `action` object
+    #[arg(
+        long,
+        value_name = "JSON|FILE",
+        conflicts_with = "row",
+        help_heading = "Buttons and lists"
+    )]
+    pub list: Option<String>,
+    /// Label of the button that opens a list
+    #[arg(
+        long,
+        value_name = "LABEL",
+        default_value = "Options",
+        help_heading = "Buttons and lists"
+    )]
+    pub list_button: String,
+    /// Header text of a button or list message
+    #[arg(long, value_name = "TEXT", help_heading = "Buttons and lists")]
+    pub header: Option<String>,
+    /// Footer text of a button or list message
+    #[arg(long, value_name = "TEXT", help_heading = "Buttons and lists")]
+    pub footer: Option<String>,
+
+    /// React to a message with this emoji ("" removes the reaction)
+    #[arg(
+        long,
+        value_name = "EMOJI",
+        requires = "to_message",
+        help_heading = "Reactions"
+    )]
+    pub react: Option<String>,
+    /// The wamid of the message to react to
+    #[arg(
+        long,
+        value_name = "WAMID",
+        requires = "react",
+        help_heading = "Reactions"
+    )]
+    pub to_message: Option<String>,
+
+    /// Send the approved template NAME
+    #[arg(long, value_name = "NAME", help_heading = "Templates")]
+    pub template: Option<String>,
+    /// Language code of the template
+    #[arg(
+        long,
+        value_name = "CODE",
+        default_value = "en_US",
+        help_heading = "Templates"
+    )]
+    pub lang: String,
+    /// A body parameter of the template, in order
+    #[arg(
+        long,
+        value_name = "TEXT",
+        requires = "template",
+        help_heading = "Templates"
+    )]
+    pub param: Vec<String>,
+}
+
+/// The clap command, for parsing and for generating completions and man pages.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Writes the completion script for `shell`.
+pub fn write_completions(shell: Shell, out: &mut dyn Write) {
+    clap_complete::generate(shell, &mut command(), "wa-cloud", out);
+}
+
+/// The file name under `completions/` for `shell`'s script.
+pub fn completion_file_name(shell: Shell) -> String {
+    match shell {
+        Shell::Bash => "wa-cloud.bash".into(),
+        Shell::Zsh => "_wa-cloud".into(),
+        Shell::Fish => "wa-cloud.fish".into(),
+        Shell::PowerShell => "_wa-cloud.ps1".into(),
+        Shell::Elvish => "wa-cloud.elv".into(),
+        other => format!("wa-cloud.{other}"),
+    }
+}
+
+const MAN_EXTRA: &str = r#".SH "EXIT STATUS"
+.TP
+\fB0\fR
+Success.
+.TP
+\fB1\fR
+A failure: the Graph API refused a request or could not be reached, a file could not be read.
+.TP
+\fB2\fR
+A usage or configuration error, or an invalid message; nothing was sent.
+.SH ENVIRONMENT
+Every configuration key can be set as \fBWHATSAPP_CLOUD_\fR followed by its path in upper snake case,
+for example \fBWHATSAPP_CLOUD_GRAPHAPI_ACCESS_TOKEN\fR, \fBWHATSAPP_CLOUD_GRAPHAPI_PHONE_NUMBER_ID\fR,
+\fBWHATSAPP_CLOUD_WEBHOOKS_SECRET\fR. \fBwa\-cloud config\fR lists them all.
+\fBRUST_LOG\fR sets the log filter.
+.SH FILES
+.TP
+\fBwhatsapp\-cloud.config\fR, \fB.json\fR, \fB.yaml\fR, \fB.yml\fR
+The configuration file, looked for in the working directory in this order.
+.TP
+\fB~/.config/wa\-cloud/config.yaml\fR
+The configuration file when the working directory has none (the platform's config directory).
+"#;
+
+/// The man pages: `wa-cloud.1`, and `wa-cloud-SUBCOMMAND.1` for each subcommand, as
+/// (file name, roff) pairs.
+pub fn man_pages() -> io::Result<Vec<(String, Vec<u8>)>> {
+    let command = command();
+    let mut main = Vec::new();
+    let man = clap_mangen::Man::new(command.clone());
+    man.render_title(&mut main)?;
+    man.render_name_section(&mut main)?;
+    man.render_synopsis_section(&mut main)?;
+    man.render_description_section(&mut main)?;
+    man.render_options_section(&mut main)?;
+    man.render_subcommands_section(&mut main)?;
+    main.extend_from_slice(MAN_EXTRA.as_bytes());
+    man.render_version_section(&mut main)?;
+    let mut pages = vec![("wa-cloud.1".to_string(), main)];
+
+    for sub in command.get_subcommands() {
+        let name = format!("wa-cloud-{}", sub.get_name());
+        let mut page = Vec::new();
+        let sub = sub
+            .clone()
+            .name(name.clone())
+            .bin_name(format!("wa-cloud {}", sub.get_name()));
+        clap_mangen::Man::new(sub).render(&mut page)?;
+        pages.push((format!("{name}.1"), page));
+    }
+    Ok(pages)
+}

@@ -1,0 +1,891 @@
+//! Layered configuration: built-in defaults < configuration file < environment < flags.
+//!
+//! Keys, file names and environment variables follow @chatally/whatsapp-cloud so that its
+//! users keep their `whatsapp-cloud.config.yaml`. Every key is declared once in [`KEYS`]
+//! with its type, default and environment variable; each layer is checked against that
+//! table, so a value of the wrong type is reported with its key and where it came from
+//! before any command does any work. Nothing outside this module reads `WHATSAPP_CLOUD_*`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde_json::{Value, json};
+
+use crate::error::UsageError;
+
+/// The prefix of every environment variable that configures wa-cloud.
+pub const ENV_PREFIX: &str = "WHATSAPP_CLOUD_";
+
+/// File names looked for in the working directory, in this order.
+pub const FILE_NAMES: [&str; 4] = [
+    "whatsapp-cloud.config",
+    "whatsapp-cloud.config.json",
+    "whatsapp-cloud.config.yaml",
+    "whatsapp-cloud.config.yml",
+];
+
+/// What a configuration value is, which decides how it is parsed and shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Text,
+    /// Never printed, logged or handed to the handler.
+    Secret,
+    Path,
+    Bool,
+    Port,
+    Count,
+    /// A Graph API version: `25`, `25.0` or `v25.0`, kept as `v25.0`.
+    Version,
+    /// `true`, `false` or a timeout in milliseconds.
+    Sequential,
+    /// A list of handler event names.
+    Events,
+}
+
+impl Kind {
+    fn expected(self) -> &'static str {
+        match self {
+            Kind::Text | Kind::Secret => "a string",
+            Kind::Path => "a path",
+            Kind::Bool => "true or false",
+            Kind::Port => "a port number (0 to 65535)",
+            Kind::Count => "a whole number of 0 or more",
+            Kind::Version => "a Graph API version such as 25, 25.0 or v25.0",
+            Kind::Sequential => "true, false or a timeout in milliseconds",
+            Kind::Events => "a list of events from message, status, update, error",
+        }
+    }
+}
+
+struct Key {
+    path: &'static str,
+    env: &'static str,
+    kind: Kind,
+    default: Option<&'static str>,
+}
+
+const fn key(
+    path: &'static str,
+    env: &'static str,
+    kind: Kind,
+    default: Option<&'static str>,
+) -> Key {
+    Key {
+        path,
+        env,
+        kind,
+        default,
+    }
+}
+
+/// Every configuration key. Defaults are JSON literals.
+const KEYS: &[Key] = &[
+    key(
+        "name",
+        "WHATSAPP_CLOUD_NAME",
+        Kind::Text,
+        Some(r#""WhatsAppCloud""#),
+    ),
+    key(
+        "immediate",
+        "WHATSAPP_CLOUD_IMMEDIATE",
+        Kind::Bool,
+        Some("true"),
+    ),
+    key(
+        "webhooks.port",
+        "WHATSAPP_CLOUD_WEBHOOKS_PORT",
+        Kind::Port,
+        Some("3000"),
+    ),
+    key(
+        "webhooks.path",
+        "WHATSAPP_CLOUD_WEBHOOKS_PATH",
+        Kind::Text,
+        Some(r#""/""#),
+    ),
+    key(
+        "webhooks.verifyToken",
+        "WHATSAPP_CLOUD_WEBHOOKS_VERIFY_TOKEN",
+        Kind::Secret,
+        None,
+    ),
+    key(
+        "webhooks.secret",
+        "WHATSAPP_CLOUD_WEBHOOKS_SECRET",
+        Kind::Secret,
+        None,
+    ),
+    key(
+        "webhooks.assetsDir",
+        "WHATSAPP_CLOUD_WEBHOOKS_ASSETS_DIR",
+        Kind::Path,
+        None,
+    ),
+    key(
+        "webhooks.assetsPath",
+        "WHATSAPP_CLOUD_WEBHOOKS_ASSETS_PATH",
+        Kind::Text,
+        Some(r#""/assets""#),
+    ),
+    key(
+        "graphApi.baseUrl",
+        "WHATSAPP_CLOUD_GRAPHAPI_BASE_URL",
+        Kind::Text,
+        Some(r#""graph.facebook.com""#),
+    ),
+    key(
+        "graphApi.basePort",
+        "WHATSAPP_CLOUD_GRAPHAPI_BASE_PORT",
+        Kind::Port,
+        None,
+    ),
+    key(
+        "graphApi.version",
+        "WHATSAPP_CLOUD_GRAPHAPI_VERSION",
+        Kind::Version,
+        Some(r#""v25.0""#),
+    ),
+    key(
+        "graphApi.phoneNumberId",
+        "WHATSAPP_CLOUD_GRAPHAPI_PHONE_NUMBER_ID",
+        Kind::Text,
+        None,
+    ),
+    key(
+        "graphApi.accessToken",
+        "WHATSAPP_CLOUD_GRAPHAPI_ACCESS_TOKEN",
+        Kind::Secret,
+        None,
+    ),
+    key(
+        "media.downloadDir",
+        "WHATSAPP_CLOUD_MEDIA_DOWNLOAD_DIR",
+        Kind::Path,
+        Some(r#""./media""#),
+    ),
+    key(
+        "media.dbPath",
+        "WHATSAPP_CLOUD_MEDIA_DB_PATH",
+        Kind::Path,
+        Some(r#""./media/media-ids.db""#),
+    ),
+    key(
+        "messages.sequential",
+        "WHATSAPP_CLOUD_MESSAGES_SEQUENTIAL",
+        Kind::Sequential,
+        Some("true"),
+    ),
+    key(
+        "messages.markAsRead",
+        "WHATSAPP_CLOUD_MESSAGES_MARK_AS_READ",
+        Kind::Bool,
+        Some("true"),
+    ),
+    key(
+        "messages.maxPerSecond",
+        "WHATSAPP_CLOUD_MESSAGES_MAX_PER_SECOND",
+        Kind::Count,
+        Some("80"),
+    ),
+    key(
+        "dispatch.workers",
+        "WHATSAPP_CLOUD_DISPATCH_WORKERS",
+        Kind::Count,
+        Some("1"),
+    ),
+    key(
+        "dispatch.events",
+        "WHATSAPP_CLOUD_DISPATCH_EVENTS",
+        Kind::Events,
+        Some(r#"["message"]"#),
+    ),
+    key(
+        "dispatch.retries",
+        "WHATSAPP_CLOUD_DISPATCH_RETRIES",
+        Kind::Count,
+        Some("2"),
+    ),
+];
+
+fn find_key(path: &str) -> Option<&'static Key> {
+    KEYS.iter().find(|k| k.path == path)
+}
+
+/// The known name closest to `unknown`, if one is close enough to be a likely typo.
+fn closest<'a>(unknown: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .map(|k| {
+            (
+                strsim::jaro_winkler(&unknown.to_lowercase(), &k.to_lowercase()),
+                k,
+            )
+        })
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}
+
+/// Where a value came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Default,
+    File(PathBuf),
+    Env(String),
+    Flag(String),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Default => write!(f, "default"),
+            Origin::File(path) => write!(f, "file {}", path.display()),
+            Origin::Env(var) => write!(f, "env {var}"),
+            Origin::Flag(flag) => write!(f, "flag {flag}"),
+        }
+    }
+}
+
+/// A secret value (token, app secret). Its `Debug` is masked and it has no `Display`,
+/// so that it cannot reach a log line or an error message by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for the one place that must send it (an HTTP header, an HMAC key).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(********)")
+    }
+}
+
+/// Which configuration file to read.
+#[derive(Clone, Debug)]
+pub enum FileChoice {
+    /// `--config FILE`: this file, which must exist.
+    Explicit(PathBuf),
+    /// The first of [`FILE_NAMES`] in `cwd`, else `config.yaml` in `config_dir`.
+    Search {
+        cwd: PathBuf,
+        config_dir: Option<PathBuf>,
+    },
+    /// `--no-config-file`.
+    None,
+}
+
+impl FileChoice {
+    /// The default search: the working directory, then the platform's config directory.
+    pub fn search() -> Result<Self> {
+        let cwd = std::env::current_dir().context("cannot read the working directory")?;
+        let config_dir = directories::ProjectDirs::from("", "", "wa-cloud")
+            .map(|dirs| dirs.config_dir().to_path_buf());
+        Ok(FileChoice::Search { cwd, config_dir })
+    }
+
+    fn locate(&self) -> Result<Option<PathBuf>> {
+        match self {
+            FileChoice::None => Ok(None),
+            FileChoice::Explicit(path) => {
+                if path.is_file() {
+                    Ok(Some(path.clone()))
+                } else {
+                    Err(UsageError::new(format!(
+                        "config file `{}` does not exist: check the path given to --config",
+                        path.display()
+                    ))
+                    .into())
+                }
+            }
+            FileChoice::Search { cwd, config_dir } => Ok(FILE_NAMES
+                .iter()
+                .map(|name| cwd.join(name))
+                .chain(config_dir.iter().map(|dir| dir.join("config.yaml")))
+                .find(|path| path.is_file())),
+        }
+    }
+}
+
+/// A value given on the command line, for the flags layer.
+pub struct FlagValue {
+    pub key: &'static str,
+    pub flag: &'static str,
+    pub value: Value,
+}
+
+/// Everything configuration is read from; tests build one by hand.
+pub struct Sources {
+    pub file: FileChoice,
+    /// The environment, or `None` for `--no-env`.
+    pub env: Option<Vec<(String, String)>>,
+    pub flags: Vec<FlagValue>,
+}
+
+impl Sources {
+    /// The process environment as a layer.
+    pub fn process_env() -> Vec<(String, String)> {
+        std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+            .collect()
+    }
+}
+
+/// One resolved value and its origin.
+#[derive(Clone, Debug)]
+struct Entry {
+    value: Value,
+    origin: Origin,
+}
+
+/// The effective configuration: every key's value with its origin, checked for type.
+pub struct Config {
+    entries: BTreeMap<&'static str, Entry>,
+    /// The configuration file that was read, if any.
+    pub file: Option<PathBuf>,
+    /// Likely mistakes that did not stop loading (unknown keys), for the caller to log.
+    pub warnings: Vec<String>,
+}
+
+/// What talking to the Graph API needs.
+#[derive(Clone, Debug)]
+pub struct GraphConfig {
+    /// `https://graph.facebook.com/v25.0`, without a trailing slash.
+    pub base_url: String,
+    pub phone_number_id: String,
+    pub access_token: Secret,
+}
+
+impl Config {
+    pub fn load(sources: &Sources) -> Result<Config> {
+        let mut entries = BTreeMap::new();
+        let mut warnings = Vec::new();
+        for key in KEYS {
+            if let Some(literal) = key.default {
+                let value = serde_json::from_str(literal).expect("defaults are valid JSON");
+                entries.insert(
+                    key.path,
+                    Entry {
+                        value,
+                        origin: Origin::Default,
+                    },
+                );
+            }
+        }
+
+        let file = sources.file.locate()?;
+        if let Some(path) = &file {
+            for (key, value) in read_file(path)?.into_iter() {
+                let Some(spec) = find_key(&key) else {
+                    warnings.push(unknown_key_warning(
+                        &key,
+                        &format!("config file `{}`", path.display()),
+                    ));
+                    continue;
+                };
+                if value.is_null() {
+                    entries.remove(spec.path);
+                    continue;
+                }
+                let origin = Origin::File(path.clone());
+                let value = parse_value(spec, &value).map_err(|expected| {
+                    UsageError::new(format!(
+                        "config file `{}`: `{}` must be {expected}, but is {value}; correct or remove it",
+                        path.display(),
+                        spec.path
+                    ))
+                })?;
+                entries.insert(spec.path, Entry { value, origin });
+            }
+        }
+
+        for (var, raw) in sources.env.iter().flatten() {
+            if !var.starts_with(ENV_PREFIX) {
+                continue;
+            }
+            let Some(spec) = KEYS.iter().find(|k| k.env == var) else {
+                let known = KEYS.iter().map(|k| k.env);
+                let hint = closest(var, known)
+                    .map(|k| format!(" (did you mean `{k}`?)"))
+                    .unwrap_or_default();
+                warnings.push(format!(
+                    "ignoring unknown environment variable `{var}`{hint}"
+                ));
+                continue;
+            };
+            if raw.is_empty() {
+                continue;
+            }
+            let value = parse_value(spec, &Value::String(raw.clone())).map_err(|expected| {
+                let shown = if spec.kind == Kind::Secret { "********".to_string() } else { format!("{raw:?}") };
+                UsageError::new(format!(
+                    "environment variable `{var}` (`{}`) must be {expected}, but is {shown}; correct or unset it",
+                    spec.path
+                ))
+            })?;
+            entries.insert(
+                spec.path,
+                Entry {
+                    value,
+                    origin: Origin::Env(var.clone()),
+                },
+            );
+        }
+
+        for flag in &sources.flags {
+            let spec = find_key(flag.key).expect("flags name known keys");
+            let value = parse_value(spec, &flag.value).map_err(|expected| {
+                UsageError::new(format!(
+                    "{} must be {expected}, but is {}",
+                    flag.flag, flag.value
+                ))
+            })?;
+            entries.insert(
+                spec.path,
+                Entry {
+                    value,
+                    origin: Origin::Flag(flag.flag.to_string()),
+                },
+            );
+        }
+
+        Ok(Config {
+            entries,
+            file,
+            warnings,
+        })
+    }
+
+    fn entry(&self, key: &str) -> Option<&Entry> {
+        debug_assert!(find_key(key).is_some(), "unknown key {key}");
+        self.entries.get(key)
+    }
+
+    fn text(&self, key: &str) -> Option<&str> {
+        self.entry(key).and_then(|e| e.value.as_str())
+    }
+
+    fn number(&self, key: &str) -> Option<u64> {
+        self.entry(key).and_then(|e| e.value.as_u64())
+    }
+
+    /// Where `key`'s value came from, if it has one.
+    pub fn origin(&self, key: &str) -> Option<&Origin> {
+        self.entry(key).map(|e| &e.origin)
+    }
+
+    /// A required value, or an error that says every way to set it.
+    fn required(&self, key: &str, flag: Option<&str>) -> Result<&str> {
+        match self.text(key) {
+            Some(value) if !value.is_empty() => Ok(value),
+            _ => {
+                let spec = find_key(key).expect("known key");
+                let flag = flag.map(|f| format!(", or pass {f}")).unwrap_or_default();
+                Err(UsageError::new(format!(
+                    "`{key}` is not set: set `{key}` in the config file ({}), or the environment variable `{}`{flag}",
+                    FILE_NAMES[2], spec.env
+                ))
+                .into())
+            }
+        }
+    }
+
+    /// The Graph API settings, or an error naming the first missing one.
+    pub fn graph(&self) -> Result<GraphConfig> {
+        let phone_number_id = self.required("graphApi.phoneNumberId", Some("--phone-number-id"))?;
+        let access_token = Secret::new(self.required("graphApi.accessToken", None)?);
+        if !phone_number_id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(UsageError::new(format!(
+                "`graphApi.phoneNumberId` ({}) must be the numeric id of the business phone number \
+                 (App Dashboard > WhatsApp > API Setup), not the phone number itself",
+                self.origin("graphApi.phoneNumberId").expect("set")
+            ))
+            .into());
+        }
+        Ok(GraphConfig {
+            base_url: self.graph_base_url(),
+            phone_number_id: phone_number_id.to_string(),
+            access_token,
+        })
+    }
+
+    /// `https://baseUrl/version`, or `http://baseUrl:basePort/version` when `basePort` is set.
+    fn graph_base_url(&self) -> String {
+        let host = self
+            .text("graphApi.baseUrl")
+            .unwrap_or("graph.facebook.com");
+        let version = self.text("graphApi.version").unwrap_or("v25.0");
+        let root = match (host.contains("://"), self.number("graphApi.basePort")) {
+            (true, None) => host.to_string(),
+            (true, Some(port)) => format!("{}:{port}", host.trim_end_matches('/')),
+            (false, None) => format!("https://{host}"),
+            (false, Some(port)) => format!("http://{host}:{port}"),
+        };
+        format!("{}/{version}", root.trim_end_matches('/'))
+    }
+
+    /// Every key with its shown value (secrets masked) and origin, for `wa-cloud config`.
+    pub fn describe(&self) -> Vec<Described> {
+        KEYS.iter()
+            .map(|spec| {
+                let entry = self.entries.get(spec.path);
+                let value = match entry {
+                    None => Value::Null,
+                    Some(_) if spec.kind == Kind::Secret => json!("********"),
+                    Some(e) => e.value.clone(),
+                };
+                Described {
+                    key: spec.path,
+                    env: spec.env,
+                    value,
+                    origin: entry.map(|e| e.origin.clone()),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Shows what `wa-cloud config` shows: secrets stay masked.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for d in self.describe() {
+            map.entry(&d.key, &d.value);
+        }
+        map.finish()
+    }
+}
+
+/// One line of `wa-cloud config`.
+pub struct Described {
+    pub key: &'static str,
+    pub env: &'static str,
+    /// The value, `"********"` for a secret that is set, null when unset.
+    pub value: Value,
+    pub origin: Option<Origin>,
+}
+
+fn unknown_key_warning(key: &str, source: &str) -> String {
+    match closest(key, KEYS.iter().map(|k| k.path)) {
+        Some(known) => format!("{source}: ignoring unknown key `{key}` (did you mean `{known}`?)"),
+        None => format!("{source}: ignoring unknown key `{key}`"),
+    }
+}
+
+/// Reads a JSON or YAML file into `(dotted key, value)` pairs, in file order.
+fn read_file(path: &Path) -> Result<Vec<(String, Value)>> {
+    let text = std::fs::read_to_string(path).map_err(|err| {
+        UsageError::new(format!(
+            "cannot read config file `{}`: {err}",
+            path.display()
+        ))
+    })?;
+    let is_json = match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => true,
+        Some("yaml" | "yml") => false,
+        _ => text.trim_start().starts_with('{'),
+    };
+    let document: Value = if is_json {
+        serde_json::from_str(&text).map_err(|err| {
+            UsageError::new(format!(
+                "config file `{}` is not valid JSON: {err}; fix the file, or skip it with --no-config-file",
+                path.display()
+            ))
+        })?
+    } else {
+        serde_yaml::from_str(&text).map_err(|err| {
+            UsageError::new(format!(
+                "config file `{}` is not valid YAML: {err}; fix the file, or skip it with --no-config-file",
+                path.display()
+            ))
+        })?
+    };
+    let sections = match document {
+        Value::Object(map) => map,
+        Value::Null => return Ok(Vec::new()),
+        other => {
+            return Err(UsageError::new(format!(
+                "config file `{}` must hold a mapping of keys (webhooks, graphApi, media, ...), not {other}",
+                path.display()
+            ))
+            .into());
+        }
+    };
+    let mut pairs = Vec::new();
+    for (section, value) in sections {
+        let is_section = KEYS
+            .iter()
+            .any(|k| k.path.starts_with(&format!("{section}.")));
+        match value {
+            Value::Object(map) if is_section => {
+                pairs.extend(map.into_iter().map(|(k, v)| (format!("{section}.{k}"), v)));
+            }
+            Value::Null if is_section => {}
+            other if is_section => {
+                return Err(UsageError::new(format!(
+                    "config file `{}`: `{section}` must be a mapping of keys, but is {other}",
+                    path.display()
+                ))
+                .into());
+            }
+            other => pairs.push((section, other)),
+        }
+    }
+    Ok(pairs)
+}
+
+/// Checks `value` against the key's kind and returns it in canonical form, or what was expected.
+fn parse_value(spec: &Key, value: &Value) -> Result<Value, &'static str> {
+    let expected = spec.kind.expected();
+    let text = value.as_str().map(str::trim);
+    let parsed = match spec.kind {
+        Kind::Text | Kind::Secret | Kind::Path => match value {
+            Value::String(s) => Some(json!(s)),
+            Value::Number(n) if spec.kind == Kind::Text => Some(json!(n.to_string())),
+            _ => None,
+        },
+        Kind::Bool => value
+            .as_bool()
+            .or_else(|| text.and_then(parse_bool))
+            .map(Value::Bool),
+        Kind::Port => unsigned(value).filter(|n| *n <= 65535).map(|n| json!(n)),
+        Kind::Count => unsigned(value).map(|n| json!(n)),
+        Kind::Version => parse_version(value).map(Value::String),
+        Kind::Sequential => value
+            .as_bool()
+            .or_else(|| text.and_then(parse_bool))
+            .map(Value::Bool)
+            .or_else(|| unsigned(value).map(|n| json!(n))),
+        Kind::Events => {
+            let names: Option<Vec<String>> = match value {
+                Value::Array(items) => items
+                    .iter()
+                    .map(|v| v.as_str().map(|s| s.trim().to_string()))
+                    .collect(),
+                Value::String(s) => Some(
+                    s.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect(),
+                ),
+                _ => None,
+            };
+            names
+                .filter(|names| {
+                    names
+                        .iter()
+                        .all(|n| ["message", "status", "update", "error"].contains(&n.as_str()))
+                })
+                .map(|names| json!(names))
+        }
+    };
+    parsed.ok_or(expected)
+}
+
+fn parse_bool(s: &str) -> Option<bool> {
+    match s.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Some(true),
+        "false" | "no" | "off" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+fn unsigned(value: &Value) -> Option<u64> {
+    match value {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// `25`, `25.0`, `"v25"` and `"v25.0"` all mean `v25.0`.
+fn parse_version(value: &Value) -> Option<String> {
+    let text = match value {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.trim().trim_start_matches(['v', 'V']).to_string(),
+        _ => return None,
+    };
+    let (major, minor) = text.split_once('.').unwrap_or((&text, "0"));
+    let major: u32 = major.parse().ok()?;
+    let minor: u32 = minor.parse().ok()?;
+    (major > 0).then(|| format!("v{major}.{minor}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources(file: Option<&Path>, env: &[(&str, &str)], flags: Vec<FlagValue>) -> Sources {
+        Sources {
+            file: file.map_or(FileChoice::None, |p| FileChoice::Explicit(p.to_path_buf())),
+            env: Some(
+                env.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+            flags,
+        }
+    }
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn precedence_is_default_then_file_then_env_then_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(
+            dir.path(),
+            "whatsapp-cloud.config.yaml",
+            "webhooks:\n  port: 4000\n  path: /hook\ngraphApi:\n  version: 23\n  phoneNumberId: '111'\n",
+        );
+        let env = [
+            ("WHATSAPP_CLOUD_WEBHOOKS_PATH", "/env-hook"),
+            ("WHATSAPP_CLOUD_GRAPHAPI_VERSION", "24.0"),
+        ];
+        let flags = vec![FlagValue {
+            key: "graphApi.version",
+            flag: "--api-version",
+            value: json!("v25"),
+        }];
+        let config = Config::load(&sources(Some(&file), &env, flags)).unwrap();
+
+        let described: BTreeMap<_, _> = config
+            .describe()
+            .into_iter()
+            .map(|d| (d.key, (d.value, d.origin)))
+            .collect();
+        assert_eq!(
+            described["media.downloadDir"],
+            (json!("./media"), Some(Origin::Default))
+        );
+        assert_eq!(
+            described["webhooks.port"],
+            (json!(4000), Some(Origin::File(file.clone())))
+        );
+        assert_eq!(
+            described["graphApi.phoneNumberId"],
+            (json!("111"), Some(Origin::File(file.clone())))
+        );
+        assert_eq!(
+            described["webhooks.path"],
+            (
+                json!("/env-hook"),
+                Some(Origin::Env("WHATSAPP_CLOUD_WEBHOOKS_PATH".into()))
+            )
+        );
+        assert_eq!(
+            described["graphApi.version"],
+            (json!("v25.0"), Some(Origin::Flag("--api-version".into())))
+        );
+    }
+
+    #[test]
+    fn no_env_ignores_the_environment() {
+        let mut s = sources(None, &[("WHATSAPP_CLOUD_WEBHOOKS_PORT", "1")], vec![]);
+        s.env = None;
+        let config = Config::load(&s).unwrap();
+        assert_eq!(config.origin("webhooks.port"), Some(&Origin::Default));
+    }
+
+    #[test]
+    fn versions_are_normalised() {
+        for (given, want) in [
+            (json!(25), "v25.0"),
+            (json!(25.0), "v25.0"),
+            (json!("v24.0"), "v24.0"),
+            (json!("23"), "v23.0"),
+        ] {
+            assert_eq!(parse_version(&given).as_deref(), Some(want), "{given}");
+        }
+        for bad in [json!("latest"), json!(true), json!("v0"), json!("25.x")] {
+            assert_eq!(parse_version(&bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn base_url_follows_base_port() {
+        let env = [
+            ("WHATSAPP_CLOUD_GRAPHAPI_BASE_URL", "127.0.0.1"),
+            ("WHATSAPP_CLOUD_GRAPHAPI_BASE_PORT", "8080"),
+        ];
+        let config = Config::load(&sources(None, &env, vec![])).unwrap();
+        assert_eq!(config.graph_base_url(), "http://127.0.0.1:8080/v25.0");
+        let config = Config::load(&sources(None, &[], vec![])).unwrap();
+        assert_eq!(config.graph_base_url(), "https://graph.facebook.com/v25.0");
+    }
+
+    #[test]
+    fn unknown_keys_warn_with_the_closest_known_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(dir.path(), "c.yaml", "graphApi:\n  acessToken: x\n");
+        let config = Config::load(&sources(
+            Some(&file),
+            &[("WHATSAPP_CLOUD_GRAPHAPI_TOKEN", "x")],
+            vec![],
+        ))
+        .unwrap();
+        assert!(
+            config.warnings[0]
+                .contains("`graphApi.acessToken` (did you mean `graphApi.accessToken`?)"),
+            "{:?}",
+            config.warnings
+        );
+        assert!(
+            config.warnings[1].contains("`WHATSAPP_CLOUD_GRAPHAPI_TOKEN`"),
+            "{:?}",
+            config.warnings
+        );
+    }
+
+    #[test]
+    fn wrong_types_name_key_and_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(dir.path(), "c.json", r#"{"webhooks":{"port":"many"}}"#);
+        let err = Config::load(&sources(Some(&file), &[], vec![]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`webhooks.port` must be a port number"),
+            "{err}"
+        );
+        assert!(err.contains("c.json"), "{err}");
+
+        let err = Config::load(&sources(
+            None,
+            &[("WHATSAPP_CLOUD_MESSAGES_SEQUENTIAL", "sometimes")],
+            vec![],
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("`WHATSAPP_CLOUD_MESSAGES_SEQUENTIAL`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn secrets_are_masked_in_errors_and_descriptions() {
+        let env = [("WHATSAPP_CLOUD_GRAPHAPI_ACCESS_TOKEN", "EAAG-very-secret")];
+        let config = Config::load(&sources(None, &env, vec![])).unwrap();
+        let shown: Vec<_> = config
+            .describe()
+            .into_iter()
+            .map(|d| d.value.to_string())
+            .collect();
+        assert!(!shown.concat().contains("very-secret"));
+        assert!(!format!("{config:?}").contains("very-secret"));
+    }
+}

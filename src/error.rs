@@ -1,0 +1,65 @@
+//! Exit statuses and the one place where a failed command is reported.
+//!
+//! 0 success, 2 a usage or configuration error (nothing was sent), 1 any other failure.
+//! Errors travel as `anyhow::Error`; a [`UsageError`] anywhere in the chain makes the exit
+//! status 2, and a broken pipe (`wa-cloud send ... | head -1`) is not an error at all.
+
+use std::io;
+use std::process::ExitCode;
+
+use crate::graph::GraphError;
+
+/// The command line, the configuration or a message was wrong: exit status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(String);
+
+impl UsageError {
+    pub fn new(message: impl Into<String>) -> Self {
+        UsageError(message.into())
+    }
+}
+
+/// Shorthand for returning a [`UsageError`].
+#[macro_export]
+macro_rules! usage {
+    ($($arg:tt)*) => {
+        return Err($crate::error::UsageError::new(format!($($arg)*)).into())
+    };
+}
+
+pub fn exit_code(err: &anyhow::Error) -> ExitCode {
+    if is_broken_pipe(err) {
+        ExitCode::SUCCESS
+    } else if err.chain().any(|cause| cause.is::<UsageError>()) {
+        ExitCode::from(2)
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|cause| cause.downcast_ref::<io::Error>())
+        .any(|io| io.kind() == io::ErrorKind::BrokenPipe)
+}
+
+/// Prints the error once, on stderr: the whole chain on one line, then any hint.
+pub fn report(err: &anyhow::Error, json: bool) {
+    if is_broken_pipe(err) {
+        return;
+    }
+    let hint = err
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<GraphError>())
+        .and_then(GraphError::hint);
+    if json {
+        let line = serde_json::json!({"level": "ERROR", "error": format!("{err:#}"), "hint": hint});
+        eprintln!("{line}");
+    } else {
+        eprintln!("wa-cloud: error: {err:#}");
+        if let Some(hint) = hint {
+            eprintln!("wa-cloud: hint: {hint}");
+        }
+    }
+}

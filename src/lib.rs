@@ -1,0 +1,148 @@
+//! wa-cloud: the WhatsApp Cloud API behind a few commands.
+//!
+//! [`run`] is the whole program: it parses the command line, resolves the configuration,
+//! runs one subcommand, and turns the outcome into an exit status. Only the commands that
+//! need it build an async runtime; the one-off commands stay blocking and start fast.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod graph;
+pub mod message;
+
+mod logging;
+mod send;
+
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{ArgMatches, FromArgMatches};
+use serde_json::json;
+
+use cli::{Cli, Command, GlobalArgs};
+use config::{Config, FileChoice, FlagValue, Sources};
+
+/// Runs wa-cloud with these arguments (the program name first) and returns its exit status.
+pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitCode {
+    let matches = match cli::command().try_get_matches_from(args) {
+        Ok(matches) => matches,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
+        }
+    };
+    let cli = Cli::from_arg_matches(&matches).expect("clap checked the arguments");
+    logging::init(&cli.global, "info");
+    match run_command(&cli, &matches) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            error::report(&err, cli.global.log_format == cli::LogFormat::Json);
+            error::exit_code(&err)
+        }
+    }
+}
+
+fn run_command(cli: &Cli, matches: &ArgMatches) -> Result<()> {
+    let mut stdout = io::stdout().lock();
+    if let Some(name) = cli.command.coming() {
+        anyhow::bail!(
+            "`wa-cloud {name}` is not built yet: this version has `send`, `config` and `completions`"
+        );
+    }
+    match &cli.command {
+        Command::Completions { shell } => {
+            cli::write_completions(*shell, &mut stdout);
+            Ok(())
+        }
+        Command::Config => {
+            let config = load_config(&cli.global)?;
+            print_config(&config, cli.global.json, &mut stdout)
+        }
+        Command::Send(args) => {
+            let config = load_config(&cli.global)?;
+            let (_, sub_matches) = matches.subcommand().expect("a subcommand was parsed");
+            send::run(
+                args,
+                sub_matches,
+                &config,
+                cli.global.json,
+                &mut io::stdin().lock(),
+                &mut stdout,
+            )
+        }
+        _ => unreachable!("coming commands returned above"),
+    }
+}
+
+/// The configuration as the global flags ask for it; warnings go to the log.
+fn load_config(global: &GlobalArgs) -> Result<Config> {
+    let file = match (&global.config, global.no_config_file) {
+        (_, true) => FileChoice::None,
+        (Some(path), false) => FileChoice::Explicit(path.clone()),
+        (None, false) => FileChoice::search()?,
+    };
+    let mut flags = Vec::new();
+    let mut flag = |key, flag, value: Option<serde_json::Value>| {
+        if let Some(value) = value {
+            flags.push(FlagValue { key, flag, value });
+        }
+    };
+    flag(
+        "graphApi.phoneNumberId",
+        "--phone-number-id",
+        global.phone_number_id.as_ref().map(|v| json!(v)),
+    );
+    flag(
+        "graphApi.version",
+        "--api-version",
+        global.api_version.as_ref().map(|v| json!(v)),
+    );
+    flag(
+        "graphApi.baseUrl",
+        "--base-url",
+        global.base_url.as_ref().map(|v| json!(v)),
+    );
+    flag(
+        "graphApi.basePort",
+        "--base-port",
+        global.base_port.map(|v| json!(v)),
+    );
+    let env = (!global.no_env).then(Sources::process_env);
+    let config = Config::load(&Sources { file, env, flags })?;
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
+    Ok(config)
+}
+
+fn print_config(config: &Config, as_json: bool, out: &mut dyn Write) -> Result<()> {
+    let described = config.describe();
+    if as_json {
+        let values: Vec<_> = described
+            .iter()
+            .map(|d| json!({"key": d.key, "value": d.value, "origin": d.origin.as_ref().map(ToString::to_string), "env": d.env}))
+            .collect();
+        writeln!(out, "{}", json!({"file": config.file, "values": values}))?;
+        return Ok(());
+    }
+    match &config.file {
+        Some(path) => writeln!(out, "# configuration file: {}", path.display())?,
+        None => writeln!(out, "# no configuration file")?,
+    }
+    let width = described.iter().map(|d| d.key.len()).max().unwrap_or(0);
+    for d in &described {
+        let value = match &d.value {
+            serde_json::Value::Null => "(unset)".to_string(),
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let origin = d
+            .origin
+            .as_ref()
+            .map_or_else(|| format!("(set with {})", d.env), ToString::to_string);
+        writeln!(out, "{:width$}  {value:24}  {origin}", d.key)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,30 @@
+//! Logs through `tracing`, always on stderr: stdout carries only data.
+//!
+//! `-v`/`-q` pick the level, `RUST_LOG` overrides it, `--log-format json` writes one JSON
+//! object a line for log collectors. ureq is never allowed below `debug`: its `trace`
+//! level dumps requests unredacted, Authorization header included.
+
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{GlobalArgs, LogFormat};
+
+/// `default` is the level used without -v, -q or RUST_LOG.
+pub fn init(args: &GlobalArgs, default: &str) {
+    let level = match (args.quiet, args.verbose) {
+        (true, _) => "error",
+        (false, 0) => default,
+        (false, 1) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(format!("warn,wa_cloud={level}")))
+        .add_directive("ureq=debug".parse().expect("a valid directive"))
+        .add_directive("ureq_proto=debug".parse().expect("a valid directive"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match args.log_format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder.with_target(false).without_time().try_init(),
+    };
+}

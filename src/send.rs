@@ -1,0 +1,428 @@
+//! `wa-cloud send`: turns flags, texts and raw JSON into messages, checks them all, then
+//! sends them one after the other and prints each wamid as soon as Meta accepts it.
+//!
+//! Messages go out in the order their arguments were given on the command line, each only
+//! after the previous one was accepted. Every message is validated before the first one
+//! is sent, so an invalid message in a batch sends nothing at all.
+
+use std::io::{BufRead, Write};
+
+use anyhow::{Context, Result};
+use clap::ArgMatches;
+use serde_json::{Value, json};
+
+use crate::cli::SendArgs;
+use crate::config::Config;
+use crate::error::UsageError;
+use crate::graph::Client;
+use crate::message::{self, Outgoing, Recipient};
+use crate::usage;
+
+/// A message before validation, with what it came from (for error messages).
+struct Draft {
+    position: usize,
+    source: String,
+    message: Value,
+}
+
+pub fn run(
+    args: &SendArgs,
+    matches: &ArgMatches,
+    config: &Config,
+    json_output: bool,
+    stdin: &mut dyn BufRead,
+    stdout: &mut dyn Write,
+) -> Result<()> {
+    let recipient =
+        Recipient::parse(&args.to).map_err(|e| UsageError::new(format!("recipient {e}")))?;
+    let drafts = drafts(args, matches, stdin)?;
+    if drafts.is_empty() {
+        usage!(
+            "nothing to send: give TEXT, a message flag (--image, --location, --button, --template, ...) or --raw"
+        );
+    }
+    let graph = config.graph()?;
+    let total = drafts.len();
+    let messages = drafts
+        .into_iter()
+        .enumerate()
+        .map(|(i, draft)| {
+            message::normalize(&draft.message, Some(&recipient)).map_err(|invalid| {
+                UsageError::new(format!(
+                    "message {} of {total} ({}) is invalid: {invalid}; nothing was sent",
+                    i + 1,
+                    draft.source
+                ))
+            })
+        })
+        .collect::<Result<Vec<Outgoing>, UsageError>>()?;
+
+    let client = Client::new(&graph);
+    for (i, message) in messages.iter().enumerate() {
+        let sent = client.send_message(&message.body).with_context(|| {
+            format!(
+                "message {} of {total} ({}) to {} was not sent ({i} sent before it)",
+                i + 1,
+                message.kind,
+                message.recipient
+            )
+        })?;
+        tracing::debug!(id = %sent.id, kind = %message.kind, "sent");
+        if json_output {
+            writeln!(
+                stdout,
+                "{}",
+                json!({ "to": message.recipient.to_string(), "id": sent.id })
+            )?;
+        } else {
+            writeln!(stdout, "{}", sent.id)?;
+        }
+        stdout.flush()?;
+    }
+    Ok(())
+}
+
+/// Every message the arguments describe, in command-line order.
+fn drafts(args: &SendArgs, matches: &ArgMatches, stdin: &mut dyn BufRead) -> Result<Vec<Draft>> {
+    let stdin_readers = args.text.iter().filter(|t| *t == "-").count()
+        + args.raw.iter().filter(|r| *r == "-").count()
+        + usize::from(args.contacts.as_deref() == Some("-"));
+    if stdin_readers > 1 {
+        usage!("stdin (`-`) can be read only once: give `-` as one TEXT, one --raw or --contacts");
+    }
+
+    let mut drafts = Vec::new();
+    let mut texts: Vec<(usize, &String)> = positions(matches, "text").zip(&args.text).collect();
+    if let Some(draft) = kind_message(args, matches, &mut texts, stdin)? {
+        drafts.push(draft);
+    }
+    for (position, text) in texts {
+        if text == "-" {
+            let lines = stdin
+                .lines()
+                .collect::<Result<Vec<_>, _>>()
+                .context("cannot read messages from stdin")?;
+            let lines = lines
+                .into_iter()
+                .enumerate()
+                .filter(|(_, line)| !line.trim().is_empty());
+            drafts.extend(lines.map(|(n, line)| Draft {
+                position,
+                source: format!("stdin line {}", n + 1),
+                message: json!({ "text": line }),
+            }));
+        } else {
+            drafts.push(Draft {
+                position,
+                source: format!("TEXT {text:.20?}"),
+                message: json!({ "text": text }),
+            });
+        }
+    }
+    for (position, raw) in positions(matches, "raw").zip(&args.raw) {
+        let (source, values) = if raw == "-" {
+            (
+                "--raw from stdin",
+                read_json_stream(stdin).context("cannot read --raw messages from stdin")?,
+            )
+        } else {
+            (
+                "--raw",
+                read_json_stream(&mut raw.as_bytes()).context("--raw is not valid JSON")?,
+            )
+        };
+        let values = values.into_iter().flat_map(|v| match v {
+            Value::Array(items) => items,
+            other => vec![other],
+        });
+        drafts.extend(values.enumerate().map(|(n, mut message)| {
+            if let Some(fields) = message.as_object_mut() {
+                // TO names the recipient; a `to` pasted along with a Graph API example does not.
+                fields.remove("to");
+            }
+            Draft {
+                position,
+                source: format!("{source} #{}", n + 1),
+                message,
+            }
+        }));
+    }
+
+    for draft in &mut drafts {
+        let Some(fields) = draft.message.as_object_mut() else {
+            continue;
+        };
+        if args.preview_url && fields.contains_key("text") {
+            fields.insert("preview_url".into(), json!(true));
+        }
+        if let Some(wamid) = &args.reply_to {
+            fields.insert("reply_to".into(), json!(wamid));
+        }
+    }
+    drafts.sort_by_key(|d| d.position);
+    Ok(drafts)
+}
+
+fn positions<'a>(matches: &'a ArgMatches, id: &str) -> impl Iterator<Item = usize> + 'a {
+    matches.indices_of(id).into_iter().flatten()
+}
+
+/// The one message of a kind other than text that the flags describe, if any. Button and
+/// list messages take their body from `texts`.
+fn kind_message(
+    args: &SendArgs,
+    matches: &ArgMatches,
+    texts: &mut Vec<(usize, &String)>,
+    stdin: &mut dyn BufRead,
+) -> Result<Option<Draft>> {
+    let media = [
+        ("image", &args.image),
+        ("audio", &args.audio),
+        ("video", &args.video),
+        ("document", &args.document),
+        ("sticker", &args.sticker),
+    ];
+    let mut kinds: Vec<&str> = media
+        .iter()
+        .filter(|(_, v)| v.is_some())
+        .map(|(k, _)| *k)
+        .collect();
+    for (kind, given) in [
+        ("location", args.location.is_some()),
+        ("contacts", args.contacts.is_some()),
+        ("button", !args.button.is_empty()),
+        ("row", !args.row.is_empty() || args.list.is_some()),
+        ("react", args.react.is_some()),
+        ("template", args.template.is_some()),
+    ] {
+        if given {
+            kinds.push(kind);
+        }
+    }
+    let kind = match kinds.as_slice() {
+        [] => {
+            for (flag, given) in [
+                ("--link", args.link.is_some()),
+                ("--id", args.id.is_some()),
+                ("--caption", args.caption.is_some()),
+                ("--filename", args.filename.is_some()),
+            ] {
+                if given {
+                    usage!(
+                        "{flag} belongs to a media message: add --image, --audio, --video, --document or --sticker"
+                    );
+                }
+            }
+            return Ok(None);
+        }
+        [kind] => *kind,
+        several => usage!(
+            "--{} cannot be combined in one message: send them with separate commands",
+            several.join(" and --").replace("--row", "--row/--list")
+        ),
+    };
+    let position = matches
+        .index_of(if kind == "row" && args.list.is_some() {
+            "list"
+        } else {
+            kind
+        })
+        .unwrap_or(0);
+    let flag = if kind == "row" {
+        "--row/--list".to_string()
+    } else {
+        format!("--{kind}")
+    };
+
+    let message = match kind {
+        "location" => location(args)?,
+        "contacts" => {
+            let path = args.contacts.as_deref().unwrap_or_default();
+            json!({ "contacts": read_json_arg(path, stdin).context("cannot read --contacts")? })
+        }
+        "button" => {
+            let body = body_text(texts, "--button")?;
+            let buttons: Vec<Value> = args
+                .button
+                .iter()
+                .map(|b| {
+                    let (id, title) = b.split_once(':').unwrap_or((b, b));
+                    json!({ "type": "reply", "reply": { "id": id, "title": title } })
+                })
+                .collect();
+            interactive(args, "button", &body, json!({ "buttons": buttons }))
+        }
+        "row" => {
+            let body = body_text(texts, "--row/--list")?;
+            interactive(args, "list", &body, list_action(args, matches, stdin)?)
+        }
+        "react" => json!({ "reaction": {
+            "message_id": args.to_message.as_deref().unwrap_or_default(),
+            "emoji": args.react.as_deref().unwrap_or_default(),
+        }}),
+        "template" => {
+            let mut template = json!({ "name": args.template, "language": { "code": args.lang } });
+            if !args.param.is_empty() {
+                let parameters: Vec<Value> = args
+                    .param
+                    .iter()
+                    .map(|p| json!({ "type": "text", "text": p }))
+                    .collect();
+                template["components"] = json!([{ "type": "body", "parameters": parameters }]);
+            }
+            json!({ "template": template })
+        }
+        media_kind => {
+            let given = media
+                .iter()
+                .find(|(k, _)| *k == media_kind)
+                .and_then(|(_, v)| v.as_deref())
+                .unwrap_or_default();
+            json!({ media_kind: media_object(args, media_kind, given)? })
+        }
+    };
+    Ok(Some(Draft {
+        position,
+        source: flag,
+        message,
+    }))
+}
+
+fn media_object(args: &SendArgs, kind: &str, given: &str) -> Result<Value> {
+    let mut object = serde_json::Map::new();
+    match (given, &args.link, &args.id) {
+        ("", Some(link), None) => object.insert("link".into(), json!(link)),
+        ("", None, Some(id)) => object.insert("id".into(), json!(id)),
+        ("", None, None) => usage!("--{kind} needs a FILE, --link URL or --id MEDIA_ID"),
+        (url, None, None) if url.starts_with("https://") || url.starts_with("http://") => {
+            object.insert("link".into(), json!(url))
+        }
+        (file, None, None) => object.insert("file".into(), json!(file)),
+        (_, _, _) => usage!("--{kind} got both a FILE and --link/--id: give one of them"),
+    };
+    if let Some(caption) = &args.caption {
+        object.insert("caption".into(), json!(caption));
+    }
+    if let Some(filename) = &args.filename {
+        object.insert("filename".into(), json!(filename));
+    }
+    Ok(Value::Object(object))
+}
+
+fn location(args: &SendArgs) -> Result<Value> {
+    let given = args.location.as_deref().unwrap_or_default();
+    let parsed = given.split_once(',').and_then(|(lat, lon)| {
+        Some((
+            lat.trim().parse::<f64>().ok()?,
+            lon.trim().parse::<f64>().ok()?,
+        ))
+    });
+    let Some((latitude, longitude)) = parsed else {
+        usage!(
+            "--location is {given:?}; give latitude and longitude as LAT,LON, such as 52.5163,13.3777"
+        );
+    };
+    let mut location = json!({ "latitude": latitude, "longitude": longitude });
+    if let Some(name) = &args.name {
+        location["name"] = json!(name);
+    }
+    if let Some(address) = &args.address {
+        location["address"] = json!(address);
+    }
+    Ok(json!({ "location": location }))
+}
+
+/// The one TEXT that is the body of a button or list message.
+fn body_text(texts: &mut Vec<(usize, &String)>, flag: &str) -> Result<String> {
+    match texts.as_slice() {
+        [(_, body)] if *body != "-" => {
+            let body = body.to_string();
+            texts.clear();
+            Ok(body)
+        }
+        [] => usage!(
+            "{flag} needs the message's body as TEXT, such as: wa-cloud send TO \"Continue?\" {flag} ..."
+        ),
+        _ => usage!(
+            "{flag} takes exactly one TEXT, the message's body; send other texts with a separate command"
+        ),
+    }
+}
+
+fn interactive(args: &SendArgs, kind: &str, body: &str, action: Value) -> Value {
+    let mut interactive = json!({ "type": kind, "body": { "text": body }, "action": action });
+    if let Some(header) = &args.header {
+        interactive["header"] = json!({ "type": "text", "text": header });
+    }
+    if let Some(footer) = &args.footer {
+        interactive["footer"] = json!({ "text": footer });
+    }
+    json!({ "interactive": interactive })
+}
+
+/// The list's `action`: from --list JSON, or from --section/--row in command-line order.
+fn list_action(args: &SendArgs, matches: &ArgMatches, stdin: &mut dyn BufRead) -> Result<Value> {
+    if let Some(list) = &args.list {
+        let given = read_json_arg(list, stdin).context("cannot read --list")?;
+        return Ok(match given {
+            Value::Array(sections) => json!({ "button": args.list_button, "sections": sections }),
+            action => action,
+        });
+    }
+    let section_starts: Vec<(usize, &String)> =
+        positions(matches, "section").zip(&args.section).collect();
+    let mut sections: Vec<Value> = Vec::new();
+    let mut current: Option<usize> = None;
+    for (position, row) in positions(matches, "row").zip(&args.row) {
+        let section = section_starts
+            .iter()
+            .rposition(|(start, _)| *start < position);
+        if sections.is_empty() || section != current {
+            let mut new = json!({ "rows": [] });
+            if let Some(i) = section {
+                new["title"] = json!(section_starts[i].1);
+            }
+            sections.push(new);
+            current = section;
+        }
+        let mut parts = row.splitn(3, ':');
+        let id = parts.next().unwrap_or_default();
+        let mut row_object = json!({ "id": id, "title": parts.next().unwrap_or(id) });
+        if let Some(description) = parts.next() {
+            row_object["description"] = json!(description);
+        }
+        sections.last_mut().expect("pushed above")["rows"]
+            .as_array_mut()
+            .expect("an array")
+            .push(row_object);
+    }
+    Ok(json!({ "button": args.list_button, "sections": sections }))
+}
+
+/// JSON given inline, as a file path, or `-` for stdin.
+fn read_json_arg(given: &str, stdin: &mut dyn BufRead) -> Result<Value> {
+    let trimmed = given.trim_start();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        return serde_json::from_str(given).context("not valid JSON");
+    }
+    let text = if given == "-" {
+        let mut text = String::new();
+        stdin
+            .read_to_string(&mut text)
+            .context("cannot read stdin")?;
+        text
+    } else {
+        std::fs::read_to_string(given)
+            .map_err(|e| UsageError::new(format!("cannot read `{given}`: {e}")))?
+    };
+    serde_json::from_str(&text)
+        .map_err(|e| UsageError::new(format!("`{given}` is not valid JSON: {e}")).into())
+}
+
+/// Every JSON value in `input`: one object, JSON lines, or values one after the other.
+fn read_json_stream(input: &mut dyn BufRead) -> Result<Vec<Value>> {
+    serde_json::Deserializer::from_reader(input)
+        .into_iter::<Value>()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| UsageError::new(format!("invalid JSON: {e}")).into())
+}

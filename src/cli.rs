@@ -106,7 +106,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Send messages and print their wamids, one a line
-    Send(SendArgs),
+    Send(Box<SendArgs>),
     /// Print the effective configuration, each value with where it came from
     Config,
     /// Print a shell completion script

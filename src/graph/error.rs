@@ -16,7 +16,7 @@ const RETRYABLE_CODES: [i64; 9] = [2, 4, 80007, 130429, 131000, 131016, 131056, 
 pub enum GraphError {
     /// Meta answered with its error object.
     #[error("{0}")]
-    Api(ApiError),
+    Api(Box<ApiError>),
     /// An error status without Meta's error object (a proxy, a load balancer).
     #[error("the Graph API answered HTTP {status}: {body}")]
     Status { status: u16, body: String },

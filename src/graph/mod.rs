@@ -148,7 +148,7 @@ fn read_reply(mut response: Response<ureq::Body>) -> Result<Value, GraphError> {
         return serde_json::from_str(&body).map_err(|_| GraphError::Unexpected(abbreviate(&body)));
     }
     match ApiError::parse(status, &body) {
-        Some(api) => Err(GraphError::Api(api)),
+        Some(api) => Err(GraphError::Api(Box::new(api))),
         None => Err(GraphError::Status {
             status,
             body: abbreviate(&body),
@@ -177,16 +177,16 @@ mod tests {
             r#"{"error":{"message":"(#130429) Rate limit hit","code":130429}}"#,
         )
         .unwrap();
-        assert!(GraphError::Api(rate).is_retryable());
+        assert!(GraphError::Api(Box::new(rate)).is_retryable());
         let window = ApiError::parse(
             400,
             r#"{"error":{"message":"(#131047) Re-engagement message","code":131047}}"#,
         )
         .unwrap();
-        assert!(!GraphError::Api(window).is_retryable());
+        assert!(!GraphError::Api(Box::new(window)).is_retryable());
         let reregister =
             ApiError::parse(500, r#"{"error":{"message":"x","code":131045}}"#).unwrap();
-        assert!(!GraphError::Api(reregister).is_retryable());
+        assert!(!GraphError::Api(Box::new(reregister)).is_retryable());
         assert!(
             GraphError::Status {
                 status: 502,
@@ -208,7 +208,7 @@ mod tests {
         let body = r#"{"error":{"message":"(#130429) Rate limit hit","type":"OAuthException","code":130429,
             "error_data":{"messaging_product":"whatsapp","details":"Cloud API message throughput has been reached."},
             "error_subcode":2494055,"fbtrace_id":"Az8or2yhqkZfEZ-_4Qn_Bam"}}"#;
-        let shown = GraphError::Api(ApiError::parse(400, body).unwrap()).to_string();
+        let shown = GraphError::Api(Box::new(ApiError::parse(400, body).unwrap())).to_string();
         assert_eq!(
             shown,
             "Meta: (#130429) Rate limit hit: Cloud API message throughput has been reached. \

@@ -1,0 +1,198 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_wa_cloud_global_optspecs
+    string join \n config= no-config-file no-env phone-number-id= api-version= base-url= base-port= json v/verbose q/quiet log-format= h/help V/version
+end
+
+function __fish_wa_cloud_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_wa_cloud_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_wa_cloud_using_subcommand
+    set -l cmd (__fish_wa_cloud_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -l no-config-file -d 'Read no configuration file'
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -l json -d 'Print JSON objects, one a line, instead of plain values'
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -s q -l quiet -d 'Log only errors, and show no progress'
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -s V -l version -d 'Print version'
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "send" -d 'Send messages and print their wamids, one a line'
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "config" -d 'Print the effective configuration, each value with where it came from'
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "serve" -d '[coming, not built yet] Run the webhooks endpoint and pipe messages to a handler'
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "upload" -d '[coming, not built yet] Upload media files through the media cache; print their ids'
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "download" -d '[coming, not built yet] Download media by id; print the paths'
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "media" -d '[coming, not built yet] List or delete what the media database holds'
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "dev" -d '[coming, not built yet] Develop a bot locally, with a built-in Graph API and a terminal chat'
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l reply-to -d 'Quote this message (its wamid) in every message sent' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l raw -d 'A Graph API message object as JSON (type may be left out, text may be a string); `-` reads one or more from stdin' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l image -d 'Send an image: FILE, or the media given by --link or --id' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l audio -d 'Send an audio file: FILE, or the media given by --link or --id' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l video -d 'Send a video: FILE, or the media given by --link or --id' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l document -d 'Send a document: FILE, or the media given by --link or --id' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l sticker -d 'Send a sticker (WebP): FILE, or the media given by --link or --id' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l link -d 'The media\'s public http(s) URL' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l id -d 'The media\'s id, from an upload' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l caption -d 'Caption of an image, video or document' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l filename -d 'File name shown for a document' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l location -d 'Send a location' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l name -d 'Name of the location' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l address -d 'Address of the location' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l contacts -d 'Send contacts from a JSON file (`-`: stdin): one contact or an array, in WhatsApp\'s shape or as {"name":"Ada Lovelace","phone":"+44...","email":"..."}' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l button -d 'A reply button, up to 3; TEXT is the message body' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l section -d 'Start a list section with this title; the --row flags after it belong to it' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l row -d 'A list row, up to 10 in all sections; TEXT is the message body' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l list -d 'A list as JSON, or a JSON file: an array of sections or the whole `action` object' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l list-button -d 'Label of the button that opens a list' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l header -d 'Header text of a button or list message' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l footer -d 'Footer text of a button or list message' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l react -d 'React to a message with this emoji ("" removes the reaction)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l to-message -d 'The wamid of the message to react to' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l template -d 'Send the approved template NAME' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l lang -d 'Language code of the template' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l param -d 'A body parameter of the template, in order' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l preview-url -d 'Show a preview of the first URL in text messages'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l no-config-file -d 'Read no configuration file'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l json -d 'Print JSON objects, one a line, instead of plain values'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -s q -l quiet -d 'Log only errors, and show no progress'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -s V -l version -d 'Print version'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -l no-config-file -d 'Read no configuration file'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -l json -d 'Print JSON objects, one a line, instead of plain values'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -s q -l quiet -d 'Log only errors, and show no progress'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -s V -l version -d 'Print version'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -l no-config-file -d 'Read no configuration file'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -l json -d 'Print JSON objects, one a line, instead of plain values'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -s q -l quiet -d 'Log only errors, and show no progress'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l no-config-file -d 'Read no configuration file'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l json -d 'Print JSON objects, one a line, instead of plain values'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -s q -l quiet -d 'Log only errors, and show no progress'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -s V -l version -d 'Print version'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l no-config-file -d 'Read no configuration file'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l json -d 'Print JSON objects, one a line, instead of plain values'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -s q -l quiet -d 'Log only errors, and show no progress'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -s V -l version -d 'Print version'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l no-config-file -d 'Read no configuration file'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l json -d 'Print JSON objects, one a line, instead of plain values'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -s q -l quiet -d 'Log only errors, and show no progress'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -s V -l version -d 'Print version'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media" -l no-config-file -d 'Read no configuration file'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media" -l json -d 'Print JSON objects, one a line, instead of plain values'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media" -s q -l quiet -d 'Log only errors, and show no progress'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media" -s V -l version -d 'Print version'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l no-config-file -d 'Read no configuration file'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l json -d 'Print JSON objects, one a line, instead of plain values'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -s q -l quiet -d 'Log only errors, and show no progress'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -s V -l version -d 'Print version'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "send" -d 'Send messages and print their wamids, one a line'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "config" -d 'Print the effective configuration, each value with where it came from'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "completions" -d 'Print a shell completion script'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "serve" -d '[coming, not built yet] Run the webhooks endpoint and pipe messages to a handler'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "upload" -d '[coming, not built yet] Upload media files through the media cache; print their ids'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "download" -d '[coming, not built yet] Download media by id; print the paths'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "media" -d '[coming, not built yet] List or delete what the media database holds'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "dev" -d '[coming, not built yet] Develop a bot locally, with a built-in Graph API and a terminal chat'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

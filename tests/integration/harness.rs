@@ -1,0 +1,138 @@
+//! Runs the real binary with a scrubbed environment: a temporary HOME and working
+//! directory, and no `WHATSAPP_CLOUD_*` or `RUST_LOG` from the developer's shell. A failed
+//! assertion prints the command line, its status, stdout and stderr.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::fake_graph::FakeGraph;
+
+pub const TOKEN: &str = "EAAG-test-token-do-not-print";
+pub const PHONE_NUMBER_ID: &str = "106540352242922";
+
+pub struct WaCloud {
+    dir: tempfile::TempDir,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    stdin: Option<Vec<u8>>,
+}
+
+pub struct Run {
+    pub status: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    command: String,
+}
+
+/// A `wa-cloud` command with nothing configured.
+pub fn wa_cloud(args: &[&str]) -> WaCloud {
+    WaCloud {
+        dir: tempfile::tempdir().expect("a temporary directory"),
+        args: args.iter().map(|a| a.to_string()).collect(),
+        env: Vec::new(),
+        stdin: None,
+    }
+}
+
+/// A `wa-cloud` command configured (by environment) to talk to `graph`.
+pub fn wa_cloud_with(graph: &FakeGraph, args: &[&str]) -> WaCloud {
+    wa_cloud(args)
+        .env("WHATSAPP_CLOUD_GRAPHAPI_BASE_URL", "127.0.0.1")
+        .env("WHATSAPP_CLOUD_GRAPHAPI_BASE_PORT", &graph.port().to_string())
+        .env("WHATSAPP_CLOUD_GRAPHAPI_ACCESS_TOKEN", TOKEN)
+        .env("WHATSAPP_CLOUD_GRAPHAPI_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
+}
+
+impl WaCloud {
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn stdin(mut self, input: &str) -> Self {
+        self.stdin = Some(input.as_bytes().to_vec());
+        self
+    }
+
+    /// The working directory the command runs in.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a file into the working directory.
+    pub fn file(self, name: &str, contents: &str) -> Self {
+        std::fs::write(self.dir.path().join(name), contents).expect("write a test file");
+        self
+    }
+
+    pub fn run(self) -> Run {
+        let home: PathBuf = self.dir.path().join("home");
+        std::fs::create_dir_all(&home).expect("a home directory");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_wa-cloud"));
+        command
+            .args(&self.args)
+            .current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("run wa-cloud");
+        if let Some(input) = &self.stdin {
+            child.stdin.take().expect("piped stdin").write_all(input).expect("write stdin");
+        }
+        let output = child.wait_with_output().expect("wait for wa-cloud");
+        Run {
+            status: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            command: format!("wa-cloud {}", self.args.join(" ")),
+        }
+    }
+}
+
+impl Run {
+    fn describe(&self) -> String {
+        format!(
+            "command: {}\nstatus: {:?}\n--- stdout\n{}\n--- stderr\n{}\n---",
+            self.command, self.status, self.stdout, self.stderr
+        )
+    }
+
+    /// Asserts the exit status and returns self for more checks.
+    pub fn status(&self, code: i32) -> &Self {
+        assert_eq!(self.status, Some(code), "unexpected exit status\n{}", self.describe());
+        self
+    }
+
+    pub fn success(&self) -> &Self {
+        self.status(0)
+    }
+
+    pub fn stderr_has(&self, needle: &str) -> &Self {
+        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}\n{}", self.describe());
+        self
+    }
+
+    pub fn stdout_has(&self, needle: &str) -> &Self {
+        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}\n{}", self.describe());
+        self
+    }
+
+    pub fn stdout_is(&self, expected: &str) -> &Self {
+        assert_eq!(self.stdout, expected, "unexpected stdout\n{}", self.describe());
+        self
+    }
+
+    /// Neither stream shows the access token.
+    pub fn keeps_secrets(&self) -> &Self {
+        for stream in [&self.stdout, &self.stderr] {
+            assert!(!stream.contains(TOKEN), "the access token leaked\n{}", self.describe());
+        }
+        self
+    }
+}

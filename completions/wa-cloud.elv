@@ -38,10 +38,10 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand send 'Send messages and print their wamids, one a line'
             cand config 'Print the effective configuration, each value with where it came from'
             cand completions 'Print a shell completion script'
-            cand serve '[coming, not built yet] Run the webhooks endpoint and pipe messages to a handler'
-            cand upload '[coming, not built yet] Upload media files through the media cache; print their ids'
-            cand download '[coming, not built yet] Download media by id; print the paths'
-            cand media '[coming, not built yet] List or delete what the media database holds'
+            cand serve 'Run the webhooks endpoint: store every notification, print messages as JSON lines'
+            cand upload 'Upload media files through the media cache; print their ids, one a line'
+            cand download 'Download media by id into media.downloadDir; print the paths, one a line'
+            cand media 'List or delete what the media database holds'
             cand dev '[coming, not built yet] Develop a bot locally, with a built-in Graph API and a terminal chat'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -131,12 +131,18 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --version 'Print version'
         }
         &'wa-cloud;serve'= {
+            cand --port 'Port to listen on; 0 picks a free one (webhooks.port)'
+            cand --host 'Address to listen on'
+            cand --path 'Path of the webhooks endpoint (webhooks.path)'
+            cand --events 'Events to write: message, status, update, error (dispatch.events)'
+            cand --handler '[coming, not built yet] Run CMD and pipe events to it'
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
             cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
             cand --log-format 'Log format on stderr'
+            cand --insecure-skip-signature 'Accept notifications without checking their signature (no app secret needed). Only for local experiments: anyone who can reach the port can then post messages'
             cand --no-config-file 'Read no configuration file'
             cand --no-env 'Ignore WHATSAPP_CLOUD_* environment variables'
             cand --json 'Print JSON objects, one a line, instead of plain values'
@@ -156,6 +162,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
             cand --log-format 'Log format on stderr'
+            cand --force 'Upload even when the media database holds a valid id for the file''s content'
             cand --no-config-file 'Read no configuration file'
             cand --no-env 'Ignore WHATSAPP_CLOUD_* environment variables'
             cand --json 'Print JSON objects, one a line, instead of plain values'
@@ -169,6 +176,9 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --version 'Print version'
         }
         &'wa-cloud;download'= {
+            cand -o 'Write the file here instead of media.downloadDir/<id>.<extension> (one MEDIA_ID only)'
+            cand --output 'Write the file here instead of media.downloadDir/<id>.<extension> (one MEDIA_ID only)'
+            cand --dir 'Directory to download into (media.downloadDir)'
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
             cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
@@ -205,6 +215,58 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand list 'List uploads and downloads with their age and expiry'
+            cand delete 'Delete media at WhatsApp and in the database'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'wa-cloud;media;list'= {
+            cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
+            cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
+            cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
+            cand --log-format 'Log format on stderr'
+            cand --no-config-file 'Read no configuration file'
+            cand --no-env 'Ignore WHATSAPP_CLOUD_* environment variables'
+            cand --json 'Print JSON objects, one a line, instead of plain values'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand -q 'Log only errors, and show no progress'
+            cand --quiet 'Log only errors, and show no progress'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wa-cloud;media;delete'= {
+            cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
+            cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
+            cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
+            cand --log-format 'Log format on stderr'
+            cand --no-config-file 'Read no configuration file'
+            cand --no-env 'Ignore WHATSAPP_CLOUD_* environment variables'
+            cand --json 'Print JSON objects, one a line, instead of plain values'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand -q 'Log only errors, and show no progress'
+            cand --quiet 'Log only errors, and show no progress'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wa-cloud;media;help'= {
+            cand list 'List uploads and downloads with their age and expiry'
+            cand delete 'Delete media at WhatsApp and in the database'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'wa-cloud;media;help;list'= {
+        }
+        &'wa-cloud;media;help;delete'= {
+        }
+        &'wa-cloud;media;help;help'= {
         }
         &'wa-cloud;dev'= {
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
@@ -229,10 +291,10 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand send 'Send messages and print their wamids, one a line'
             cand config 'Print the effective configuration, each value with where it came from'
             cand completions 'Print a shell completion script'
-            cand serve '[coming, not built yet] Run the webhooks endpoint and pipe messages to a handler'
-            cand upload '[coming, not built yet] Upload media files through the media cache; print their ids'
-            cand download '[coming, not built yet] Download media by id; print the paths'
-            cand media '[coming, not built yet] List or delete what the media database holds'
+            cand serve 'Run the webhooks endpoint: store every notification, print messages as JSON lines'
+            cand upload 'Upload media files through the media cache; print their ids, one a line'
+            cand download 'Download media by id into media.downloadDir; print the paths, one a line'
+            cand media 'List or delete what the media database holds'
             cand dev '[coming, not built yet] Develop a bot locally, with a built-in Graph API and a terminal chat'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -249,6 +311,12 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         &'wa-cloud;help;download'= {
         }
         &'wa-cloud;help;media'= {
+            cand list 'List uploads and downloads with their age and expiry'
+            cand delete 'Delete media at WhatsApp and in the database'
+        }
+        &'wa-cloud;help;media;list'= {
+        }
+        &'wa-cloud;help;media;delete'= {
         }
         &'wa-cloud;help;dev'= {
         }

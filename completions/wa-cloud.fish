@@ -41,10 +41,10 @@ complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -s V -l version -d 'Prin
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "send" -d 'Send messages and print their wamids, one a line'
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "config" -d 'Print the effective configuration, each value with where it came from'
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "completions" -d 'Print a shell completion script'
-complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "serve" -d '[coming, not built yet] Run the webhooks endpoint and pipe messages to a handler'
-complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "upload" -d '[coming, not built yet] Upload media files through the media cache; print their ids'
-complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "download" -d '[coming, not built yet] Download media by id; print the paths'
-complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "media" -d '[coming, not built yet] List or delete what the media database holds'
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "serve" -d 'Run the webhooks endpoint: store every notification, print messages as JSON lines'
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "upload" -d 'Upload media files through the media cache; print their ids, one a line'
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "download" -d 'Download media by id into media.downloadDir; print the paths, one a line'
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "media" -d 'List or delete what the media database holds'
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "dev" -d '[coming, not built yet] Develop a bot locally, with a built-in Graph API and a terminal chat'
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l reply-to -d 'Quote this message (its wamid) in every message sent' -r
@@ -117,6 +117,11 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -s v -l v
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -s q -l quiet -d 'Log only errors, and show no progress'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l port -d 'Port to listen on; 0 picks a free one (webhooks.port)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l host -d 'Address to listen on' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l path -d 'Path of the webhooks endpoint (webhooks.path)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l events -d 'Events to write: message, status, update, error (dispatch.events)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l handler -d '[coming, not built yet] Run CMD and pipe events to it' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
@@ -124,6 +129,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l base-url -d 
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l insecure-skip-signature -d 'Accept notifications without checking their signature (no app secret needed). Only for local experiments: anyone who can reach the port can then post messages'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l no-config-file -d 'Read no configuration file'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l json -d 'Print JSON objects, one a line, instead of plain values'
@@ -138,6 +144,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l base-url -d
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l force -d 'Upload even when the media database holds a valid id for the file\'s content'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l no-config-file -d 'Read no configuration file'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l json -d 'Print JSON objects, one a line, instead of plain values'
@@ -145,6 +152,8 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -s v -l verbos
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -s q -l quiet -d 'Log only errors, and show no progress'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -s h -l help -d 'Print help'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -s V -l version -d 'Print version'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -s o -l output -d 'Write the file here instead of media.downloadDir/<id>.<extension> (one MEDIA_ID only)' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l dir -d 'Directory to download into (media.downloadDir)' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
@@ -159,20 +168,54 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -s v -l verb
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -s q -l quiet -d 'Log only errors, and show no progress'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -s h -l help -d 'Print help'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -s V -l version -d 'Print version'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media" -l no-config-file -d 'Read no configuration file'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media" -l json -d 'Print JSON objects, one a line, instead of plain values'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media" -s q -l quiet -d 'Log only errors, and show no progress'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media" -s h -l help -d 'Print help'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media" -s V -l version -d 'Print version'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -l no-config-file -d 'Read no configuration file'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -l json -d 'Print JSON objects, one a line, instead of plain values'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -s q -l quiet -d 'Log only errors, and show no progress'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -s V -l version -d 'Print version'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -f -a "list" -d 'List uploads and downloads with their age and expiry'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -f -a "delete" -d 'Delete media at WhatsApp and in the database'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -l no-config-file -d 'Read no configuration file'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -l json -d 'Print JSON objects, one a line, instead of plain values'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Log only errors, and show no progress'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -l no-config-file -d 'Read no configuration file'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -l json -d 'Print JSON objects, one a line, instead of plain values'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Log only errors, and show no progress'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from help" -f -a "list" -d 'List uploads and downloads with their age and expiry'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete media at WhatsApp and in the database'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
@@ -190,9 +233,11 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -s V -l version -
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "send" -d 'Send messages and print their wamids, one a line'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "config" -d 'Print the effective configuration, each value with where it came from'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "completions" -d 'Print a shell completion script'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "serve" -d '[coming, not built yet] Run the webhooks endpoint and pipe messages to a handler'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "upload" -d '[coming, not built yet] Upload media files through the media cache; print their ids'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "download" -d '[coming, not built yet] Download media by id; print the paths'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "media" -d '[coming, not built yet] List or delete what the media database holds'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "serve" -d 'Run the webhooks endpoint: store every notification, print messages as JSON lines'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "upload" -d 'Upload media files through the media cache; print their ids, one a line'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "download" -d 'Download media by id into media.downloadDir; print the paths, one a line'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "media" -d 'List or delete what the media database holds'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "dev" -d '[coming, not built yet] Develop a bot locally, with a built-in Graph API and a terminal chat'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and __fish_seen_subcommand_from media" -f -a "list" -d 'List uploads and downloads with their age and expiry'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and __fish_seen_subcommand_from media" -f -a "delete" -d 'Delete media at WhatsApp and in the database'

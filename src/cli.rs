@@ -114,14 +114,17 @@ pub enum Command {
         /// The shell to complete for
         shell: Shell,
     },
-    /// [coming, not built yet] Run the webhooks endpoint and pipe messages to a handler
-    Serve(Coming),
-    /// [coming, not built yet] Upload media files through the media cache; print their ids
-    Upload(Coming),
-    /// [coming, not built yet] Download media by id; print the paths
-    Download(Coming),
-    /// [coming, not built yet] List or delete what the media database holds
-    Media(Coming),
+    /// Run the webhooks endpoint: store every notification, print messages as JSON lines
+    Serve(ServeArgs),
+    /// Upload media files through the media cache; print their ids, one a line
+    Upload(UploadArgs),
+    /// Download media by id into media.downloadDir; print the paths, one a line
+    Download(DownloadArgs),
+    /// List or delete what the media database holds
+    Media {
+        #[command(subcommand)]
+        command: MediaCommand,
+    },
     /// [coming, not built yet] Develop a bot locally, with a built-in Graph API and a terminal chat
     Dev(Coming),
 }
@@ -130,14 +133,68 @@ impl Command {
     /// The name of a subcommand that exists only in `--help` so far.
     pub fn coming(&self) -> Option<&'static str> {
         match self {
-            Command::Serve(_) => Some("serve"),
-            Command::Upload(_) => Some("upload"),
-            Command::Download(_) => Some("download"),
-            Command::Media(_) => Some("media"),
             Command::Dev(_) => Some("dev"),
-            Command::Send(_) | Command::Config | Command::Completions { .. } => None,
+            _ => None,
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Port to listen on; 0 picks a free one (webhooks.port)
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// Address to listen on
+    #[arg(long, value_name = "ADDRESS", default_value = "0.0.0.0")]
+    pub host: std::net::IpAddr,
+    /// Path of the webhooks endpoint (webhooks.path)
+    #[arg(long, value_name = "PATH")]
+    pub path: Option<String>,
+    /// Events to write: message, status, update, error (dispatch.events)
+    #[arg(long, value_name = "EVENTS", value_delimiter = ',')]
+    pub events: Vec<String>,
+    /// [coming, not built yet] Run CMD and pipe events to it
+    #[arg(long, value_name = "CMD")]
+    pub handler: Option<String>,
+    /// Accept notifications without checking their signature (no app secret needed). Only
+    /// for local experiments: anyone who can reach the port can then post messages
+    #[arg(long)]
+    pub insecure_skip_signature: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    /// Files to upload
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Upload even when the media database holds a valid id for the file's content
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DownloadArgs {
+    /// Media ids (digits), as received in messages
+    #[arg(required = true, value_name = "MEDIA_ID")]
+    pub ids: Vec<String>,
+    /// Write the file here instead of media.downloadDir/<id>.<extension> (one MEDIA_ID only)
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Directory to download into (media.downloadDir)
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MediaCommand {
+    /// List uploads and downloads with their age and expiry
+    List,
+    /// Delete media at WhatsApp and in the database
+    Delete {
+        /// Media ids to delete
+        #[arg(required = true, value_name = "MEDIA_ID")]
+        ids: Vec<String>,
+    },
 }
 
 /// Arguments of a command that is not built yet, accepted so that it can say so.

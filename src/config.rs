@@ -534,6 +534,45 @@ impl Config {
         format!("{}/{version}", root.trim_end_matches('/'))
     }
 
+    /// Where media and the database live.
+    pub fn media(&self) -> MediaConfig {
+        MediaConfig {
+            download_dir: PathBuf::from(self.text("media.downloadDir").unwrap_or("./media")),
+            db_path: PathBuf::from(self.text("media.dbPath").unwrap_or("./media/media-ids.db")),
+        }
+    }
+
+    /// What `serve` needs to answer WhatsApp.
+    pub fn webhooks(&self) -> WebhooksConfig {
+        let secret = |key| self.text(key).filter(|s| !s.is_empty()).map(Secret::new);
+        WebhooksConfig {
+            port: self
+                .number("webhooks.port")
+                .and_then(|p| u16::try_from(p).ok())
+                .unwrap_or(3000),
+            path: self.text("webhooks.path").unwrap_or("/").to_string(),
+            verify_token: secret("webhooks.verifyToken"),
+            secret: secret("webhooks.secret"),
+            assets_dir: self.text("webhooks.assetsDir").map(PathBuf::from),
+            assets_path: self
+                .text("webhooks.assetsPath")
+                .unwrap_or("/assets")
+                .to_string(),
+        }
+    }
+
+    /// The handler events asked for (`dispatch.events`).
+    pub fn events(&self) -> Vec<String> {
+        let events = self
+            .entry("dispatch.events")
+            .and_then(|e| e.value.as_array());
+        events
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    }
+
     /// Every key with its shown value (secrets masked) and origin, for `wa-cloud config`.
     pub fn describe(&self) -> Vec<Described> {
         KEYS.iter()
@@ -564,6 +603,24 @@ impl fmt::Debug for Config {
         }
         map.finish()
     }
+}
+
+/// Where media and the database live.
+#[derive(Clone, Debug)]
+pub struct MediaConfig {
+    pub download_dir: PathBuf,
+    pub db_path: PathBuf,
+}
+
+/// The webhooks endpoint's settings.
+#[derive(Clone, Debug)]
+pub struct WebhooksConfig {
+    pub port: u16,
+    pub path: String,
+    pub verify_token: Option<Secret>,
+    pub secret: Option<Secret>,
+    pub assets_dir: Option<PathBuf>,
+    pub assets_path: String,
 }
 
 /// One line of `wa-cloud config`.

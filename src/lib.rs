@@ -9,9 +9,14 @@ pub mod config;
 pub mod error;
 pub mod graph;
 pub mod message;
+pub mod notification;
+pub mod store;
 
 mod logging;
+mod media;
 mod send;
+mod serve;
+mod webhooks;
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -59,6 +64,22 @@ fn run_command(cli: &Cli, matches: &ArgMatches) -> Result<()> {
         Command::Config => {
             let config = load_config(&cli.global)?;
             print_config(&config, cli.global.json, &mut stdout)
+        }
+        Command::Serve(args) => {
+            let config = load_config(&cli.global)?;
+            serve::run(args, &config, &mut stdout)
+        }
+        Command::Upload(args) => {
+            let config = load_config(&cli.global)?;
+            media::upload(args, &config, &cli.global, &mut stdout)
+        }
+        Command::Download(args) => {
+            let config = load_config(&cli.global)?;
+            media::download(args, &config, &cli.global, &mut stdout)
+        }
+        Command::Media { command } => {
+            let config = load_config(&cli.global)?;
+            media::manage(command, &config, &cli.global, &mut stdout)
         }
         Command::Send(args) => {
             let config = load_config(&cli.global)?;

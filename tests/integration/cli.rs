@@ -15,15 +15,24 @@ fn commands_not_built_yet_say_so_and_fail() {
 #[test]
 fn help_marks_coming_commands() {
     let run = wa_cloud(&["--help"]).run();
-    run.success().stdout_has("send ").stdout_has("[coming, not built yet] Run the webhooks endpoint");
+    run.success()
+        .stdout_has("send ")
+        .stdout_has("[coming, not built yet] Run the webhooks endpoint");
 }
 
 #[test]
 fn unknown_flags_are_usage_errors() {
-    wa_cloud(&["send", "--no-such-flag"]).run().status(2).stderr_has("--no-such-flag");
+    wa_cloud(&["send", "--no-such-flag"])
+        .run()
+        .status(2)
+        .stderr_has("--no-such-flag");
 }
 
 #[test]
 fn version_names_the_program() {
-    wa_cloud(&["--version"]).run().success().stdout_is(concat!("wa-cloud ", env!("CARGO_PKG_VERSION"), "\n"));
+    wa_cloud(&["--version"]).run().success().stdout_is(concat!(
+        "wa-cloud ",
+        env!("CARGO_PKG_VERSION"),
+        "\n"
+    ));
 }

@@ -26,7 +26,10 @@ impl Recorded {
     }
 
     pub fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
     }
 }
 
@@ -56,12 +59,18 @@ impl FakeGraph {
             .expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("a bound address");
         let app_state = state.clone();
-        let app = Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-            let state = app_state.clone();
-            async move { answer(&state, method, uri, headers, body) }
-        });
+        let app = Router::new().fallback(
+            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                let state = app_state.clone();
+                async move { answer(&state, method, uri, headers, body) }
+            },
+        );
         runtime.spawn(async move { axum::serve(listener, app).await });
-        FakeGraph { addr, state, _runtime: runtime }
+        FakeGraph {
+            addr,
+            state,
+            _runtime: runtime,
+        }
     }
 
     pub fn port(&self) -> u16 {
@@ -70,13 +79,21 @@ impl FakeGraph {
 
     /// The next request gets this answer instead of the default one.
     pub fn then_respond(&self, status: u16, body: Value) -> &Self {
-        self.state.lock().unwrap().scripted.push_back((status, body.to_string()));
+        self.state
+            .lock()
+            .unwrap()
+            .scripted
+            .push_back((status, body.to_string()));
         self
     }
 
     /// The next request gets this answer, body as given (not JSON).
     pub fn then_respond_text(&self, status: u16, body: &str) -> &Self {
-        self.state.lock().unwrap().scripted.push_back((status, body.to_string()));
+        self.state
+            .lock()
+            .unwrap()
+            .scripted
+            .push_back((status, body.to_string()));
         self
     }
 
@@ -97,7 +114,13 @@ pub fn meta_error(code: i64, message: &str, details: &str) -> Value {
         "fbtrace_id": "AbCdEfFakeTrace"}})
 }
 
-fn answer(state: &Mutex<State>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+fn answer(
+    state: &Mutex<State>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let mut state = state.lock().unwrap();
     state.requests.push(Recorded {
         method: method.to_string(),
@@ -111,7 +134,9 @@ fn answer(state: &Mutex<State>, method: Method, uri: Uri, headers: HeaderMap, bo
     }
     if method == Method::POST && uri.path().ends_with("/messages") {
         state.sent += 1;
-        let to = serde_json::from_slice::<Value>(&body).ok().and_then(|b| b["to"].as_str().map(str::to_string));
+        let to = serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|b| b["to"].as_str().map(str::to_string));
         let to = to.unwrap_or_default();
         let reply = json!({
             "messaging_product": "whatsapp",
@@ -120,6 +145,10 @@ fn answer(state: &Mutex<State>, method: Method, uri: Uri, headers: HeaderMap, bo
         });
         return axum::Json(reply).into_response();
     }
-    let error = meta_error(100, "(#100) Unsupported request", "the fake Graph API knows only /messages");
+    let error = meta_error(
+        100,
+        "(#100) Unsupported request",
+        "the fake Graph API knows only /messages",
+    );
     (StatusCode::BAD_REQUEST, axum::Json(error)).into_response()
 }

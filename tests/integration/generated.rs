@@ -18,15 +18,30 @@ fn check(path: &Path, generated: &[u8], stale: &mut Vec<String>) {
 fn completions_and_man_pages_are_up_to_date() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut stale = Vec::new();
-    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::PowerShell, Shell::Elvish] {
+    for shell in [
+        Shell::Bash,
+        Shell::Zsh,
+        Shell::Fish,
+        Shell::PowerShell,
+        Shell::Elvish,
+    ] {
         let mut script = Vec::new();
         cli::write_completions(shell, &mut script);
-        check(&root.join("completions").join(cli::completion_file_name(shell)), &script, &mut stale);
+        check(
+            &root
+                .join("completions")
+                .join(cli::completion_file_name(shell)),
+            &script,
+            &mut stale,
+        );
     }
     for (name, page) in cli::man_pages().unwrap() {
         check(&root.join("man").join(name), &page, &mut stale);
     }
-    assert!(stale.is_empty(), "out of date, now regenerated; review and commit: {stale:?}");
+    assert!(
+        stale.is_empty(),
+        "out of date, now regenerated; review and commit: {stale:?}"
+    );
 }
 
 #[test]

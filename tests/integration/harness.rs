@@ -39,7 +39,10 @@ pub fn wa_cloud(args: &[&str]) -> WaCloud {
 pub fn wa_cloud_with(graph: &FakeGraph, args: &[&str]) -> WaCloud {
     wa_cloud(args)
         .env("WHATSAPP_CLOUD_GRAPHAPI_BASE_URL", "127.0.0.1")
-        .env("WHATSAPP_CLOUD_GRAPHAPI_BASE_PORT", &graph.port().to_string())
+        .env(
+            "WHATSAPP_CLOUD_GRAPHAPI_BASE_PORT",
+            &graph.port().to_string(),
+        )
         .env("WHATSAPP_CLOUD_GRAPHAPI_ACCESS_TOKEN", TOKEN)
         .env("WHATSAPP_CLOUD_GRAPHAPI_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
 }
@@ -78,12 +81,21 @@ impl WaCloud {
             .env("HOME", &home)
             .env("XDG_CONFIG_HOME", home.join(".config"))
             .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = command.spawn().expect("run wa-cloud");
         if let Some(input) = &self.stdin {
-            child.stdin.take().expect("piped stdin").write_all(input).expect("write stdin");
+            child
+                .stdin
+                .take()
+                .expect("piped stdin")
+                .write_all(input)
+                .expect("write stdin");
         }
         let output = child.wait_with_output().expect("wait for wa-cloud");
         Run {
@@ -105,7 +117,12 @@ impl Run {
 
     /// Asserts the exit status and returns self for more checks.
     pub fn status(&self, code: i32) -> &Self {
-        assert_eq!(self.status, Some(code), "unexpected exit status\n{}", self.describe());
+        assert_eq!(
+            self.status,
+            Some(code),
+            "unexpected exit status\n{}",
+            self.describe()
+        );
         self
     }
 
@@ -114,24 +131,41 @@ impl Run {
     }
 
     pub fn stderr_has(&self, needle: &str) -> &Self {
-        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}\n{}", self.describe());
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}\n{}",
+            self.describe()
+        );
         self
     }
 
     pub fn stdout_has(&self, needle: &str) -> &Self {
-        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}\n{}", self.describe());
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}\n{}",
+            self.describe()
+        );
         self
     }
 
     pub fn stdout_is(&self, expected: &str) -> &Self {
-        assert_eq!(self.stdout, expected, "unexpected stdout\n{}", self.describe());
+        assert_eq!(
+            self.stdout,
+            expected,
+            "unexpected stdout\n{}",
+            self.describe()
+        );
         self
     }
 
     /// Neither stream shows the access token.
     pub fn keeps_secrets(&self) -> &Self {
         for stream in [&self.stdout, &self.stderr] {
-            assert!(!stream.contains(TOKEN), "the access token leaked\n{}", self.describe());
+            assert!(
+                !stream.contains(TOKEN),
+                "the access token leaked\n{}",
+                self.describe()
+            );
         }
         self
     }

@@ -1,8 +1,8 @@
 //! The one integration-test binary: every test runs the real `wa-cloud` binary in a clean
 //! room (see `harness`), against a fake Graph API on 127.0.0.1 where it needs one.
 
-mod harness;
 mod fake_graph;
+mod harness;
 
 mod cli;
 mod config;

@@ -19,7 +19,10 @@ fn sent_body(args: &[&str]) -> Value {
     let graph = FakeGraph::start();
     let mut full = vec!["send", TO];
     full.extend_from_slice(args);
-    wa_cloud_with(&graph, &full).run().success().stdout_is("wamid.FAKE1\n");
+    wa_cloud_with(&graph, &full)
+        .run()
+        .success()
+        .stdout_is("wamid.FAKE1\n");
     let bodies = graph.bodies();
     assert_eq!(bodies.len(), 1, "{bodies:?}");
     bodies[0].clone()
@@ -28,16 +31,30 @@ fn sent_body(args: &[&str]) -> Value {
 #[test]
 fn text_is_posted_with_token_user_agent_and_plus_prefixed_number() {
     let graph = FakeGraph::start();
-    wa_cloud_with(&graph, &["send", TO, "Hello there"]).run().success().stdout_is("wamid.FAKE1\n").keeps_secrets();
+    wa_cloud_with(&graph, &["send", TO, "Hello there"])
+        .run()
+        .success()
+        .stdout_is("wamid.FAKE1\n")
+        .keeps_secrets();
     let requests = graph.requests();
     assert_eq!(requests.len(), 1);
     let request = &requests[0];
     assert_eq!(request.method, "POST");
     assert_eq!(request.path, format!("/v25.0/{PHONE_NUMBER_ID}/messages"));
     assert_eq!(request.header("authorization"), format!("Bearer {TOKEN}"));
-    assert_eq!(request.header("user-agent"), concat!("wa-cloud/", env!("CARGO_PKG_VERSION")));
-    assert!(request.header("content-type").starts_with("application/json"));
-    assert_eq!(request.json(), graph_body("text", json!({"body": "Hello there"})));
+    assert_eq!(
+        request.header("user-agent"),
+        concat!("wa-cloud/", env!("CARGO_PKG_VERSION"))
+    );
+    assert!(
+        request
+            .header("content-type")
+            .starts_with("application/json")
+    );
+    assert_eq!(
+        request.json(),
+        graph_body("text", json!({"body": "Hello there"}))
+    );
 }
 
 #[test]
@@ -47,7 +64,11 @@ fn several_texts_go_out_in_order_one_wamid_a_line() {
         .run()
         .success()
         .stdout_is("wamid.FAKE1\nwamid.FAKE2\nwamid.FAKE3\n");
-    let texts: Vec<Value> = graph.bodies().iter().map(|b| b["text"]["body"].clone()).collect();
+    let texts: Vec<Value> = graph
+        .bodies()
+        .iter()
+        .map(|b| b["text"]["body"].clone())
+        .collect();
     assert_eq!(texts, [json!("one"), json!("two"), json!("three")]);
 }
 
@@ -64,14 +85,24 @@ fn json_output_names_recipient_and_id() {
 #[test]
 fn business_scoped_user_ids_are_sent_as_they_are() {
     let graph = FakeGraph::start();
-    wa_cloud_with(&graph, &["send", "US.13491208655302741918", "hi"]).run().success();
+    wa_cloud_with(&graph, &["send", "US.13491208655302741918", "hi"])
+        .run()
+        .success();
     assert_eq!(graph.bodies()[0]["to"], "US.13491208655302741918");
 }
 
 #[test]
 fn text_options_preview_url_and_reply_to() {
-    let body = sent_body(&["See https://example.com", "--preview-url", "--reply-to", "wamid.QUOTED"]);
-    let mut expected = graph_body("text", json!({"body": "See https://example.com", "preview_url": true}));
+    let body = sent_body(&[
+        "See https://example.com",
+        "--preview-url",
+        "--reply-to",
+        "wamid.QUOTED",
+    ]);
+    let mut expected = graph_body(
+        "text",
+        json!({"body": "See https://example.com", "preview_url": true}),
+    );
     expected["context"] = json!({"message_id": "wamid.QUOTED"});
     assert_eq!(body, expected);
 }
@@ -84,26 +115,56 @@ fn texts_from_stdin_one_message_a_line() {
         .run()
         .success()
         .stdout_is("wamid.FAKE1\nwamid.FAKE2\n");
-    let texts: Vec<Value> = graph.bodies().iter().map(|b| b["text"]["body"].clone()).collect();
+    let texts: Vec<Value> = graph
+        .bodies()
+        .iter()
+        .map(|b| b["text"]["body"].clone())
+        .collect();
     assert_eq!(texts, [json!("first line"), json!("second line")]);
 }
 
 #[test]
 fn media_by_link_and_by_id() {
     assert_eq!(
-        sent_body(&["--image", "--link", "https://example.com/cat.jpg", "--caption", "A cat"]),
-        graph_body("image", json!({"link": "https://example.com/cat.jpg", "caption": "A cat"}))
+        sent_body(&[
+            "--image",
+            "--link",
+            "https://example.com/cat.jpg",
+            "--caption",
+            "A cat"
+        ]),
+        graph_body(
+            "image",
+            json!({"link": "https://example.com/cat.jpg", "caption": "A cat"})
+        )
     );
     assert_eq!(
-        sent_body(&["--document", "--id", "1376223850470843", "--filename", "order.pdf", "--caption", "Your order"]),
-        graph_body("document", json!({"id": "1376223850470843", "caption": "Your order", "filename": "order.pdf"}))
+        sent_body(&[
+            "--document",
+            "--id",
+            "1376223850470843",
+            "--filename",
+            "order.pdf",
+            "--caption",
+            "Your order"
+        ]),
+        graph_body(
+            "document",
+            json!({"id": "1376223850470843", "caption": "Your order", "filename": "order.pdf"})
+        )
     );
-    assert_eq!(sent_body(&["--audio", "--id", "1013859600285441"]), graph_body("audio", json!({"id": "1013859600285441"})));
+    assert_eq!(
+        sent_body(&["--audio", "--id", "1013859600285441"]),
+        graph_body("audio", json!({"id": "1013859600285441"}))
+    );
     assert_eq!(
         sent_body(&["--video", "https://example.com/v.mp4"]),
         graph_body("video", json!({"link": "https://example.com/v.mp4"}))
     );
-    assert_eq!(sent_body(&["--sticker", "--id", "798882015472548"]), graph_body("sticker", json!({"id": "798882015472548"})));
+    assert_eq!(
+        sent_body(&["--sticker", "--id", "798882015472548"]),
+        graph_body("sticker", json!({"id": "798882015472548"}))
+    );
 }
 
 #[test]
@@ -119,10 +180,21 @@ fn media_from_a_local_file_says_upload_is_not_built_yet() {
 #[test]
 fn a_text_and_media_keep_command_line_order() {
     let graph = FakeGraph::start();
-    wa_cloud_with(&graph, &["send", TO, "Look:", "--image", "--link", "https://example.com/a.png", "Nice?"])
-        .run()
-        .success()
-        .stdout_is("wamid.FAKE1\nwamid.FAKE2\nwamid.FAKE3\n");
+    wa_cloud_with(
+        &graph,
+        &[
+            "send",
+            TO,
+            "Look:",
+            "--image",
+            "--link",
+            "https://example.com/a.png",
+            "Nice?",
+        ],
+    )
+    .run()
+    .success()
+    .stdout_is("wamid.FAKE1\nwamid.FAKE2\nwamid.FAKE3\n");
     let kinds: Vec<Value> = graph.bodies().iter().map(|b| b["type"].clone()).collect();
     assert_eq!(kinds, [json!("text"), json!("image"), json!("text")]);
 }
@@ -130,7 +202,14 @@ fn a_text_and_media_keep_command_line_order() {
 #[test]
 fn location() {
     assert_eq!(
-        sent_body(&["--location", "52.5163,13.3777", "--name", "Brandenburger Tor", "--address", "Pariser Platz"]),
+        sent_body(&[
+            "--location",
+            "52.5163,13.3777",
+            "--name",
+            "Brandenburger Tor",
+            "--address",
+            "Pariser Platz"
+        ]),
         graph_body(
             "location",
             json!({"latitude": 52.5163, "longitude": 13.3777, "name": "Brandenburger Tor", "address": "Pariser Platz"})
@@ -138,7 +217,10 @@ fn location() {
     );
     assert_eq!(
         sent_body(&["--location", "-33.8568,151.2153"]),
-        graph_body("location", json!({"latitude": -33.8568, "longitude": 151.2153}))
+        graph_body(
+            "location",
+            json!({"latitude": -33.8568, "longitude": 151.2153})
+        )
     );
 }
 
@@ -157,7 +239,15 @@ fn contacts_from_a_json_file() {
 #[test]
 fn reply_buttons() {
     assert_eq!(
-        sent_body(&["Continue?", "--button", "yes:Yes", "--button", "no:No", "--footer", "Pick one"]),
+        sent_body(&[
+            "Continue?",
+            "--button",
+            "yes:Yes",
+            "--button",
+            "no:No",
+            "--footer",
+            "Pick one"
+        ]),
         graph_body(
             "interactive",
             json!({"type": "button", "body": {"text": "Continue?"}, "footer": {"text": "Pick one"},
@@ -171,9 +261,19 @@ fn reply_buttons() {
 fn list_from_sections_and_rows() {
     assert_eq!(
         sent_body(&[
-            "Choose a shipping option", "--list-button", "Shipping",
-            "--section", "Fast", "--row", "express:Express:Next day", "--row", "priority:Priority",
-            "--section", "Cheap", "--row", "ground:Ground",
+            "Choose a shipping option",
+            "--list-button",
+            "Shipping",
+            "--section",
+            "Fast",
+            "--row",
+            "express:Express:Next day",
+            "--row",
+            "priority:Priority",
+            "--section",
+            "Cheap",
+            "--row",
+            "ground:Ground",
         ]),
         graph_body(
             "interactive",
@@ -202,14 +302,26 @@ fn list_from_json() {
 fn reaction() {
     assert_eq!(
         sent_body(&["--react", "👍", "--to-message", "wamid.THEIRS"]),
-        graph_body("reaction", json!({"message_id": "wamid.THEIRS", "emoji": "👍"}))
+        graph_body(
+            "reaction",
+            json!({"message_id": "wamid.THEIRS", "emoji": "👍"})
+        )
     );
 }
 
 #[test]
 fn template_with_body_parameters() {
     assert_eq!(
-        sent_body(&["--template", "order_update", "--lang", "de", "--param", "Ada", "--param", "42"]),
+        sent_body(&[
+            "--template",
+            "order_update",
+            "--lang",
+            "de",
+            "--param",
+            "Ada",
+            "--param",
+            "42"
+        ]),
         graph_body(
             "template",
             json!({"name": "order_update", "language": {"code": "de"},
@@ -218,7 +330,10 @@ fn template_with_body_parameters() {
     );
     assert_eq!(
         sent_body(&["--template", "hello_world"]),
-        graph_body("template", json!({"name": "hello_world", "language": {"code": "en_US"}}))
+        graph_body(
+            "template",
+            json!({"name": "hello_world", "language": {"code": "en_US"}})
+        )
     );
 }
 
@@ -236,26 +351,45 @@ fn raw_messages_from_an_argument_and_from_stdin() {
         .stdout_is("wamid.FAKE1\nwamid.FAKE2\n");
     assert_eq!(
         graph.bodies(),
-        [graph_body("text", json!({"body": "hi"})), graph_body("location", json!({"latitude": 1.5, "longitude": 2.0}))]
+        [
+            graph_body("text", json!({"body": "hi"})),
+            graph_body("location", json!({"latitude": 1.5, "longitude": 2.0}))
+        ]
     );
 }
 
 #[test]
 fn rate_limits_are_retried_and_the_message_is_sent_once() {
     let graph = FakeGraph::start();
-    let rate_limit = meta_error(130429, "(#130429) Rate limit hit", "Cloud API message throughput has been reached.");
-    graph.then_respond(400, rate_limit.clone()).then_respond(429, rate_limit);
-    wa_cloud_with(&graph, &["send", TO, "hi"]).run().success().stdout_is("wamid.FAKE1\n").stderr_has("retrying");
+    let rate_limit = meta_error(
+        130429,
+        "(#130429) Rate limit hit",
+        "Cloud API message throughput has been reached.",
+    );
+    graph
+        .then_respond(400, rate_limit.clone())
+        .then_respond(429, rate_limit);
+    wa_cloud_with(&graph, &["send", TO, "hi"])
+        .run()
+        .success()
+        .stdout_is("wamid.FAKE1\n")
+        .stderr_has("retrying");
     let bodies = graph.bodies();
     assert_eq!(bodies.len(), 3, "two refused attempts and one accepted");
-    assert!(bodies.iter().all(|b| *b == bodies[0]), "the same message each time");
+    assert!(
+        bodies.iter().all(|b| *b == bodies[0]),
+        "the same message each time"
+    );
 }
 
 #[test]
 fn server_errors_without_meta_body_are_retried() {
     let graph = FakeGraph::start();
     graph.then_respond_text(503, "<html>Service Unavailable</html>");
-    wa_cloud_with(&graph, &["send", TO, "hi"]).run().success().stdout_is("wamid.FAKE1\n");
+    wa_cloud_with(&graph, &["send", TO, "hi"])
+        .run()
+        .success()
+        .stdout_is("wamid.FAKE1\n");
     assert_eq!(graph.requests().len(), 2);
 }
 
@@ -264,7 +398,11 @@ fn re_engagement_error_is_shown_and_not_retried() {
     let graph = FakeGraph::start();
     graph.then_respond(
         400,
-        meta_error(131047, "(#131047) Re-engagement message", "Message failed to send because more than 24 hours have passed"),
+        meta_error(
+            131047,
+            "(#131047) Re-engagement message",
+            "Message failed to send because more than 24 hours have passed",
+        ),
     );
     wa_cloud_with(&graph, &["-vv", "send", TO, "hi", "never sent"])
         .run()
@@ -282,8 +420,18 @@ fn re_engagement_error_is_shown_and_not_retried() {
 #[test]
 fn a_failure_mid_batch_keeps_the_wamids_already_printed() {
     let graph = FakeGraph::start();
-    graph.then_respond(200, json!({"messaging_product": "whatsapp", "messages": [{"id": "wamid.FIRST"}]}));
-    graph.then_respond(401, meta_error(190, "Error validating access token: Session has expired", ""));
+    graph.then_respond(
+        200,
+        json!({"messaging_product": "whatsapp", "messages": [{"id": "wamid.FIRST"}]}),
+    );
+    graph.then_respond(
+        401,
+        meta_error(
+            190,
+            "Error validating access token: Session has expired",
+            "",
+        ),
+    );
     wa_cloud_with(&graph, &["send", TO, "one", "two", "three"])
         .run()
         .status(1)
@@ -301,13 +449,18 @@ fn invalid_messages_are_refused_before_anything_is_sent() {
     let long_caption = "c".repeat(1025);
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["12345", "hi"], "12345"),
-        (vec![TO, &long_text], "`text.body` is 4097 characters long; WhatsApp allows at most 4096"),
+        (
+            vec![TO, &long_text],
+            "`text.body` is 4097 characters long; WhatsApp allows at most 4096",
+        ),
         (
             vec![TO, "--image", "--id", "1", "--caption", &long_caption],
             "`image.caption` is 1025 characters long; WhatsApp allows at most 1024",
         ),
         (
-            vec![TO, "?", "--button", "a:A", "--button", "b:B", "--button", "c:C", "--button", "d:D"],
+            vec![
+                TO, "?", "--button", "a:A", "--button", "b:B", "--button", "c:C", "--button", "d:D",
+            ],
             "has 4 buttons; WhatsApp allows 1 to 3",
         ),
         (
@@ -315,24 +468,52 @@ fn invalid_messages_are_refused_before_anything_is_sent() {
             "`interactive.action.buttons[0].reply.title` is 22 characters long; WhatsApp allows at most 20",
         ),
         (
-            vec![TO, "?", "--row", "1", "--row", "2", "--row", "3", "--row", "4", "--row", "5", "--row", "6",
-                 "--row", "7", "--row", "8", "--row", "9", "--row", "10", "--row", "11"],
+            vec![
+                TO, "?", "--row", "1", "--row", "2", "--row", "3", "--row", "4", "--row", "5",
+                "--row", "6", "--row", "7", "--row", "8", "--row", "9", "--row", "10", "--row",
+                "11",
+            ],
             "have 11 rows in all; WhatsApp allows 1 to 10 rows across all sections",
         ),
-        (vec![TO, "--react", "nice", "--to-message", "wamid.X"], "`reaction.emoji` is \"nice\", which is not a single emoji"),
-        (vec![TO, "--location", "91,0"], "`location.latitude` is 91.0"),
-        (vec![TO, "--button", "a:A"], "--button needs the message's body as TEXT"),
-        (vec![TO, "--image", "--id", "1", "--location", "1,2"], "cannot be combined"),
-        (vec![TO, "--caption", "x"], "--caption belongs to a media message"),
+        (
+            vec![TO, "--react", "nice", "--to-message", "wamid.X"],
+            "`reaction.emoji` is \"nice\", which is not a single emoji",
+        ),
+        (
+            vec![TO, "--location", "91,0"],
+            "`location.latitude` is 91.0",
+        ),
+        (
+            vec![TO, "--button", "a:A"],
+            "--button needs the message's body as TEXT",
+        ),
+        (
+            vec![TO, "--image", "--id", "1", "--location", "1,2"],
+            "cannot be combined",
+        ),
+        (
+            vec![TO, "--caption", "x"],
+            "--caption belongs to a media message",
+        ),
         (vec![TO], "nothing to send"),
-        (vec![TO, "--raw", "{\"txt\":\"hi\"}"], "did you mean `text`?"),
+        (
+            vec![TO, "--raw", "{\"txt\":\"hi\"}"],
+            "did you mean `text`?",
+        ),
     ];
     for (args, expected) in cases {
         let graph = FakeGraph::start();
         let mut full = vec!["send"];
         full.extend(args);
-        wa_cloud_with(&graph, &full).run().status(2).stderr_has(expected).stdout_is("");
-        assert!(graph.requests().is_empty(), "{full:?} reached the Graph API");
+        wa_cloud_with(&graph, &full)
+            .run()
+            .status(2)
+            .stderr_has(expected)
+            .stdout_is("");
+        assert!(
+            graph.requests().is_empty(),
+            "{full:?} reached the Graph API"
+        );
     }
 }
 
@@ -348,14 +529,21 @@ fn one_invalid_message_in_a_batch_sends_none() {
         .stderr_has("nothing was sent");
     assert!(graph.requests().is_empty());
 
-    wa_cloud_with(&graph, &["send", TO, "-"]).stdin("ok\n\u{1F600}\n").run().success();
+    wa_cloud_with(&graph, &["send", TO, "-"])
+        .stdin("ok\n\u{1F600}\n")
+        .run()
+        .success();
     wa_cloud_with(&graph, &["send", TO, "--raw", "-"])
         .stdin("{\"text\":\"ok\"}\n{\"image\":{\"id\":\"1\",\"link\":\"https://x\"}}\n")
         .run()
         .status(2)
         .stderr_has("--raw from stdin #2")
         .stderr_has("has both `id` and `link`");
-    assert_eq!(graph.requests().len(), 2, "only the valid stdin batch was sent");
+    assert_eq!(
+        graph.requests().len(),
+        2,
+        "only the valid stdin batch was sent"
+    );
 }
 
 #[test]
@@ -363,7 +551,10 @@ fn missing_configuration_is_reported_before_any_request() {
     let graph = FakeGraph::start();
     wa_cloud(&["send", TO, "hi"])
         .env("WHATSAPP_CLOUD_GRAPHAPI_BASE_URL", "127.0.0.1")
-        .env("WHATSAPP_CLOUD_GRAPHAPI_BASE_PORT", &graph.port().to_string())
+        .env(
+            "WHATSAPP_CLOUD_GRAPHAPI_BASE_PORT",
+            &graph.port().to_string(),
+        )
         .env("WHATSAPP_CLOUD_GRAPHAPI_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
         .run()
         .status(2)
@@ -375,6 +566,11 @@ fn missing_configuration_is_reported_before_any_request() {
 #[test]
 fn api_version_from_flag_changes_the_path() {
     let graph = FakeGraph::start();
-    wa_cloud_with(&graph, &["send", TO, "hi", "--api-version", "23"]).run().success();
-    assert_eq!(graph.requests()[0].path, format!("/v23.0/{PHONE_NUMBER_ID}/messages"));
+    wa_cloud_with(&graph, &["send", TO, "hi", "--api-version", "23"])
+        .run()
+        .success();
+    assert_eq!(
+        graph.requests()[0].path,
+        format!("/v23.0/{PHONE_NUMBER_ID}/messages")
+    );
 }

@@ -1,0 +1,155 @@
+//! The SQLite database that every command shares (`media.dbPath`): media ids, and for
+//! `serve` its inbox and statuses. Nothing outside this module writes SQL.
+//!
+//! The schema is versioned with `PRAGMA user_version`: [`MIGRATIONS`] are applied in
+//! order, each in its own transaction, and a database written by a newer wa-cloud is
+//! refused rather than misread. The database runs in WAL mode so that `serve` and a
+//! one-off command can use it at the same time; a busy database is waited for.
+
+pub mod inbox;
+pub mod media;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use rusqlite::Connection;
+
+/// Each entry brings the schema from version `i` to `i + 1`. Append only: never edit a
+/// migration that has been released.
+const MIGRATIONS: &[&str] = &[media::SCHEMA, inbox::SCHEMA];
+
+/// An open database, migrated to the current schema.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating it and its directory when missing) and migrates the database.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| {
+                format!(
+                    "cannot create the directory of the database `{}`",
+                    path.display()
+                )
+            })?;
+        }
+        let conn = Connection::open(path)
+            .with_context(|| format!("cannot open the database `{}`", path.display()))?;
+        Store::setup(conn, path.to_path_buf())
+    }
+
+    /// A private in-memory database, for tests.
+    pub fn open_in_memory() -> Result<Store> {
+        Store::setup(Connection::open_in_memory()?, PathBuf::from(":memory:"))
+    }
+
+    fn setup(mut conn: Connection, path: PathBuf) -> Result<Store> {
+        let shown = path.display().to_string();
+        let explain = |err: rusqlite::Error| explain(err, &shown);
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(explain)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(explain)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(explain)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(explain)?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(explain)?;
+        if version > MIGRATIONS.len() as i64 {
+            anyhow::bail!(
+                "the database `{shown}` has schema version {version}, newer than this wa-cloud knows ({}): upgrade wa-cloud",
+                MIGRATIONS.len()
+            );
+        }
+        migrate(&mut conn, version as usize).map_err(explain)?;
+        Ok(Store { conn, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+fn migrate(conn: &mut Connection, from: usize) -> rusqlite::Result<()> {
+    for (i, migration) in MIGRATIONS.iter().enumerate().skip(from) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(migration)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// A database error in words a user can act on, naming the file.
+pub(crate) fn explain(err: rusqlite::Error, path: &str) -> anyhow::Error {
+    use rusqlite::ErrorCode;
+    let advice = match err.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) | Some(ErrorCode::DatabaseCorrupt) => {
+            "is damaged or not an SQLite database: move it away (wa-cloud then starts a new one) or point media.dbPath elsewhere"
+        }
+        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
+            "is locked by another process: wait for it, or stop it"
+        }
+        Some(ErrorCode::DiskFull) => "cannot grow: the disk is full; free some space",
+        Some(ErrorCode::ReadOnly)
+        | Some(ErrorCode::CannotOpen)
+        | Some(ErrorCode::PermissionDenied) => {
+            "cannot be written: check its permissions and those of its directory"
+        }
+        _ => "failed",
+    };
+    anyhow::Error::new(err).context(format!("the database `{path}` {advice}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_bring_a_new_database_to_the_current_version() {
+        let store = Store::open_in_memory().unwrap();
+        let version: i64 = store
+            .conn()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_named_in_the_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("media-ids.db");
+        std::fs::write(&path, vec![b'x'; 4096]).unwrap();
+        let err = format!("{:#}", Store::open(&path).err().unwrap());
+        assert!(
+            err.contains("media-ids.db` is damaged or not an SQLite database"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        Store::open(&path)
+            .unwrap()
+            .conn()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        let err = format!("{:#}", Store::open(&path).err().unwrap());
+        assert!(err.contains("upgrade wa-cloud"), "{err}");
+    }
+}

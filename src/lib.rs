@@ -50,7 +50,8 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
 }
 
 fn run_command(cli: &Cli, matches: &ArgMatches) -> Result<()> {
-    let mut stdout = io::stdout().lock();
+    // Not locked here: `serve` writes events to stdout from its own thread.
+    let mut stdout = io::stdout();
     if let Some(name) = cli.command.coming() {
         anyhow::bail!(
             "`wa-cloud {name}` is not built yet: this version has `send`, `config` and `completions`"
@@ -67,7 +68,7 @@ fn run_command(cli: &Cli, matches: &ArgMatches) -> Result<()> {
         }
         Command::Serve(args) => {
             let config = load_config(&cli.global)?;
-            serve::run(args, &config, &mut stdout)
+            serve::run(args, &config)
         }
         Command::Upload(args) => {
             let config = load_config(&cli.global)?;

@@ -4,6 +4,8 @@
 //! object a line for log collectors. ureq is never allowed below `debug`: its `trace`
 //! level dumps requests unredacted, Authorization header included.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::{GlobalArgs, LogFormat};
@@ -25,6 +27,9 @@ pub fn init(args: &GlobalArgs, default: &str) {
         .with_writer(std::io::stderr);
     let _ = match args.log_format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        LogFormat::Text => builder.with_target(false).without_time().try_init(),
+        LogFormat::Text => builder
+            .with_target(false)
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
     };
 }

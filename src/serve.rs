@@ -1,12 +1,245 @@
-//! `wa-cloud serve`.
+//! `wa-cloud serve`: the composition root of the long-running mode.
+//!
+//! Three parts, each on its own thread so that none waits for another:
+//! - the HTTP server (tokio + axum, `webhooks`), which answers WhatsApp;
+//! - the inbox writer, which owns one database connection and stores notifications in
+//!   batches: every request that arrived while the previous transaction committed goes
+//!   into the next one, so the database is not the bottleneck under load;
+//! - the tap, which writes stored events to stdout in order and marks them delivered, so
+//!   that events not yet written when `serve` stops are written after it starts again.
+//!
+//! Shutdown (SIGINT, SIGTERM): stop accepting, finish the requests in flight, let the
+//! writer commit what it has, let the tap write everything stored, exit 0.
 
 use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::cli::ServeArgs;
 use crate::config::Config;
+use crate::notification::Kind;
+use crate::store::Store;
+use crate::usage;
+use crate::webhooks::{self, AppState, WriteRequest};
 
-pub fn run(_args: &ServeArgs, _config: &Config, _out: &mut dyn Write) -> Result<()> {
-    anyhow::bail!("`wa-cloud serve` is not built yet")
+/// How many events the tap reads from the database at a time.
+const TAP_BATCH: usize = 256;
+/// How many notifications the writer stores in one transaction at most.
+const WRITE_BATCH: usize = 512;
+
+pub fn run(args: &ServeArgs, config: &Config) -> Result<()> {
+    if args.handler.is_some() {
+        usage!(
+            "--handler is not built yet; without it, serve writes each event to stdout as a JSON line"
+        );
+    }
+    let webhooks = config.webhooks();
+    let secret = match (&webhooks.secret, args.insecure_skip_signature) {
+        (Some(secret), _) => Some(secret.clone()),
+        (None, true) => {
+            tracing::warn!(
+                "--insecure-skip-signature: notifications are NOT checked; anyone who can reach this port can post messages"
+            );
+            None
+        }
+        (None, false) => usage!(
+            "`webhooks.secret` (your app's secret, App Dashboard > App settings > Basic) is not set: serve checks \
+             every notification's signature with it. Set WHATSAPP_CLOUD_WEBHOOKS_SECRET or webhooks.secret in the \
+             config file, or pass --insecure-skip-signature for local experiments"
+        ),
+    };
+    if webhooks.verify_token.is_none() {
+        tracing::warn!(
+            "`webhooks.verifyToken` is not set: Meta's verification of this endpoint will be refused \
+             (set WHATSAPP_CLOUD_WEBHOOKS_VERIFY_TOKEN)"
+        );
+    }
+    let path = args.path.clone().unwrap_or(webhooks.path);
+    if !path.starts_with('/') {
+        usage!("the webhooks path {path:?} must start with `/`");
+    }
+    let kinds = event_kinds(if args.events.is_empty() {
+        config.events()
+    } else {
+        args.events.clone()
+    })?;
+    let assets = match webhooks.assets_dir {
+        Some(dir) if !dir.is_dir() => usage!(
+            "`webhooks.assetsDir` is `{}`, which is not a directory: create it or unset the key",
+            dir.display()
+        ),
+        Some(dir) => Some((webhooks.assets_path, dir)),
+        None => None,
+    };
+
+    let db_path = config.media().db_path;
+    let writer_store = Store::open(&db_path)?;
+    let tap_store = Store::open(&db_path)?;
+    let backlog = Arc::new(AtomicI64::new(tap_store.backlog(&kinds)? as i64));
+
+    let (requests, incoming) = mpsc::channel::<WriteRequest>();
+    let (wake, woken) = mpsc::sync_channel::<()>(1);
+    let writer = {
+        let (kinds, backlog) = (kinds.clone(), backlog.clone());
+        std::thread::Builder::new()
+            .name("inbox-writer".into())
+            .spawn(move || write_inbox(writer_store, incoming, wake, &kinds, &backlog))?
+    };
+    let tap_failed = Arc::new(tokio::sync::Notify::new());
+    let tap = {
+        let (kinds, backlog, tap_failed) = (kinds.clone(), backlog.clone(), tap_failed.clone());
+        std::thread::Builder::new()
+            .name("tap".into())
+            .spawn(move || {
+                let result = tap_events(tap_store, &kinds, woken, &backlog);
+                if result.is_err() {
+                    tap_failed.notify_one();
+                }
+                result
+            })?
+    };
+
+    let state = Arc::new(AppState {
+        verify_token: webhooks.verify_token,
+        secret,
+        inbox: requests,
+        started: Instant::now(),
+        backlog,
+    });
+    let router = webhooks::router(state, &path, assets);
+    let port = args.port.unwrap_or(webhooks.port);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let served = runtime.block_on(async {
+        let address = SocketAddr::new(args.host, port);
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen on {address}: choose another --port, or stop what uses it"))?;
+        let bound = listener.local_addr()?;
+        tracing::info!(
+            "listening on http://{bound}{path} (register https://<your public host>{path} as the callback URL \
+             in the App Dashboard, WhatsApp > Configuration)"
+        );
+        axum::serve(listener, router).with_graceful_shutdown(stop_requested(tap_failed)).await?;
+        anyhow::Ok(())
+    });
+    // Dropping the router dropped the last sender: the writer commits what it has and
+    // stops, then the tap writes what is left and stops.
+    drop(runtime);
+    let written = writer.join().expect("the inbox writer does not panic");
+    let tapped = tap.join().expect("the tap does not panic");
+    served?;
+    written?;
+    tapped?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// `message,status,...` as event kinds; unknown names are a usage error.
+fn event_kinds(names: Vec<String>) -> Result<Vec<Kind>> {
+    let all = [Kind::Message, Kind::Status, Kind::Update, Kind::Error];
+    names
+        .iter()
+        .map(
+            |name| match all.iter().find(|k| k.as_str() == name.trim()) {
+                Some(kind) => Ok(*kind),
+                None => {
+                    usage!("unknown event {name:?}: events are message, status, update and error")
+                }
+            },
+        )
+        .collect()
+}
+
+async fn stop_requested(tap_failed: Arc<tokio::sync::Notify>) {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => tracing::info!("interrupted: finishing requests in flight"),
+        _ = terminate => tracing::info!("terminated: finishing requests in flight"),
+        _ = tap_failed.notified() => tracing::error!("stopping: events can no longer be written"),
+    }
+}
+
+/// Stores notifications in batches until every sender is gone.
+fn write_inbox(
+    mut store: Store,
+    incoming: Receiver<WriteRequest>,
+    wake: SyncSender<()>,
+    counted: &[Kind],
+    backlog: &AtomicI64,
+) -> Result<()> {
+    while let Ok(first) = incoming.recv() {
+        let mut batch = vec![first];
+        batch.extend(incoming.try_iter().take(WRITE_BATCH - 1));
+        let notifications: Vec<&[_]> = batch.iter().map(|r| r.items.as_slice()).collect();
+        match store.insert_items(&notifications, counted) {
+            Ok(counts) => {
+                backlog.fetch_add(counts.iter().sum::<usize>() as i64, Ordering::Relaxed);
+                let _ = wake.try_send(());
+                for (request, new) in batch.into_iter().zip(counts) {
+                    let _ = request.done.send(Ok(new));
+                }
+            }
+            Err(err) => {
+                tracing::error!(
+                    "cannot store {} notifications, answering 500 so that WhatsApp retries: {err:#}",
+                    batch.len()
+                );
+                for request in batch {
+                    let _ = request.done.send(Err(()));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes stored events of `kinds` to stdout, oldest first, until the writer is gone and
+/// nothing is left.
+fn tap_events(
+    mut store: Store,
+    kinds: &[Kind],
+    woken: Receiver<()>,
+    backlog: &AtomicI64,
+) -> Result<()> {
+    let mut writer_gone = false;
+    loop {
+        let pending = store.pending(kinds, TAP_BATCH)?;
+        if pending.is_empty() {
+            if writer_gone {
+                return Ok(());
+            }
+            match woken.recv_timeout(Duration::from_secs(1)) {
+                Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => writer_gone = true,
+            }
+            continue;
+        }
+        let mut out = std::io::stdout().lock();
+        for event in &pending {
+            writeln!(out, "{}", event.event).context("cannot write events to stdout")?;
+        }
+        out.flush().context("cannot write events to stdout")?;
+        drop(out);
+        let seqs: Vec<i64> = pending.iter().map(|p| p.seq).collect();
+        store.mark_delivered(&seqs)?;
+        backlog.fetch_sub(seqs.len() as i64, Ordering::Relaxed);
+    }
 }

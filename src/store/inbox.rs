@@ -1,4 +1,239 @@
-//! The inbox: every message, status, update and error of accepted notifications.
+//! The inbox: every message, status, update and error of accepted notifications, stored
+//! before WhatsApp gets its 200, and the latest status of each message we sent.
+//!
+//! Invariants: an event is stored once per (kind, key) — WhatsApp's redeliveries insert
+//! nothing — and is handed on in `seq` order, marked delivered after it was written. A
+//! status never replaces a newer one: the later timestamp wins, and on a tie the later
+//! stage (sent < delivered < read < played < failed).
+
+use anyhow::{Context, Result};
+use rusqlite::params;
+
+use super::Store;
+use crate::notification::{Item, Kind};
 
 /// Migration 2.
-pub(super) const SCHEMA: &str = "";
+pub(super) const SCHEMA: &str = "
+CREATE TABLE inbox (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind          TEXT NOT NULL,                -- message, status, update, error
+    key           TEXT NOT NULL,                -- wamid; wamid|status; content hash
+    peer          TEXT,                         -- sender of a message, recipient of a status
+    event         TEXT NOT NULL,                -- the JSON event line
+    received_at   INTEGER NOT NULL,             -- unix seconds
+    delivered_at  INTEGER,                      -- when it was written to the tap or handler
+    UNIQUE (kind, key)
+);
+CREATE INDEX inbox_pending ON inbox (kind, seq) WHERE delivered_at IS NULL;
+CREATE TABLE statuses (
+    wamid       TEXT PRIMARY KEY,
+    status      TEXT NOT NULL,
+    timestamp   INTEGER NOT NULL,
+    recipient   TEXT,
+    updated_at  INTEGER NOT NULL
+);
+";
+
+/// The order of a message's life, for statuses that carry the same timestamp.
+const STAGE: &str = "CASE ?1 WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 \
+                     WHEN 'played' THEN 4 WHEN 'failed' THEN 5 ELSE 0 END";
+
+/// An event waiting to be handed on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pending {
+    pub seq: i64,
+    pub kind: String,
+    pub event: String,
+}
+
+impl Store {
+    /// Stores several notifications' items in one transaction; returns, for each
+    /// notification, how many of its items of `counted` kinds were new.
+    pub fn insert_items(
+        &mut self,
+        notifications: &[&[Item]],
+        counted: &[Kind],
+    ) -> Result<Vec<usize>> {
+        let now = unix_now();
+        let path = self.path.display().to_string();
+        let explain = |e| super::explain(e, &path);
+        let tx = self.conn_mut().transaction().map_err(explain)?;
+        let mut counts = Vec::with_capacity(notifications.len());
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO inbox (kind, key, peer, event, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(explain)?;
+            let mut status = tx
+                .prepare_cached(&format!(
+                    "INSERT INTO statuses (wamid, status, timestamp, recipient, updated_at) VALUES (?2, ?1, ?3, ?4, ?5)
+                     ON CONFLICT (wamid) DO UPDATE SET status = excluded.status, timestamp = excluded.timestamp,
+                         recipient = excluded.recipient, updated_at = excluded.updated_at
+                     WHERE excluded.timestamp > statuses.timestamp
+                        OR (excluded.timestamp = statuses.timestamp AND {STAGE} > {})",
+                    STAGE.replace("?1", "statuses.status")
+                ))
+                .map_err(explain)?;
+            for items in notifications {
+                let mut new = 0;
+                for item in *items {
+                    let inserted = insert
+                        .execute(params![
+                            item.kind.as_str(),
+                            item.key,
+                            item.peer,
+                            item.event.to_string(),
+                            now
+                        ])
+                        .map_err(explain)?;
+                    if inserted == 1 && counted.contains(&item.kind) {
+                        new += 1;
+                    }
+                    if item.kind == Kind::Status && inserted == 1 {
+                        let e = &item.event;
+                        status
+                            .execute(params![
+                                e["status"].as_str(),
+                                e["id"].as_str(),
+                                e["timestamp"].as_i64(),
+                                item.peer,
+                                now
+                            ])
+                            .map_err(explain)?;
+                    }
+                }
+                counts.push(new);
+            }
+        }
+        tx.commit().map_err(explain)?;
+        Ok(counts)
+    }
+
+    /// Up to `limit` events of `kinds` not yet handed on, oldest first.
+    pub fn pending(&self, kinds: &[Kind], limit: usize) -> Result<Vec<Pending>> {
+        let mut query = self
+            .conn()
+            .prepare_cached(
+                "SELECT seq, kind, event FROM inbox WHERE delivered_at IS NULL AND kind IN (SELECT value FROM json_each(?1))
+                 ORDER BY seq LIMIT ?2",
+            )
+            .context("cannot read the inbox")?;
+        let rows = query.query_map(params![kinds_json(kinds), limit as i64], |row| {
+            Ok(Pending {
+                seq: row.get(0)?,
+                kind: row.get(1)?,
+                event: row.get(2)?,
+            })
+        })?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .context("cannot read the inbox")
+    }
+
+    /// Marks events as handed on, so that they are not handed on again.
+    pub fn mark_delivered(&mut self, seqs: &[i64]) -> Result<()> {
+        let tx = self.conn_mut().transaction()?;
+        {
+            let mut update =
+                tx.prepare_cached("UPDATE inbox SET delivered_at = ?2 WHERE seq = ?1")?;
+            let now = unix_now();
+            for seq in seqs {
+                update.execute(params![seq, now])?;
+            }
+        }
+        tx.commit().context("cannot mark events as delivered")
+    }
+
+    /// How many events of `kinds` wait to be handed on.
+    pub fn backlog(&self, kinds: &[Kind]) -> Result<u64> {
+        let count: i64 = self.conn().query_row(
+            "SELECT count(*) FROM inbox WHERE delivered_at IS NULL AND kind IN (SELECT value FROM json_each(?1))",
+            params![kinds_json(kinds)],
+            |row| row.get(0),
+        )?;
+        Ok(count as u64)
+    }
+
+    /// The latest status WhatsApp reported for a message we sent, and its timestamp.
+    pub fn latest_status(&self, wamid: &str) -> Result<Option<(String, i64)>> {
+        let mut query = self
+            .conn()
+            .prepare_cached("SELECT status, timestamp FROM statuses WHERE wamid = ?1")?;
+        let mut rows = query.query(params![wamid])?;
+        Ok(match rows.next()? {
+            Some(row) => Some((row.get(0)?, row.get(1)?)),
+            None => None,
+        })
+    }
+}
+
+fn kinds_json(kinds: &[Kind]) -> String {
+    serde_json::to_string(&kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>())
+        .expect("strings serialize")
+}
+
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notification::parse;
+
+    fn status(wamid: &str, status: &str, timestamp: u64) -> Vec<Item> {
+        let body = format!(
+            r#"{{"entry":[{{"changes":[{{"field":"messages","value":{{"statuses":[
+            {{"id":"{wamid}","status":"{status}","timestamp":"{timestamp}","recipient_id":"4915112345678"}}]}}}}]}}]}}"#
+        );
+        parse(body.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn redelivered_messages_are_stored_once() {
+        let mut store = Store::open_in_memory().unwrap();
+        let body = br#"{"entry":[{"changes":[{"field":"messages","value":{"messages":[
+            {"from":"491","id":"wamid.1","timestamp":"1","type":"text","text":{"body":"a"}}]}}]}]}"#;
+        let items = parse(body).unwrap();
+        assert_eq!(
+            store
+                .insert_items(&[&items, &items], &[Kind::Message])
+                .unwrap(),
+            vec![1, 0]
+        );
+        assert_eq!(
+            store.insert_items(&[&items], &[Kind::Message]).unwrap(),
+            vec![0]
+        );
+        let pending = store.pending(&[Kind::Message], 10).unwrap();
+        assert_eq!(pending.len(), 1);
+        store.mark_delivered(&[pending[0].seq]).unwrap();
+        assert!(store.pending(&[Kind::Message], 10).unwrap().is_empty());
+        assert_eq!(store.backlog(&[Kind::Message]).unwrap(), 0);
+    }
+
+    #[test]
+    fn the_latest_status_wins_and_older_ones_never_overwrite_it() {
+        let mut store = Store::open_in_memory().unwrap();
+        for items in [
+            status("w", "read", 20),
+            status("w", "delivered", 10),
+            status("w", "sent", 20),
+        ] {
+            store.insert_items(&[&items], &[]).unwrap();
+        }
+        assert_eq!(
+            store.latest_status("w").unwrap(),
+            Some(("read".to_string(), 20))
+        );
+        store
+            .insert_items(&[&status("w", "failed", 20)], &[])
+            .unwrap();
+        assert_eq!(
+            store.latest_status("w").unwrap(),
+            Some(("failed".to_string(), 20))
+        );
+    }
+}

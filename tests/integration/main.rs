@@ -3,8 +3,10 @@
 
 mod fake_graph;
 mod harness;
+mod server;
 
 mod cli;
 mod config;
 mod generated;
 mod send;
+mod serve;

@@ -337,25 +337,47 @@ fn media(kind: &str, content: &Value) -> Result<(), Invalid> {
         return Err(invalid(
             kind,
             format!(
-                "must be an object with `id` or `link`, not {}",
+                "must be an object with `id`, `link` or `file`, not {}",
                 type_name(content)
             ),
         ));
     };
-    if fields.contains_key("file") {
-        return Err(invalid(
-            format!("{kind}.file"),
-            "needs `wa-cloud upload`, which is not built yet: upload the file elsewhere and give its `id`, or give a public `link`",
-        ));
+    let sources: Vec<&str> = ["id", "link", "file"]
+        .into_iter()
+        .filter(|key| fields.contains_key(*key))
+        .collect();
+    match sources.as_slice() {
+        [a, b] => {
+            return Err(invalid(
+                kind,
+                format!("has both `{a}` and `{b}`: give one of them"),
+            ));
+        }
+        [_, _, _] => {
+            return Err(invalid(
+                kind,
+                "has `id`, `link` and `file`: give one of them",
+            ));
+        }
+        _ => {}
     }
     match (fields.get("id"), fields.get("link")) {
-        (Some(_), Some(_)) => {
-            return Err(invalid(kind, "has both `id` and `link`: give one of them"));
+        // A local file: `media::resolve_files` checks it and puts an uploaded id in its
+        // place before the message is sent.
+        (None, None) if fields.contains_key("file") => {
+            let file = fields["file"].as_str().filter(|f| !f.trim().is_empty());
+            file.ok_or_else(|| {
+                invalid(
+                    format!("{kind}.file"),
+                    "must be the path of a local file, such as \"cat.jpg\"",
+                )
+            })?;
         }
+        (Some(_), Some(_)) => unreachable!("refused above"),
         (None, None) => {
             return Err(invalid(
                 kind,
-                "needs `id` (an uploaded media id) or `link` (a public URL)",
+                "needs `id` (an uploaded media id), `link` (a public URL) or `file` (a local file to upload)",
             ));
         }
         (Some(id), None) => {
@@ -819,6 +841,20 @@ mod tests {
         assert!(
             err(json!({"to": "4915112345678", "type": "image", "text": "hi"}))
                 .contains("`image` is missing")
+        );
+    }
+
+    #[test]
+    fn media_may_name_a_local_file_for_media_to_upload() {
+        let body = ok(json!({"to": "4915112345678", "image": {"file": "cat.png", "caption": "c"}}));
+        assert_eq!(body["image"], json!({"file": "cat.png", "caption": "c"}));
+        assert!(
+            err(json!({"to": "4915112345678", "image": {"file": "a.png", "id": "1"}}))
+                .contains("has both `id` and `file`")
+        );
+        assert!(
+            err(json!({"to": "4915112345678", "image": {"file": ""}}))
+                .contains("`image.file` must be the path of a local file")
         );
     }
 

@@ -3,7 +3,9 @@
 //!
 //! Messages go out in the order their arguments were given on the command line, each only
 //! after the previous one was accepted. Every message is validated before the first one
-//! is sent, so an invalid message in a batch sends nothing at all.
+//! is sent, so an invalid message in a batch sends nothing at all. Media given as a local
+//! file is checked with the rest, then uploaded through the media cache (`media`) before
+//! the first message goes out.
 
 use std::io::{BufRead, Write};
 
@@ -15,6 +17,7 @@ use crate::cli::SendArgs;
 use crate::config::Config;
 use crate::error::UsageError;
 use crate::graph::Client;
+use crate::media::{self, MediaCache};
 use crate::message::{self, Outgoing, Recipient};
 use crate::usage;
 
@@ -43,7 +46,7 @@ pub fn run(
     }
     let graph = config.graph()?;
     let total = drafts.len();
-    let messages = drafts
+    let mut messages = drafts
         .into_iter()
         .enumerate()
         .map(|(i, draft)| {
@@ -56,6 +59,33 @@ pub fn run(
             })
         })
         .collect::<Result<Vec<Outgoing>, UsageError>>()?;
+    let local_files = messages
+        .iter()
+        .enumerate()
+        .map(|(i, message)| {
+            media::local_file(&message.body).with_context(|| {
+                format!(
+                    "message {} of {total} ({}) is refused, nothing was sent",
+                    i + 1,
+                    message.kind
+                )
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if local_files.iter().any(Option::is_some) {
+        // Every file is uploaded before the first message goes out: a failed upload
+        // sends nothing, and what was uploaded stays in the cache for the next try.
+        let mut cache = MediaCache::open(config)?;
+        for (i, message) in messages.iter_mut().enumerate() {
+            media::resolve_files(&mut message.body, &mut cache).with_context(|| {
+                format!(
+                    "message {} of {total} ({}) was not sent, nor any other",
+                    i + 1,
+                    message.kind
+                )
+            })?;
+        }
+    }
 
     let client = Client::new(&graph);
     for (i, message) in messages.iter().enumerate() {

@@ -6,6 +6,7 @@
 //! bounded number of times; every other error is returned at once.
 
 mod error;
+pub mod media;
 
 use std::time::Duration;
 

@@ -8,5 +8,6 @@ mod server;
 mod cli;
 mod config;
 mod generated;
+mod media;
 mod send;
 mod serve;

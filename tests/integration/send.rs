@@ -168,12 +168,12 @@ fn media_by_link_and_by_id() {
 }
 
 #[test]
-fn media_from_a_local_file_says_upload_is_not_built_yet() {
+fn media_from_a_missing_local_file_is_refused_before_any_request() {
     let graph = FakeGraph::start();
     wa_cloud_with(&graph, &["send", TO, "--image", "cat.jpg"])
         .run()
         .status(2)
-        .stderr_has("`image.file` needs `wa-cloud upload`, which is not built yet");
+        .stderr_has("message 1 of 1 (image) is refused, nothing was sent: cannot read `cat.jpg`");
     assert!(graph.requests().is_empty());
 }
 

@@ -1,0 +1,717 @@
+//! `upload`, `download` and `media`: media files through the cache in the database.
+//!
+//! This module owns the rules a user sees: which files are refused before any request
+//! ([`kind`]), when an upload is served from the cache (same content, same type, same
+//! phone number, id younger than 30 days), and that a download appears under its final
+//! name only when it is complete and matches the SHA-256 that WhatsApp gave. `send` (and
+//! later the handler) reach the same cache through [`local_file`] and [`resolve_files`],
+//! so a file named in a message is uploaded exactly like `wa-cloud upload` would.
+
+pub mod kind;
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::{Component, Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::cli::{DownloadArgs, GlobalArgs, MediaCommand, UploadArgs};
+use crate::config::Config;
+use crate::error::UsageError;
+use crate::graph::media::UploadFile;
+use crate::graph::{Client, GraphError};
+use crate::store::Store;
+use crate::store::media::{Direction, MediaRecord, UPLOAD_LIFETIME_SECS};
+use crate::usage;
+use kind::Kind;
+
+/// The most a download may bring when Meta does not say its size: WhatsApp delivers no
+/// media larger than 100 MB.
+const MAX_DOWNLOAD: u64 = 100 * 1024 * 1024;
+
+/// A local file checked against WhatsApp's rules, ready to upload.
+#[derive(Clone, Debug)]
+pub struct LocalFile {
+    pub path: PathBuf,
+    pub media: kind::Media,
+    pub size: u64,
+}
+
+/// What an upload through the cache gave.
+#[derive(Clone, Debug)]
+pub struct Uploaded {
+    pub id: String,
+    pub mime_type: String,
+    pub size: u64,
+    pub sha256: String,
+    /// The id came from the database, not from a new upload.
+    pub cached: bool,
+}
+
+/// Checks that `path` is a readable file of a type WhatsApp takes, within that type's
+/// size limit, and (when `as_kind` is given) fit for that kind of message. Every refusal
+/// is a [`UsageError`] that names the file.
+pub fn inspect(path: &Path, as_kind: Option<Kind>) -> Result<LocalFile> {
+    let shown = path.display();
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(err) => usage!("cannot read `{shown}`: {err}"),
+    };
+    let metadata = file
+        .metadata()
+        .with_context(|| format!("cannot read `{shown}`"))?;
+    if !metadata.is_file() {
+        usage!("`{shown}` is not a file");
+    }
+    let mut head = Vec::with_capacity(kind::HEAD);
+    (&mut file)
+        .take(kind::HEAD as u64)
+        .read_to_end(&mut head)
+        .map_err(|err| UsageError::new(format!("cannot read `{shown}`: {err}")))?;
+    let refuse = |problem| UsageError::new(format!("`{shown}` {problem}"));
+    let mime = kind::sniff(&head, path);
+    let media = kind::classify(&mime, &head).map_err(refuse)?;
+    if let Some(wanted) = as_kind {
+        kind::fits(&media, wanted).map_err(refuse)?;
+    }
+    kind::within_limit(&media, metadata.len()).map_err(refuse)?;
+    Ok(LocalFile {
+        path: path.to_path_buf(),
+        media,
+        size: metadata.len(),
+    })
+}
+
+/// The media database and a Graph API client: uploads through the cache.
+pub struct MediaCache {
+    store: Store,
+    client: Client,
+    phone_number_id: String,
+    progress: bool,
+}
+
+impl MediaCache {
+    /// Opens the database (`media.dbPath`) and a client for the configured number.
+    pub fn open(config: &Config) -> Result<MediaCache> {
+        let graph = config.graph()?;
+        let store = Store::open(&config.media().db_path)?;
+        Ok(MediaCache {
+            store,
+            client: Client::new(&graph),
+            phone_number_id: graph.phone_number_id,
+            progress: false,
+        })
+    }
+
+    /// Draw a progress bar on stderr while uploading.
+    pub fn with_progress(mut self, progress: bool) -> MediaCache {
+        self.progress = progress;
+        self
+    }
+
+    /// The id of a valid upload of this file's content, or of a new upload (always a new
+    /// one with `force`). Only a successful upload is recorded.
+    pub fn upload(&mut self, local: &LocalFile, force: bool) -> Result<Uploaded> {
+        let shown = local.path.display();
+        let file = File::open(&local.path).with_context(|| format!("cannot read `{shown}`"))?;
+        let (sha256, size) = hash_file(&file).with_context(|| format!("cannot read `{shown}`"))?;
+        if size != local.size {
+            usage!("`{shown}` changed while being read: try again once it is complete");
+        }
+        let mime_type = local.media.mime.clone();
+        let now = now();
+        let hit = if force {
+            None
+        } else {
+            self.store
+                .cached_upload(&self.phone_number_id, &sha256, &mime_type, now)?
+        };
+        if let Some(hit) = hit {
+            tracing::debug!(id = %hit.id, file = %shown, "upload served from the media cache");
+            return Ok(Uploaded {
+                id: hit.id,
+                mime_type,
+                size,
+                sha256,
+                cached: true,
+            });
+        }
+
+        let filename = local
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| format!("file.{}", kind::extension(&mime_type)));
+        let bar = progress_bar(self.progress, size, format!("uploading {filename}"));
+        let upload = UploadFile {
+            file: &file,
+            size,
+            filename: &filename,
+            mime_type: &mime_type,
+        };
+        let id = self
+            .client
+            .upload(&upload, &|sent| bar.set_position(sent))
+            .with_context(|| format!("`{shown}` was not uploaded"))?;
+        bar.finish_and_clear();
+        let path = std::path::absolute(&local.path).unwrap_or_else(|_| local.path.clone());
+        self.store.record_media(&MediaRecord {
+            id: id.clone(),
+            direction: Direction::Upload,
+            phone_number_id: self.phone_number_id.clone(),
+            sha256: sha256.clone(),
+            mime_type: mime_type.clone(),
+            size,
+            path: path.display().to_string(),
+            created_at: now,
+            expires_at: Some(now + UPLOAD_LIFETIME_SECS),
+        })?;
+        tracing::debug!(%id, file = %shown, "uploaded");
+        Ok(Uploaded {
+            id,
+            mime_type,
+            size,
+            sha256,
+            cached: false,
+        })
+    }
+}
+
+/// The local file that a media message (in the Graph API's shape, as
+/// [`crate::message::normalize`] returns it) names as `{"image": {"file": PATH}}`,
+/// checked for that kind of message; `None` when it names no file.
+pub fn local_file(message: &Value) -> Result<Option<LocalFile>> {
+    let Some(kind) = message["type"].as_str().and_then(Kind::parse) else {
+        return Ok(None);
+    };
+    let Some(path) = message[kind.as_str()]["file"].as_str() else {
+        return Ok(None);
+    };
+    inspect(Path::new(path), Some(kind)).map(Some)
+}
+
+/// Uploads the local file a media message names (see [`local_file`]) through the cache
+/// and puts its media id in place of `file`. A document without `filename` gets the
+/// file's name, which WhatsApp shows to the recipient. A message without a file is left
+/// as it is.
+pub fn resolve_files(message: &mut Value, cache: &mut MediaCache) -> Result<()> {
+    let Some(local) = local_file(message)? else {
+        return Ok(());
+    };
+    let uploaded = cache.upload(&local, false)?;
+    let kind = local_kind(message);
+    if let Some(content) = message[kind.as_str()].as_object_mut() {
+        content.remove("file");
+        content.insert("id".into(), json!(uploaded.id));
+        if kind == Kind::Document && !content.contains_key("filename") {
+            let name = local.path.file_name().map(|n| n.to_string_lossy());
+            if let Some(name) = name {
+                content.insert("filename".into(), json!(name));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn local_kind(message: &Value) -> Kind {
+    message["type"]
+        .as_str()
+        .and_then(Kind::parse)
+        .expect("local_file found a media kind")
+}
+
+/// `wa-cloud upload FILE...`
+pub fn upload(
+    args: &UploadArgs,
+    config: &Config,
+    global: &GlobalArgs,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let files = args
+        .files
+        .iter()
+        .map(|path| inspect(path, None))
+        .collect::<Result<Vec<_>>>()
+        .map_err(|err| UsageError::new(format!("{err:#}; nothing was uploaded")))?;
+    let mut cache = MediaCache::open(config)?.with_progress(show_progress(global));
+    for local in &files {
+        let uploaded = cache.upload(local, args.force)?;
+        if global.json {
+            let line = json!({
+                "file": local.path.display().to_string(),
+                "id": uploaded.id,
+                "mime_type": uploaded.mime_type,
+                "size": uploaded.size,
+                "sha256": uploaded.sha256,
+                "cached": uploaded.cached,
+            });
+            writeln!(out, "{line}")?;
+        } else {
+            writeln!(out, "{}", uploaded.id)?;
+        }
+        out.flush()?;
+    }
+    Ok(())
+}
+
+/// Where `download` puts a file.
+enum Target {
+    /// `-o PATH`: exactly there.
+    Output(PathBuf),
+    /// `DIR/<id>.<extension>`.
+    Dir(PathBuf),
+}
+
+struct Downloaded {
+    path: PathBuf,
+    mime_type: String,
+    size: u64,
+    sha256: String,
+    cached: bool,
+}
+
+/// `wa-cloud download MEDIA_ID...`
+pub fn download(
+    args: &DownloadArgs,
+    config: &Config,
+    global: &GlobalArgs,
+    out: &mut dyn Write,
+) -> Result<()> {
+    for id in &args.ids {
+        check_media_id(id)?;
+    }
+    let target = match &args.output {
+        Some(_) if args.ids.len() > 1 => usage!(
+            "-o names one file, but {} media ids were given: use --dir DIR for several",
+            args.ids.len()
+        ),
+        Some(path) => {
+            check_output(path)?;
+            Target::Output(path.clone())
+        }
+        None => Target::Dir(args.dir.clone().unwrap_or(config.media().download_dir)),
+    };
+    let graph = config.graph()?;
+    let store = Store::open(&config.media().db_path)?;
+    let client = Client::new(&graph);
+    let progress = show_progress(global);
+    for id in &args.ids {
+        let done = download_one(
+            id,
+            &target,
+            &store,
+            &client,
+            &graph.phone_number_id,
+            progress,
+        )?;
+        if global.json {
+            let line = json!({
+                "id": id,
+                "path": done.path.display().to_string(),
+                "mime_type": done.mime_type,
+                "size": done.size,
+                "sha256": done.sha256,
+                "cached": done.cached,
+            });
+            writeln!(out, "{line}")?;
+        } else {
+            writeln!(out, "{}", done.path.display())?;
+        }
+        out.flush()?;
+    }
+    Ok(())
+}
+
+/// WhatsApp media ids are digits; anything else never becomes part of a URL or a path.
+fn check_media_id(id: &str) -> Result<()> {
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        usage!(
+            "{id:.40?} is not a media id: WhatsApp media ids are digits, such as 1037543291543636"
+        );
+    }
+    Ok(())
+}
+
+/// `-o PATH` may name any file, but not through `..` and not an existing directory (a
+/// download never lands somewhere the path does not spell out).
+fn check_output(path: &Path) -> Result<()> {
+    let shown = path.display();
+    if path.as_os_str().is_empty() {
+        usage!("-o needs a file path");
+    }
+    if path.components().any(|c| c == Component::ParentDir) {
+        usage!("-o `{shown}` contains `..`: give the path without `..`");
+    }
+    let text = path.as_os_str().to_string_lossy();
+    if path.is_dir() || text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR) {
+        usage!("-o `{shown}` is a directory: give a file path, or use --dir `{shown}`");
+    }
+    Ok(())
+}
+
+fn download_one(
+    id: &str,
+    target: &Target,
+    store: &Store,
+    client: &Client,
+    phone_number_id: &str,
+    progress: bool,
+) -> Result<Downloaded> {
+    if let Some(done) = already_downloaded(id, target, store)? {
+        tracing::debug!(%id, path = %done.path.display(), "already downloaded");
+        return Ok(done);
+    }
+    let failed = || format!("media {id} was not downloaded");
+    let mut info = client.media_info(id).with_context(failed)?;
+    let path = match target {
+        Target::Output(path) => path.clone(),
+        Target::Dir(dir) => dir.join(format!("{id}.{}", kind::extension(&info.mime_type))),
+    };
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent)
+        .with_context(|| format!("cannot create the directory `{}`", parent.display()))?;
+    // The temporary file sits beside the final one, so that the rename that publishes it
+    // cannot cross file systems; it is deleted when dropped without being published.
+    let mut temp = tempfile::Builder::new()
+        .prefix(".wa-cloud-")
+        .suffix(".part")
+        .tempfile_in(&parent)
+        .with_context(|| format!("cannot write to the directory `{}`", parent.display()))?;
+
+    let limit = info.file_size.unwrap_or(MAX_DOWNLOAD);
+    let bar = progress_bar(progress, limit, format!("downloading {id}"));
+    let mut hashing = Hashing {
+        inner: temp.as_file_mut(),
+        hasher: Sha256::new(),
+    };
+    let mut attempt = 1;
+    let written = loop {
+        let result = client.download_to(&info.url, limit, &mut hashing, &|n| bar.set_position(n));
+        match result {
+            // Media URLs last 5 minutes; a 404 asks for a fresh one (WHATSAPP.md §7).
+            Err(err) if attempt == 1 && is_not_found(&err) => {
+                tracing::debug!(%id, "the media URL was gone; asking for a new one");
+                info = client.media_info(id).with_context(failed)?;
+                attempt += 1;
+            }
+            other => break other.with_context(failed)?,
+        }
+    };
+    bar.finish_and_clear();
+    let sha256 = hex(&hashing.hasher.finalize());
+    if let Some(expected) = info.file_size.filter(|size| *size != written) {
+        anyhow::bail!(
+            "media {id} arrived incomplete ({written} of {expected} bytes); nothing was written: try again"
+        );
+    }
+    match info.sha256.as_deref() {
+        Some(expected) if is_sha256_hex(expected) => {
+            if expected != sha256 {
+                anyhow::bail!(
+                    "media {id} does not match the SHA-256 that WhatsApp gave (expected {expected}, got {sha256}); \
+                     nothing was written: try again, and if it repeats, the media is damaged at WhatsApp"
+                );
+            }
+        }
+        given => tracing::warn!(
+            "media {id}: WhatsApp gave no SHA-256 in hex ({given:?}), so the download is not verified"
+        ),
+    }
+    temp.as_file()
+        .sync_all()
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    temp.persist(&path).map_err(|err| {
+        anyhow::Error::new(err.error).context(format!(
+            "cannot move the download into place at `{}`",
+            path.display()
+        ))
+    })?;
+    let stored = path.canonicalize().unwrap_or_else(|_| path.clone());
+    store.record_media(&MediaRecord {
+        id: id.to_string(),
+        direction: Direction::Download,
+        phone_number_id: phone_number_id.to_string(),
+        sha256: sha256.clone(),
+        mime_type: info.mime_type.clone(),
+        size: written,
+        path: stored.display().to_string(),
+        created_at: now(),
+        expires_at: None,
+    })?;
+    Ok(Downloaded {
+        path,
+        mime_type: info.mime_type,
+        size: written,
+        sha256,
+        cached: false,
+    })
+}
+
+/// A download of `id` that is still on disk where `target` would put it, unchanged.
+fn already_downloaded(id: &str, target: &Target, store: &Store) -> Result<Option<Downloaded>> {
+    let Some(record) = store.downloaded(id)? else {
+        return Ok(None);
+    };
+    let recorded = PathBuf::from(&record.path);
+    let candidate = match target {
+        Target::Output(path) => path.clone(),
+        Target::Dir(dir) => match recorded.file_name() {
+            Some(name) => dir.join(name),
+            None => return Ok(None),
+        },
+    };
+    if candidate.canonicalize().ok().as_ref() != Some(&recorded) {
+        return Ok(None);
+    }
+    let Ok(file) = File::open(&candidate) else {
+        return Ok(None);
+    };
+    match hash_file(&file) {
+        Ok((sha256, size)) if sha256 == record.sha256 => Ok(Some(Downloaded {
+            path: candidate,
+            mime_type: record.mime_type,
+            size,
+            sha256,
+            cached: true,
+        })),
+        _ => Ok(None),
+    }
+}
+
+fn is_not_found(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|cause| cause.downcast_ref::<GraphError>())
+        .any(|graph| match graph {
+            GraphError::Status { status, .. } => *status == 404,
+            GraphError::Api(api) => api.status == 404,
+            _ => false,
+        })
+}
+
+/// `wa-cloud media list|delete`
+pub fn manage(
+    command: &MediaCommand,
+    config: &Config,
+    global: &GlobalArgs,
+    out: &mut dyn Write,
+) -> Result<()> {
+    match command {
+        MediaCommand::List => list(config, global.json, out),
+        MediaCommand::Delete { ids } => delete(ids, config, global.json, out),
+    }
+}
+
+fn list(config: &Config, as_json: bool, out: &mut dyn Write) -> Result<()> {
+    let db_path = config.media().db_path;
+    if !db_path.exists() {
+        tracing::info!(
+            "no media database at `{}` yet: nothing uploaded or downloaded",
+            db_path.display()
+        );
+        return Ok(());
+    }
+    let records = Store::open(&db_path)?.list_media()?;
+    let now = now();
+    if as_json {
+        for r in &records {
+            let line = json!({
+                "id": r.id,
+                "direction": r.direction.as_str(),
+                "phone_number_id": r.phone_number_id,
+                "mime_type": r.mime_type,
+                "size": r.size,
+                "sha256": r.sha256,
+                "path": r.path,
+                "created_at": r.created_at,
+                "expires_at": r.expires_at,
+                "expired": r.expires_at.is_some_and(|at| at <= now),
+            });
+            writeln!(out, "{line}")?;
+        }
+        return Ok(());
+    }
+    if records.is_empty() {
+        return Ok(());
+    }
+    let width = records.iter().map(|r| r.id.len()).max().unwrap_or(2).max(2);
+    writeln!(
+        out,
+        "{:width$}  {:8}  {:>9}  {:6}  {:10}  {:24}  PATH",
+        "ID", "KIND", "SIZE", "AGE", "EXPIRES", "TYPE"
+    )?;
+    for r in &records {
+        let expires = match r.expires_at {
+            None => "-".to_string(),
+            Some(at) if at <= now => "expired".to_string(),
+            Some(at) => format!("in {}", duration(at - now)),
+        };
+        writeln!(
+            out,
+            "{:width$}  {:8}  {:>9}  {:6}  {:10}  {:24}  {}",
+            r.id,
+            r.direction.as_str(),
+            short_size(r.size),
+            duration(now - r.created_at),
+            expires,
+            r.mime_type,
+            r.path
+        )?;
+    }
+    Ok(())
+}
+
+fn delete(ids: &[String], config: &Config, as_json: bool, out: &mut dyn Write) -> Result<()> {
+    for id in ids {
+        check_media_id(id)?;
+    }
+    let graph = config.graph()?;
+    let store = Store::open(&config.media().db_path)?;
+    let client = Client::new(&graph);
+    for id in ids {
+        client.delete_media(id).with_context(|| {
+            format!("media {id} was not deleted (the media database still lists it)")
+        })?;
+        let forgotten = store.forget_media(id)?;
+        if as_json {
+            writeln!(
+                out,
+                "{}",
+                json!({"id": id, "deleted": true, "forgotten": forgotten})
+            )?;
+        } else {
+            writeln!(out, "{id}")?;
+        }
+        out.flush()?;
+    }
+    Ok(())
+}
+
+/// Progress bars only where a person watches: a terminal, without --quiet.
+fn show_progress(global: &GlobalArgs) -> bool {
+    !global.quiet && io::stderr().is_terminal()
+}
+
+fn progress_bar(show: bool, length: u64, message: String) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(length), ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template(
+        "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+    )
+    .expect("a valid template")
+    .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_message(message);
+    bar
+}
+
+/// Writes through to `inner` and hashes what was written.
+struct Hashing<'a> {
+    inner: &'a mut File,
+    hasher: Sha256,
+}
+
+impl Write for Hashing<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let written = self.inner.write(buf)?;
+        self.hasher.update(&buf[..written]);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The hex SHA-256 and the length of a file's content, read a buffer at a time.
+fn hash_file(mut file: &File) -> io::Result<(String, u64)> {
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0; 64 * 1024];
+    let mut size = 0;
+    loop {
+        match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => {
+                hasher.update(&buffer[..read]);
+                size += read as u64;
+            }
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok((hex(&hasher.finalize()), size))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn is_sha256_hex(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+/// A duration in its largest whole unit: `45s`, `12m`, `3h`, `29d`.
+fn duration(seconds: i64) -> String {
+    let seconds = seconds.max(0);
+    match seconds {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86400),
+    }
+}
+
+fn short_size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1024 * 1024 => format!("{:.1} KB", b as f64 / 1024.0),
+        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_ids_are_digits_only() {
+        assert!(check_media_id("1037543291543636").is_ok());
+        for bad in ["", "../1", "12a", "1/2", "1 2", "١٢٣", &"1".repeat(65)] {
+            assert!(check_media_id(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn outputs_through_parent_directories_or_onto_directories_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(check_output(Path::new("media/x.jpg")).is_ok());
+        assert!(check_output(Path::new("../x.jpg")).is_err());
+        assert!(check_output(Path::new("a/../../x.jpg")).is_err());
+        assert!(check_output(Path::new("new-dir/")).is_err());
+        assert!(check_output(dir.path()).is_err());
+        assert!(check_output(&dir.path().join("x.jpg")).is_ok());
+    }
+
+    #[test]
+    fn durations_and_sizes_read_short() {
+        assert_eq!(duration(59), "59s");
+        assert_eq!(duration(3600 * 5), "5h");
+        assert_eq!(duration(UPLOAD_LIFETIME_SECS), "30d");
+        assert_eq!(short_size(2048), "2.0 KB");
+    }
+}

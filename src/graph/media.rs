@@ -19,6 +19,9 @@ use super::{Client, GraphError, abbreviate, read_reply};
 /// How long one read or write of a media body may stall before the transfer is given up.
 const STALL: Duration = Duration::from_secs(60);
 
+/// How long Meta may take to answer once a large upload has arrived.
+const PROCESSING: Duration = Duration::from_secs(120);
+
 /// What `GET /{media-id}` says about a media object.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MediaInfo {
@@ -69,6 +72,8 @@ impl Client {
                 .post(&url)
                 .config()
                 .timeout_per_write(Some(STALL))
+                // Meta answers only after it has processed the whole file.
+                .timeout_recv_response(Some(PROCESSING))
                 .build()
                 .header("Authorization", self.authorization.expose())
                 .header(

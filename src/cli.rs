@@ -82,6 +82,14 @@ pub struct GlobalArgs {
         help_heading = "Configuration"
     )]
     pub base_port: Option<u16>,
+    /// The SQLite database of media ids, inbox and outbox (media.dbPath)
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        help_heading = "Configuration"
+    )]
+    pub db: Option<PathBuf>,
 
     /// Print JSON objects, one a line, instead of plain values
     #[arg(long, global = true, help_heading = "Output")]

@@ -561,6 +561,30 @@ impl Config {
         }
     }
 
+    /// How replies are sent (`messages.*`) and handed over (`immediate`, `dispatch.*`).
+    pub fn messages(&self) -> MessagesConfig {
+        let sequential = match self.entry("messages.sequential").map(|e| &e.value) {
+            Some(Value::Bool(false)) => None,
+            Some(Value::Number(ms)) => {
+                Some(std::time::Duration::from_millis(ms.as_u64().unwrap_or(0)))
+            }
+            _ => Some(DEFAULT_SEQUENTIAL_TIMEOUT),
+        };
+        let flag = |key| {
+            self.entry(key)
+                .and_then(|e| e.value.as_bool())
+                .unwrap_or(true)
+        };
+        MessagesConfig {
+            sequential,
+            mark_as_read: flag("messages.markAsRead"),
+            max_per_second: self.number("messages.maxPerSecond").unwrap_or(80) as u32,
+            immediate: flag("immediate"),
+            workers: self.number("dispatch.workers").unwrap_or(1).max(1) as usize,
+            retries: self.number("dispatch.retries").unwrap_or(2) as u32,
+        }
+    }
+
     /// The handler events asked for (`dispatch.events`).
     pub fn events(&self) -> Vec<String> {
         let events = self
@@ -603,6 +627,23 @@ impl fmt::Debug for Config {
         }
         map.finish()
     }
+}
+
+/// How long `messages.sequential: true` waits for a message's delivery before sending
+/// the next one to the same recipient.
+pub const DEFAULT_SEQUENTIAL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How replies are sent and events handed over.
+#[derive(Clone, Debug)]
+pub struct MessagesConfig {
+    /// `None`: send without waiting; else wait for the previous message's delivery at most this long.
+    pub sequential: Option<std::time::Duration>,
+    pub mark_as_read: bool,
+    /// 0: no ceiling.
+    pub max_per_second: u32,
+    pub immediate: bool,
+    pub workers: usize,
+    pub retries: u32,
 }
 
 /// Where media and the database live.

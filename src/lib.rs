@@ -131,6 +131,7 @@ fn load_config(global: &GlobalArgs) -> Result<Config> {
         "--base-port",
         global.base_port.map(|v| json!(v)),
     );
+    flag("media.dbPath", "--db", global.db.as_ref().map(|v| json!(v)));
     let env = (!global.no_env).then(Sources::process_env);
     let config = Config::load(&Sources { file, env, flags })?;
     for warning in &config.warnings {

@@ -18,10 +18,14 @@ pub fn init(args: &GlobalArgs, default: &str) {
         (false, 1) => "debug",
         (false, _) => "trace",
     };
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(format!("warn,wa_cloud={level}")))
-        .add_directive("ureq=debug".parse().expect("a valid directive"))
-        .add_directive("ureq_proto=debug".parse().expect("a valid directive"));
+    let mut filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(format!("warn,wa_cloud={level}")));
+    if filter.max_level_hint() == Some(tracing::level_filters::LevelFilter::TRACE) {
+        // Keep ureq's wire dumps (which include the Authorization header) out, whatever the level.
+        for directive in ["ureq=debug", "ureq_proto=debug"] {
+            filter = filter.add_directive(directive.parse().expect("a valid directive"));
+        }
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -221,7 +221,7 @@ fn tap_events(
 ) -> Result<()> {
     let mut writer_gone = false;
     loop {
-        let pending = store.pending(kinds, TAP_BATCH)?;
+        let pending = store.pending(kinds, 0, TAP_BATCH)?;
         if pending.is_empty() {
             if writer_gone {
                 return Ok(());

@@ -102,6 +102,23 @@ impl Client {
         })
     }
 
+    /// Marks an incoming message read; with `typing`, also shows the typing indicator to
+    /// its sender (for up to 25 s, or until we reply).
+    pub fn mark_read(&self, wamid: &str, typing: bool) -> Result<(), GraphError> {
+        let url = format!("{}/{}/messages", self.base_url, self.phone_number_id);
+        let mut body = serde_json::json!({"messaging_product": "whatsapp", "status": "read", "message_id": wamid});
+        if typing {
+            body["typing_indicator"] = serde_json::json!({"type": "text"});
+        }
+        self.with_retries(&url, || {
+            self.agent
+                .post(&url)
+                .header("Authorization", self.authorization.expose())
+                .send_json(&body)
+        })
+        .map(drop)
+    }
+
     /// Runs `request` until it succeeds, fails for good, or runs out of attempts.
     fn with_retries(
         &self,

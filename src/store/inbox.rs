@@ -43,6 +43,7 @@ const STAGE: &str = "CASE ?1 WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 're
 pub struct Pending {
     pub seq: i64,
     pub kind: String,
+    pub peer: Option<String>,
     pub event: String,
 }
 
@@ -110,20 +111,22 @@ impl Store {
         Ok(counts)
     }
 
-    /// Up to `limit` events of `kinds` not yet handed on, oldest first.
-    pub fn pending(&self, kinds: &[Kind], limit: usize) -> Result<Vec<Pending>> {
+    /// Up to `limit` events of `kinds` after `after` not yet handed on, oldest first.
+    pub fn pending(&self, kinds: &[Kind], after: i64, limit: usize) -> Result<Vec<Pending>> {
         let mut query = self
             .conn()
             .prepare_cached(
-                "SELECT seq, kind, event FROM inbox WHERE delivered_at IS NULL AND kind IN (SELECT value FROM json_each(?1))
+                "SELECT seq, kind, peer, event FROM inbox
+                 WHERE delivered_at IS NULL AND seq > ?3 AND kind IN (SELECT value FROM json_each(?1))
                  ORDER BY seq LIMIT ?2",
             )
             .context("cannot read the inbox")?;
-        let rows = query.query_map(params![kinds_json(kinds), limit as i64], |row| {
+        let rows = query.query_map(params![kinds_json(kinds), limit as i64, after], |row| {
             Ok(Pending {
                 seq: row.get(0)?,
                 kind: row.get(1)?,
-                event: row.get(2)?,
+                peer: row.get(2)?,
+                event: row.get(3)?,
             })
         })?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
@@ -207,10 +210,10 @@ mod tests {
             store.insert_items(&[&items], &[Kind::Message]).unwrap(),
             vec![0]
         );
-        let pending = store.pending(&[Kind::Message], 10).unwrap();
+        let pending = store.pending(&[Kind::Message], 0, 10).unwrap();
         assert_eq!(pending.len(), 1);
         store.mark_delivered(&[pending[0].seq]).unwrap();
-        assert!(store.pending(&[Kind::Message], 10).unwrap().is_empty());
+        assert!(store.pending(&[Kind::Message], 0, 10).unwrap().is_empty());
         assert_eq!(store.backlog(&[Kind::Message]).unwrap(), 0);
     }
 

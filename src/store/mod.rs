@@ -8,6 +8,7 @@
 
 pub mod inbox;
 pub mod media;
+pub mod outbox;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -17,7 +18,7 @@ use rusqlite::Connection;
 
 /// Each entry brings the schema from version `i` to `i + 1`. Append only: never edit a
 /// migration that has been released.
-const MIGRATIONS: &[&str] = &[media::SCHEMA, inbox::SCHEMA];
+const MIGRATIONS: &[&str] = &[media::SCHEMA, inbox::SCHEMA, outbox::SCHEMA];
 
 /// An open database, migrated to the current schema.
 pub struct Store {

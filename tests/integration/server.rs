@@ -190,6 +190,7 @@ impl Server {
         }
     }
 
+    #[allow(dead_code)] // for benches/webhooks.rs, which includes this file
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

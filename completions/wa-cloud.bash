@@ -101,7 +101,7 @@ _wa__cloud() {
 
     case "${cmd}" in
         wa__cloud)
-            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --json --verbose --quiet --log-format --help --version send config completions serve upload download media dev help"
+            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version send config completions serve upload download media dev help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -127,6 +127,10 @@ _wa__cloud() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -139,7 +143,7 @@ _wa__cloud() {
             return 0
             ;;
         wa__subcmd__cloud__subcmd__completions)
-            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --json --verbose --quiet --log-format --help --version bash elvish fish powershell zsh"
+            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -162,6 +166,10 @@ _wa__cloud() {
                     return 0
                     ;;
                 --base-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -177,7 +185,7 @@ _wa__cloud() {
             return 0
             ;;
         wa__subcmd__cloud__subcmd__config)
-            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --json --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -200,6 +208,10 @@ _wa__cloud() {
                     return 0
                     ;;
                 --base-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -215,12 +227,44 @@ _wa__cloud() {
             return 0
             ;;
         wa__subcmd__cloud__subcmd__dev)
-            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --json --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --handler --as --name --script --graph-only --port --webhook --secret --token --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --handler)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --script)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --webhook)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -241,6 +285,10 @@ _wa__cloud() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -253,7 +301,7 @@ _wa__cloud() {
             return 0
             ;;
         wa__subcmd__cloud__subcmd__download)
-            opts="-o -v -q -h -V --output --dir --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --json --verbose --quiet --log-format --help --version"
+            opts="-o -v -q -h -V --output --dir --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -288,6 +336,10 @@ _wa__cloud() {
                     return 0
                     ;;
                 --base-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -471,7 +523,7 @@ _wa__cloud() {
             return 0
             ;;
         wa__subcmd__cloud__subcmd__media)
-            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --json --verbose --quiet --log-format --help --version list delete help"
+            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version list delete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -497,6 +549,10 @@ _wa__cloud() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -509,7 +565,7 @@ _wa__cloud() {
             return 0
             ;;
         wa__subcmd__cloud__subcmd__media__subcmd__delete)
-            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --json --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -532,6 +588,10 @@ _wa__cloud() {
                     return 0
                     ;;
                 --base-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -603,7 +663,7 @@ _wa__cloud() {
             return 0
             ;;
         wa__subcmd__cloud__subcmd__media__subcmd__list)
-            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --json --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -629,6 +689,10 @@ _wa__cloud() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -641,7 +705,7 @@ _wa__cloud() {
             return 0
             ;;
         wa__subcmd__cloud__subcmd__send)
-            opts="-v -q -h -V --preview-url --reply-to --raw --image --audio --video --document --sticker --link --id --caption --filename --location --name --address --contacts --button --section --row --list --list-button --header --footer --react --to-message --template --lang --param --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --json --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --preview-url --reply-to --raw --image --audio --video --document --sticker --link --id --caption --filename --location --name --address --contacts --button --section --row --list --list-button --header --footer --react --to-message --template --lang --param --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -775,6 +839,10 @@ _wa__cloud() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -787,7 +855,7 @@ _wa__cloud() {
             return 0
             ;;
         wa__subcmd__cloud__subcmd__serve)
-            opts="-v -q -h -V --port --host --path --events --handler --insecure-skip-signature --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --json --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --port --host --path --events --handler --workers --per-message --download-media --pass-env --insecure-skip-signature --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -813,6 +881,14 @@ _wa__cloud() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --workers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pass-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -833,6 +909,10 @@ _wa__cloud() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -845,7 +925,7 @@ _wa__cloud() {
             return 0
             ;;
         wa__subcmd__cloud__subcmd__upload)
-            opts="-v -q -h -V --force --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --json --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --force --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -868,6 +948,10 @@ _wa__cloud() {
                     return 0
                     ;;
                 --base-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

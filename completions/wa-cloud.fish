@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_wa_cloud_global_optspecs
-    string join \n config= no-config-file no-env phone-number-id= api-version= base-url= base-port= json v/verbose q/quiet log-format= h/help V/version
+    string join \n config= no-config-file no-env phone-number-id= api-version= base-url= base-port= db= json v/verbose q/quiet log-format= h/help V/version
 end
 
 function __fish_wa_cloud_needs_command
@@ -29,6 +29,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -l phone-number-id -d 'T
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -l db -d 'The SQLite database of media ids, inbox and outbox (media.dbPath)' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -l no-config-file -d 'Read no configuration file'
@@ -45,7 +46,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "serve" -d 'Run th
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "upload" -d 'Upload media files through the media cache; print their ids, one a line'
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "download" -d 'Download media by id into media.downloadDir; print the paths, one a line'
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "media" -d 'List or delete what the media database holds'
-complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "dev" -d '[coming, not built yet] Develop a bot locally, with a built-in Graph API and a terminal chat'
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "dev" -d 'Develop a bot locally, with a built-in Graph API and a terminal chat (so far only --graph-only, the local Graph API alone)'
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l reply-to -d 'Quote this message (its wamid) in every message sent' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l raw -d 'A Graph API message object as JSON (type may be left out, text may be a string); `-` reads one or more from stdin' -r
@@ -79,6 +80,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l phone-number-
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l db -d 'The SQLite database of media ids, inbox and outbox (media.dbPath)' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l preview-url -d 'Show a preview of the first URL in text messages'
@@ -94,6 +96,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -l phone-numbe
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -l db -d 'The SQLite database of media ids, inbox and outbox (media.dbPath)' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -l no-config-file -d 'Read no configuration file'
@@ -108,6 +111,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -l phone-
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -l db -d 'The SQLite database of media ids, inbox and outbox (media.dbPath)' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -l no-config-file -d 'Read no configuration file'
@@ -121,14 +125,19 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l port -d 'Por
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l host -d 'Address to listen on' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l path -d 'Path of the webhooks endpoint (webhooks.path)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l events -d 'Events to write: message, status, update, error (dispatch.events)' -r
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l handler -d '[coming, not built yet] Run CMD and pipe events to it' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l handler -d 'Run CMD (split like a shell would, no other shell features) and write each event to its stdin as a JSON line; its stdout lines are the replies (see PROTOCOL.md)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l workers -d 'Handler copies to run; events of one sender always go to the same one (dispatch.workers)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l pass-env -d 'Hand these environment variables to the handler even if they hold secrets' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l db -d 'The SQLite database of media ids, inbox and outbox (media.dbPath)' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l per-message -d 'Start the handler anew for each event, with that one event on stdin'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l download-media -d 'Download media before handing a message over; its path is in media.file'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l insecure-skip-signature -d 'Accept notifications without checking their signature (no app secret needed). Only for local experiments: anyone who can reach the port can then post messages'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l no-config-file -d 'Read no configuration file'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
@@ -142,6 +151,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l phone-numbe
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l db -d 'The SQLite database of media ids, inbox and outbox (media.dbPath)' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l force -d 'Upload even when the media database holds a valid id for the file\'s content'
@@ -159,6 +169,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l phone-num
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l db -d 'The SQLite database of media ids, inbox and outbox (media.dbPath)' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l no-config-file -d 'Read no configuration file'
@@ -173,6 +184,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -l db -d 'The SQLite database of media ids, inbox and outbox (media.dbPath)' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -l no-config-file -d 'Read no configuration file'
@@ -190,6 +202,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -l db -d 'The SQLite database of media ids, inbox and outbox (media.dbPath)' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -l no-config-file -d 'Read no configuration file'
@@ -204,6 +217,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -l db -d 'The SQLite database of media ids, inbox and outbox (media.dbPath)' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -l no-config-file -d 'Read no configuration file'
@@ -216,13 +230,23 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from help" -f -a "list" -d 'List uploads and downloads with their age and expiry'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete media at WhatsApp and in the database'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l handler -d 'The bot: run CMD as `serve --handler CMD` would' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l as -d 'Chat as this WhatsApp user (a phone number with country code)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l name -d 'Your profile name in the chat' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l script -d 'Play the conversation in FILE (one input a line) and print the transcript' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l port -d 'Port of the local Graph API (on 127.0.0.1); 0 picks a free one [default: 3001]' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l webhook -d 'Post signed sent/delivered/read statuses of each message to this webhook URL' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l secret -d 'App secret to sign the statuses with [default: webhooks.secret]' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l token -d 'The access token the local Graph API accepts [default: wa-cloud-dev-token]' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l db -d 'The SQLite database of media ids, inbox and outbox (media.dbPath)' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l graph-only -d 'Run only the local Graph API, for other programs (and tests) to use as a fake'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l no-config-file -d 'Read no configuration file'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l json -d 'Print JSON objects, one a line, instead of plain values'
@@ -237,7 +261,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_s
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "upload" -d 'Upload media files through the media cache; print their ids, one a line'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "download" -d 'Download media by id into media.downloadDir; print the paths, one a line'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "media" -d 'List or delete what the media database holds'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "dev" -d '[coming, not built yet] Develop a bot locally, with a built-in Graph API and a terminal chat'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "dev" -d 'Develop a bot locally, with a built-in Graph API and a terminal chat (so far only --graph-only, the local Graph API alone)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and __fish_seen_subcommand_from media" -f -a "list" -d 'List uploads and downloads with their age and expiry'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and __fish_seen_subcommand_from media" -f -a "delete" -d 'Delete media at WhatsApp and in the database'

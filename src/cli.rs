@@ -133,18 +133,9 @@ pub enum Command {
         #[command(subcommand)]
         command: MediaCommand,
     },
-    /// [coming, not built yet] Develop a bot locally, with a built-in Graph API and a terminal chat
-    Dev(Coming),
-}
-
-impl Command {
-    /// The name of a subcommand that exists only in `--help` so far.
-    pub fn coming(&self) -> Option<&'static str> {
-        match self {
-            Command::Dev(_) => Some("dev"),
-            _ => None,
-        }
-    }
+    /// Develop a bot locally, with a built-in Graph API and a terminal chat (so far only
+    /// --graph-only, the local Graph API alone)
+    Dev(DevArgs),
 }
 
 #[derive(Debug, Args)]
@@ -161,9 +152,27 @@ pub struct ServeArgs {
     /// Events to write: message, status, update, error (dispatch.events)
     #[arg(long, value_name = "EVENTS", value_delimiter = ',')]
     pub events: Vec<String>,
-    /// [coming, not built yet] Run CMD and pipe events to it
+    /// Run CMD (split like a shell would, no other shell features) and write each event to
+    /// its stdin as a JSON line; its stdout lines are the replies (see PROTOCOL.md)
     #[arg(long, value_name = "CMD")]
     pub handler: Option<String>,
+    /// Handler copies to run; events of one sender always go to the same one (dispatch.workers)
+    #[arg(long, value_name = "N", requires = "handler")]
+    pub workers: Option<usize>,
+    /// Start the handler anew for each event, with that one event on stdin
+    #[arg(long, requires = "handler")]
+    pub per_message: bool,
+    /// Download media before handing a message over; its path is in media.file
+    #[arg(long, requires = "handler")]
+    pub download_media: bool,
+    /// Hand these environment variables to the handler even if they hold secrets
+    #[arg(
+        long,
+        value_name = "NAME,...",
+        value_delimiter = ',',
+        requires = "handler"
+    )]
+    pub pass_env: Vec<String>,
     /// Accept notifications without checking their signature (no app secret needed). Only
     /// for local experiments: anyone who can reach the port can then post messages
     #[arg(long)]
@@ -205,11 +214,42 @@ pub enum MediaCommand {
     },
 }
 
-/// Arguments of a command that is not built yet, accepted so that it can say so.
 #[derive(Debug, Args)]
-pub struct Coming {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub args: Vec<String>,
+#[command(after_help = "\
+Nothing here talks to Meta, and the tokens and secrets it uses are valid nowhere else.
+--graph-only runs the local Graph API alone and prints its base URL; point wa-cloud at it:
+  wa-cloud dev --graph-only --port 3001 &
+  WHATSAPP_CLOUD_GRAPHAPI_BASE_URL=127.0.0.1 WHATSAPP_CLOUD_GRAPHAPI_BASE_PORT=3001 \\
+  WHATSAPP_CLOUD_GRAPHAPI_ACCESS_TOKEN=wa-cloud-dev-token \\
+  WHATSAPP_CLOUD_GRAPHAPI_PHONE_NUMBER_ID=100000000000001 wa-cloud send 4915112345678 hi")]
+pub struct DevArgs {
+    /// The bot: run CMD as `serve --handler CMD` would
+    #[arg(long, value_name = "CMD")]
+    pub handler: Option<String>,
+    /// Chat as this WhatsApp user (a phone number with country code)
+    #[arg(long = "as", value_name = "NUMBER", default_value = "4915112345678")]
+    pub as_number: String,
+    /// Your profile name in the chat
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Play the conversation in FILE (one input a line) and print the transcript
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+    /// Run only the local Graph API, for other programs (and tests) to use as a fake
+    #[arg(long, conflicts_with_all = ["handler", "script"])]
+    pub graph_only: bool,
+    /// Port of the local Graph API (on 127.0.0.1); 0 picks a free one [default: 3001]
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// Post signed sent/delivered/read statuses of each message to this webhook URL
+    #[arg(long, value_name = "URL")]
+    pub webhook: Option<String>,
+    /// App secret to sign the statuses with [default: webhooks.secret]
+    #[arg(long, value_name = "SECRET")]
+    pub secret: Option<String>,
+    /// The access token the local Graph API accepts [default: wa-cloud-dev-token]
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -519,6 +519,14 @@ impl Config {
         })
     }
 
+    /// `graphApi.phoneNumberId` when it is set, for a command with a default of its own
+    /// (`dev`); with its origin, for an error that says where a wrong value came from.
+    pub fn phone_number_id(&self) -> Option<(&str, &Origin)> {
+        let entry = self.entry("graphApi.phoneNumberId")?;
+        let id = entry.value.as_str().filter(|id| !id.is_empty())?;
+        Some((id, &entry.origin))
+    }
+
     /// `https://baseUrl/version`, or `http://baseUrl:basePort/version` when `basePort` is set.
     fn graph_base_url(&self) -> String {
         let host = self

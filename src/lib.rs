@@ -6,14 +6,17 @@
 
 pub mod cli;
 pub mod config;
+pub mod dev;
 pub mod error;
 pub mod graph;
 pub mod message;
 pub mod notification;
 pub mod store;
 
+mod dispatch;
 mod logging;
 mod media;
+mod outbox;
 mod send;
 mod serve;
 mod webhooks;
@@ -52,11 +55,6 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
 fn run_command(cli: &Cli, matches: &ArgMatches) -> Result<()> {
     // Not locked here: `serve` writes events to stdout from its own thread.
     let mut stdout = io::stdout();
-    if let Some(name) = cli.command.coming() {
-        anyhow::bail!(
-            "`wa-cloud {name}` is not built yet: this version has `send`, `config` and `completions`"
-        );
-    }
     match &cli.command {
         Command::Completions { shell } => {
             cli::write_completions(*shell, &mut stdout);
@@ -94,7 +92,10 @@ fn run_command(cli: &Cli, matches: &ArgMatches) -> Result<()> {
                 &mut stdout,
             )
         }
-        _ => unreachable!("coming commands returned above"),
+        Command::Dev(args) => {
+            let config = load_config(&cli.global)?;
+            dev::run(args, &config, &cli.global, &mut stdout)
+        }
     }
 }
 

@@ -19,6 +19,8 @@ use crate::error::UsageError;
 use crate::graph::Client;
 use crate::media::{self, MediaCache};
 use crate::message::{self, Outgoing, Recipient};
+use crate::store::Store;
+use crate::store::outbox::Outcome;
 use crate::usage;
 
 /// A message before validation, with what it came from (for error messages).
@@ -87,9 +89,29 @@ pub fn run(
         }
     }
 
+    // A `serve --handler` on the same database owns the order of its recipients: queue
+    // behind its replies instead of overtaking them.
+    let db = config.media().db_path;
+    let queue = match db.is_file() {
+        true => Some(Store::open(&db)?).filter(|store| store.server_running().unwrap_or(false)),
+        false => None,
+    };
+    if queue.is_some() {
+        tracing::info!(
+            "a server runs on `{}`: the messages join its outbox",
+            db.display()
+        );
+    }
     let client = Client::new(&graph);
     for (i, message) in messages.iter().enumerate() {
-        let sent = client.send_message(&message.body).with_context(|| {
+        let sent = match &queue {
+            Some(store) => through_server(store, message),
+            None => client
+                .send_message(&message.body)
+                .map(|sent| sent.id)
+                .map_err(Into::into),
+        };
+        let id = sent.with_context(|| {
             format!(
                 "message {} of {total} ({}) to {} was not sent ({i} sent before it)",
                 i + 1,
@@ -97,19 +119,35 @@ pub fn run(
                 message.recipient
             )
         })?;
-        tracing::debug!(id = %sent.id, kind = %message.kind, "sent");
+        tracing::debug!(id = %id, kind = %message.kind, "sent");
         if json_output {
             writeln!(
                 stdout,
                 "{}",
-                json!({ "to": message.recipient.to_string(), "id": sent.id })
+                json!({ "to": message.recipient.to_string(), "id": id })
             )?;
         } else {
-            writeln!(stdout, "{}", sent.id)?;
+            writeln!(stdout, "{id}")?;
         }
         stdout.flush()?;
     }
     Ok(())
+}
+
+/// Appends a message to the running server's outbox and waits until the server sent it.
+fn through_server(store: &Store, message: &Outgoing) -> Result<String> {
+    let recipient = message.recipient.to_graph();
+    let seq = store.enqueue(&recipient, &message.kind, &message.body.to_string(), "send")?;
+    loop {
+        match store.outcome(seq)? {
+            Outcome::Sent(wamid) => return Ok(wamid),
+            Outcome::Failed(error) => anyhow::bail!("{error}"),
+            Outcome::Waiting if !store.server_running()? => anyhow::bail!(
+                "the server stopped before sending it; it stays queued and goes out when `serve --handler` starts again"
+            ),
+            Outcome::Waiting => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    }
 }
 
 /// Every message the arguments describe, in command-line order.

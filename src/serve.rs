@@ -22,7 +22,9 @@ use anyhow::{Context, Result};
 
 use crate::cli::ServeArgs;
 use crate::config::Config;
-use crate::notification::Kind;
+use crate::dispatch::{self, Dispatcher, HandlerSpec};
+use crate::notification::{Item, Kind};
+use crate::outbox::{self, Outbox};
 use crate::store::Store;
 use crate::usage;
 use crate::webhooks::{self, AppState, WriteRequest};
@@ -33,11 +35,6 @@ const TAP_BATCH: usize = 256;
 const WRITE_BATCH: usize = 512;
 
 pub fn run(args: &ServeArgs, config: &Config) -> Result<()> {
-    if args.handler.is_some() {
-        usage!(
-            "--handler is not built yet; without it, serve writes each event to stdout as a JSON line"
-        );
-    }
     let webhooks = config.webhooks();
     let secret = match (&webhooks.secret, args.insecure_skip_signature) {
         (Some(secret), _) => Some(secret.clone()),
@@ -91,12 +88,20 @@ pub fn run(args: &ServeArgs, config: &Config) -> Result<()> {
             .spawn(move || write_inbox(writer_store, incoming, wake, &kinds, &backlog))?
     };
     let tap_failed = Arc::new(tokio::sync::Notify::new());
+    let handing_over = match &args.handler {
+        Some(cmd) => HandOver::Handler(Handler::start(args, config, cmd, &kinds, &db_path)?),
+        None => HandOver::Tap,
+    };
     let tap = {
         let (kinds, backlog, tap_failed) = (kinds.clone(), backlog.clone(), tap_failed.clone());
+        let dispatcher = handing_over.dispatcher();
         std::thread::Builder::new()
-            .name("tap".into())
+            .name("hand-over".into())
             .spawn(move || {
-                let result = tap_events(tap_store, &kinds, woken, &backlog);
+                let result = match dispatcher {
+                    Some(dispatcher) => hand_over(tap_store, &kinds, woken, &backlog, &dispatcher),
+                    None => tap_events(tap_store, &kinds, woken, &backlog),
+                };
                 if result.is_err() {
                     tap_failed.notify_one();
                 }
@@ -134,6 +139,9 @@ pub fn run(args: &ServeArgs, config: &Config) -> Result<()> {
     drop(runtime);
     let written = writer.join().expect("the inbox writer does not panic");
     let tapped = tap.join().expect("the tap does not panic");
+    if let HandOver::Handler(handler) = handing_over {
+        handler.stop();
+    }
     served?;
     written?;
     tapped?;
@@ -241,5 +249,163 @@ fn tap_events(
         let seqs: Vec<i64> = pending.iter().map(|p| p.seq).collect();
         store.mark_delivered(&seqs)?;
         backlog.fetch_sub(seqs.len() as i64, Ordering::Relaxed);
+    }
+}
+
+/// Where stored events go: stdout, or the handler.
+enum HandOver {
+    Tap,
+    Handler(Handler),
+}
+
+impl HandOver {
+    fn dispatcher(&self) -> Option<Arc<Dispatcher>> {
+        match self {
+            HandOver::Tap => None,
+            HandOver::Handler(handler) => Some(handler.dispatcher.clone()),
+        }
+    }
+}
+
+/// The handler's processes, the outbox that sends their replies, and the lease that
+/// tells `wa-cloud send` to queue behind them.
+struct Handler {
+    dispatcher: Arc<Dispatcher>,
+    outbox: outbox::Running,
+    lease: std::thread::JoinHandle<()>,
+    stop_lease: SyncSender<()>,
+}
+
+impl Handler {
+    fn start(
+        args: &ServeArgs,
+        config: &Config,
+        cmd: &str,
+        kinds: &[Kind],
+        db: &std::path::Path,
+    ) -> Result<Handler> {
+        let argv = dispatch::parse_command(cmd)?;
+        let graph = config.graph()?;
+        let settings = config.messages();
+        let webhooks = config.webhooks();
+        let secrets: Vec<&str> = [
+            Some(&graph.access_token),
+            webhooks.secret.as_ref(),
+            webhooks.verify_token.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|s| s.expose())
+        .collect();
+        let media_dir = config.media().download_dir;
+        let spec = HandlerSpec {
+            argv,
+            env: dispatch::handler_env(
+                &args.pass_env,
+                &secrets,
+                &graph.phone_number_id,
+                &media_dir,
+            ),
+            per_message: args.per_message,
+            workers: args.workers.unwrap_or(settings.workers).max(1),
+            immediate: settings.immediate,
+            retries: settings.retries,
+            mark_as_read: settings.mark_as_read,
+            error_events: kinds.contains(&Kind::Error),
+            db: db.to_path_buf(),
+            download: args.download_media.then(|| dispatch::MediaDownload {
+                client: crate::graph::Client::new(&graph),
+                dir: media_dir.clone(),
+                phone_number_id: graph.phone_number_id.clone(),
+            }),
+        };
+
+        // Replies that cannot be delivered become `error` events in the inbox, so that they
+        // reach the handler in order with everything else (when it asked for them).
+        let errors = std::sync::Mutex::new(Store::open(db)?);
+        let on_error: outbox::OnError = Arc::new(move |event: serde_json::Value| {
+            let item = Item {
+                kind: Kind::Error,
+                key: format!("outbox|{}|{}", crate::store::inbox::unix_now(), event),
+                peer: event["to"].as_str().map(str::to_string),
+                event,
+            };
+            if let Err(err) = errors
+                .lock()
+                .expect("no panic holds the lock")
+                .insert_items(&[&[item]], &[])
+            {
+                tracing::error!("cannot store an error event: {err:#}");
+            }
+        });
+        let outbox = Outbox::start(config, db, on_error)?;
+        let dispatcher = Arc::new(Dispatcher::start(spec, outbox.outbox.clone())?);
+
+        let lease_store = Store::open(db)?;
+        let (stop_lease, lease_stopped) = mpsc::sync_channel::<()>(1);
+        let lease = std::thread::Builder::new()
+            .name("lease".into())
+            .spawn(move || {
+                loop {
+                    if let Err(err) = lease_store.heartbeat() {
+                        tracing::warn!("cannot renew the server lease: {err:#}");
+                    }
+                    match lease_stopped.recv_timeout(Duration::from_secs(2)) {
+                        Err(RecvTimeoutError::Timeout) => continue,
+                        _ => break,
+                    }
+                }
+                let _ = lease_store.release_lease();
+            })?;
+        tracing::info!("handler: {cmd}");
+        Ok(Handler {
+            dispatcher,
+            outbox,
+            lease,
+            stop_lease,
+        })
+    }
+
+    /// Handlers first (their last replies still count), then the outbox, then the lease.
+    fn stop(self) {
+        match Arc::try_unwrap(self.dispatcher) {
+            Ok(dispatcher) => dispatcher.stop(),
+            Err(_) => tracing::error!("the handler is still in use at shutdown"),
+        }
+        self.outbox.stop();
+        let _ = self.stop_lease.send(());
+        let _ = self.lease.join();
+    }
+}
+
+/// Hands stored events of `kinds` to the handler, oldest first, until the writer is gone
+/// and nothing is left. The handler marks each event delivered once written to it.
+fn hand_over(
+    store: Store,
+    kinds: &[Kind],
+    woken: Receiver<()>,
+    backlog: &AtomicI64,
+    dispatcher: &Dispatcher,
+) -> Result<()> {
+    let mut after = 0;
+    let mut writer_gone = false;
+    loop {
+        let pending = store.pending(kinds, after, TAP_BATCH)?;
+        if pending.is_empty() {
+            if writer_gone {
+                return Ok(());
+            }
+            // Error events of the outbox arrive without a wake-up: look now and then.
+            match woken.recv_timeout(Duration::from_millis(200)) {
+                Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => writer_gone = true,
+            }
+            continue;
+        }
+        for event in pending {
+            after = event.seq;
+            backlog.fetch_sub(1, Ordering::Relaxed);
+            dispatcher.deliver(event);
+        }
     }
 }

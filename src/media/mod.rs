@@ -353,6 +353,20 @@ fn check_output(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Downloads media `id` into `dir` as `wa-cloud download` would (the database knows
+/// what is already there); the path of the file. For `serve --download-media`.
+pub fn download_into(
+    id: &str,
+    dir: &Path,
+    store: &Store,
+    client: &Client,
+    phone_number_id: &str,
+) -> Result<PathBuf> {
+    check_media_id(id)?;
+    let target = Target::Dir(dir.to_path_buf());
+    Ok(download_one(id, &target, store, client, phone_number_id, false)?.path)
+}
+
 fn download_one(
     id: &str,
     target: &Target,

@@ -54,13 +54,7 @@ pub enum Outcome {
 
 impl Store {
     /// Stores a message to send; returns its place in the outbox.
-    pub fn enqueue(
-        &mut self,
-        recipient: &str,
-        kind: &str,
-        body: &str,
-        origin: &str,
-    ) -> Result<i64> {
+    pub fn enqueue(&self, recipient: &str, kind: &str, body: &str, origin: &str) -> Result<i64> {
         self.conn()
             .execute(
                 "INSERT INTO outbox (recipient, kind, body, origin, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -181,7 +175,7 @@ mod tests {
 
     #[test]
     fn rows_go_from_pending_to_sent_or_failed() {
-        let mut store = Store::open_in_memory().unwrap();
+        let store = Store::open_in_memory().unwrap();
         let a = store.enqueue("+491", "text", "{}", "handler").unwrap();
         let b = store.enqueue("+491", "text", "{}", "send").unwrap();
         assert_eq!(store.unsent(0).unwrap().len(), 2);

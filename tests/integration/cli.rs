@@ -1,21 +1,21 @@
-//! Commands that are not built yet say so; help and version work without configuration.
+//! Parts not built yet say so; help and version work without configuration.
 
 use crate::harness::wa_cloud;
 
 #[test]
-fn commands_not_built_yet_say_so_and_fail() {
-    wa_cloud(&["dev", "--some-flag", "x"])
+fn dev_without_graph_only_says_it_is_not_built_yet_and_fails() {
+    wa_cloud(&["dev", "--handler", "./bot.py"])
         .run()
         .status(1)
-        .stderr_has("`wa-cloud dev` is not built yet");
+        .stderr_has("only `wa-cloud dev --graph-only` (the local Graph API alone) is built so far");
 }
 
 #[test]
-fn help_marks_coming_commands() {
+fn help_lists_the_commands() {
     let run = wa_cloud(&["--help"]).run();
     run.success()
         .stdout_has("send ")
-        .stdout_has("[coming, not built yet] Develop a bot locally");
+        .stdout_has("Develop a bot locally");
 }
 
 #[test]

@@ -7,7 +7,9 @@ mod server;
 
 mod cli;
 mod config;
+mod dev_graph;
 mod generated;
+mod handler;
 mod media;
 mod send;
 mod serve;

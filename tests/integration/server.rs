@@ -275,6 +275,13 @@ impl Server {
         }
     }
 
+    /// Kills the server at once (SIGKILL), as a crash would.
+    #[allow(dead_code)] // not every includer of this file kills
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Sends SIGTERM and returns the exit status.
     pub fn terminate(mut self) -> Option<i32> {
         let status = Command::new("kill")

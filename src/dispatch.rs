@@ -1,0 +1,777 @@
+//! The handler: processes that get events as JSON lines on stdin and write replies as
+//! JSON lines on stdout (PROTOCOL.md).
+//!
+//! Long-running mode runs `workers` copies; a sender's events always go to the same copy
+//! (a stable hash of the sender), so a conversation stays in order. A copy that exits is
+//! started again: at once after status 0, after a capped, growing delay otherwise; its
+//! events wait in its queue meanwhile. Per-message mode starts the handler for each event,
+//! at most `workers` at once and never two for one sender. stdout and stderr are read on
+//! their own threads, so a chatty handler never blocks; stderr goes to the log, tagged.
+//!
+//! An event is marked delivered once written to a handler's stdin. With `immediate`
+//! false, the replies to an event are held until it is done (`{"done": ID}`, or exit 0 in
+//! per-message mode); if the handler dies first they are dropped and the event is handed
+//! over again, at most `retries` times.
+
+use std::collections::{HashSet, VecDeque};
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use serde_json::{Value, json};
+
+use crate::message::{self, Outgoing, Recipient};
+use crate::outbox::Outbox;
+use crate::store::Store;
+use crate::store::inbox::Pending;
+use crate::usage;
+
+/// Environment variables that hold secrets: never handed to the handler unless asked.
+pub const SECRET_VARIABLES: [&str; 3] = [
+    "WHATSAPP_CLOUD_GRAPHAPI_ACCESS_TOKEN",
+    "WHATSAPP_CLOUD_WEBHOOKS_SECRET",
+    "WHATSAPP_CLOUD_WEBHOOKS_VERIFY_TOKEN",
+];
+
+const FIRST_RESTART_DELAY: Duration = Duration::from_millis(200);
+const MAX_RESTART_DELAY: Duration = Duration::from_secs(5);
+/// A handler that ran this long before failing starts the delay over.
+const STABLE_RUN: Duration = Duration::from_secs(30);
+/// After stdin is closed at shutdown: how long to wait before SIGTERM, then SIGKILL.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// How to run the handler.
+pub struct HandlerSpec {
+    pub argv: Vec<String>,
+    /// The whole environment of the handler (secrets already removed).
+    pub env: Vec<(OsString, OsString)>,
+    pub per_message: bool,
+    pub workers: usize,
+    pub immediate: bool,
+    pub retries: u32,
+    pub mark_as_read: bool,
+    /// Whether the handler asked for `error` events.
+    pub error_events: bool,
+    pub db: PathBuf,
+    /// With `--download-media`: where and how media is fetched before an event is written.
+    pub download: Option<MediaDownload>,
+}
+
+/// What `--download-media` needs.
+pub struct MediaDownload {
+    pub client: crate::graph::Client,
+    pub dir: PathBuf,
+    pub phone_number_id: String,
+}
+
+/// The event line to write: with `--download-media`, a message's media is downloaded
+/// first and `media.file` holds its path; a failed download still delivers the event,
+/// without `file`, and logs why.
+fn event_line(event: &Pending, spec: &HandlerSpec, store: &Store) -> String {
+    let Some(download) = &spec.download else {
+        return event.event.clone();
+    };
+    let Ok(mut value) = serde_json::from_str::<Value>(&event.event) else {
+        return event.event.clone();
+    };
+    let Some(id) = value
+        .pointer("/media/id")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
+        return event.event.clone();
+    };
+    match crate::media::download_into(
+        &id,
+        &download.dir,
+        store,
+        &download.client,
+        &download.phone_number_id,
+    ) {
+        Ok(path) => value["media"]["file"] = json!(path),
+        Err(err) => tracing::warn!(
+            "cannot download media {id} of event {}: {err:#}; handing it over without `file`",
+            event.seq
+        ),
+    }
+    value.to_string()
+}
+
+/// Splits CMD like a shell (quotes honoured) and checks that its program can be run, so
+/// that a typo stops `serve` at start-up instead of in a restart loop.
+pub fn parse_command(cmd: &str) -> Result<Vec<String>> {
+    let argv = match shell_words::split(cmd) {
+        Ok(argv) if !argv.is_empty() => argv,
+        Ok(_) => {
+            usage!("--handler is empty: give the command that runs your bot, such as ./bot.py")
+        }
+        Err(err) => usage!("--handler {cmd:?} cannot be split into words: {err}"),
+    };
+    let program = Path::new(&argv[0]);
+    let found = if argv[0].contains('/') {
+        Some(program.to_path_buf())
+    } else {
+        std::env::var_os("PATH")
+            .map(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|dir| dir.join(program))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+            .into_iter()
+            .find(|candidate| candidate.is_file())
+    };
+    let Some(path) = found.filter(|p| p.is_file()) else {
+        usage!(
+            "the handler `{}` cannot be run: no such file (give a path such as ./bot.py, or a program on PATH)",
+            argv[0]
+        );
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = path.metadata().map(|m| m.permissions().mode()).unwrap_or(0);
+        if mode & 0o111 == 0 {
+            usage!(
+                "the handler `{}` is not executable: `chmod +x {}`, or name its interpreter (--handler 'python3 {}')",
+                argv[0],
+                argv[0],
+                argv[0]
+            );
+        }
+    }
+    Ok(argv)
+}
+
+/// The handler's environment: ours without the secrets (but for `pass`), plus
+/// WA_CLOUD_PHONE_NUMBER_ID and WA_CLOUD_MEDIA_DIR. `secret_values` are removed from any
+/// variable that holds one, whatever its name.
+pub fn handler_env(
+    pass: &[String],
+    secret_values: &[&str],
+    phone_number_id: &str,
+    media_dir: &Path,
+) -> Vec<(OsString, OsString)> {
+    let mut env: Vec<(OsString, OsString)> = std::env::vars_os()
+        .filter(|(name, value)| {
+            let name = name.to_string_lossy();
+            let passed = pass.iter().any(|p| *p == name);
+            let secret = SECRET_VARIABLES.contains(&name.as_ref())
+                || secret_values
+                    .iter()
+                    .any(|s| !s.is_empty() && value.to_string_lossy() == *s);
+            passed || !secret
+        })
+        .collect();
+    env.push(("WA_CLOUD_PHONE_NUMBER_ID".into(), phone_number_id.into()));
+    env.push(("WA_CLOUD_MEDIA_DIR".into(), media_dir.into()));
+    env
+}
+
+/// What one line of the handler's stdout asks for.
+enum Line {
+    Reply(Outgoing),
+    Done(String),
+    Read(String),
+    Typing(String),
+    Invalid(String),
+}
+
+/// Who a line's replies go to when it names nobody, and what it answers.
+struct ReplyContext<'a> {
+    default_to: Option<&'a Recipient>,
+    outbox: &'a Outbox,
+}
+
+fn parse_line(line: &str, context: &ReplyContext) -> Line {
+    let value: Value = match serde_json::from_str(line) {
+        Ok(value) => value,
+        Err(err) => return Line::Invalid(format!("not JSON: {err}")),
+    };
+    for (control, make) in [
+        ("done", Line::Done as fn(String) -> Line),
+        ("read", Line::Read),
+        ("typing", Line::Typing),
+    ] {
+        if let Some(id) = value.get(control) {
+            return match id.as_str() {
+                Some(id) if value.as_object().is_some_and(|o| o.len() == 1) => make(id.to_string()),
+                _ => Line::Invalid(format!(
+                    "`{control}` must be the only field, with a message id"
+                )),
+            };
+        }
+    }
+    // A long-running handler cannot be guessed at: `reply_to` names the message answered.
+    let replied = value
+        .get("to")
+        .is_none()
+        .then(|| value.get("reply_to").and_then(Value::as_str))
+        .flatten();
+    let looked_up = match replied {
+        Some(wamid) => match context.outbox.sender_of(wamid) {
+            Ok(Some(sender)) => Recipient::parse(&sender).ok(),
+            Ok(None) => {
+                return Line::Invalid(format!(
+                    "reply_to {wamid:?} is not a message wa-cloud received"
+                ));
+            }
+            Err(err) => return Line::Invalid(format!("cannot look up reply_to: {err:#}")),
+        },
+        None => None,
+    };
+    let default_to = looked_up.as_ref().or(context.default_to);
+    match message::normalize(&value, default_to) {
+        Ok(outgoing) => match crate::media::local_file(&outgoing.body) {
+            Ok(_) => Line::Reply(outgoing),
+            Err(err) => Line::Invalid(format!("{err:#}")),
+        },
+        Err(invalid) if invalid.field == "to" && default_to.is_none() => {
+            Line::Invalid("reply has no recipient: give `to`, or `reply_to` with the wamid of the message answered".into())
+        }
+        Err(invalid) => Line::Invalid(invalid.to_string()),
+    }
+}
+
+/// At most 200 characters of a line, for logs and error events.
+fn cut(line: &str) -> String {
+    match line.char_indices().nth(200) {
+        Some((at, _)) => format!("{}…", &line[..at]),
+        None => line.to_string(),
+    }
+}
+
+/// The running handler, whichever its mode.
+pub struct Dispatcher {
+    routes: Vec<Sender<Input>>,
+    per_message: Option<Arc<PerMessageQueue>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+enum Input {
+    Event(Pending),
+    Line(String),
+    /// The handler's stdout closed.
+    Eof,
+    Stop,
+}
+
+impl Dispatcher {
+    pub fn start(spec: HandlerSpec, outbox: Outbox) -> Result<Dispatcher> {
+        let spec = Arc::new(spec);
+        let mut threads = Vec::new();
+        if spec.per_message {
+            let queue = Arc::new(PerMessageQueue::default());
+            for index in 0..spec.workers {
+                let (spec, outbox, queue) = (spec.clone(), outbox.clone(), queue.clone());
+                let store = Store::open(&spec.db)?;
+                threads.push(
+                    std::thread::Builder::new()
+                        .name(format!("handler-{index}"))
+                        .spawn(move || per_message_worker(index, &spec, &outbox, &queue, store))?,
+                );
+            }
+            return Ok(Dispatcher {
+                routes: Vec::new(),
+                per_message: Some(queue),
+                threads,
+            });
+        }
+        let mut routes = Vec::new();
+        for index in 0..spec.workers {
+            let (input, inputs) = mpsc::channel();
+            let worker = LongRunning {
+                index,
+                spec: spec.clone(),
+                outbox: outbox.clone(),
+                store: Store::open(&spec.db)?,
+                input: input.clone(),
+                outstanding: Vec::new(),
+                held: Vec::new(),
+            };
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("handler-{index}"))
+                    .spawn(move || worker.run(inputs))?,
+            );
+            routes.push(input);
+        }
+        Ok(Dispatcher {
+            routes,
+            per_message: None,
+            threads,
+        })
+    }
+
+    /// Hands an event to the worker that owns its sender.
+    pub fn deliver(&self, event: Pending) {
+        match &self.per_message {
+            Some(queue) => queue.push(event),
+            None => {
+                let worker = stable_hash(event.peer.as_deref().unwrap_or_default()) as usize
+                    % self.routes.len();
+                let _ = self.routes[worker].send(Input::Event(event));
+            }
+        }
+    }
+
+    /// Closes every handler's stdin, waits for them (then signals), and returns.
+    pub fn stop(self) {
+        for route in &self.routes {
+            let _ = route.send(Input::Stop);
+        }
+        if let Some(queue) = &self.per_message {
+            queue.stop();
+        }
+        for thread in self.threads {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// FNV-1a: the same sender maps to the same worker in every run and every version.
+fn stable_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn spawn(spec: &HandlerSpec, worker: usize, stdin: Stdio) -> std::io::Result<Child> {
+    Command::new(&spec.argv[0])
+        .args(&spec.argv[1..])
+        .env_clear()
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .env("WA_CLOUD_WORKER", worker.to_string())
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+}
+
+/// Logs each stderr line of a handler, tagged with its worker.
+fn log_stderr(child: &mut Child, worker: usize) {
+    if let Some(stderr) = child.stderr.take() {
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(|line| line.ok()) {
+                tracing::info!("handler[{worker}]: {line}");
+            }
+        });
+    }
+}
+
+/// Closes stdin, waits `GRACE`, then SIGTERM, then SIGKILL.
+fn shut_down(child: &mut Child, stdin: Option<ChildStdin>, worker: usize) {
+    drop(stdin);
+    if wait_for(child, GRACE).is_some() {
+        return;
+    }
+    tracing::warn!(
+        "handler[{worker}] did not exit within {GRACE:?} of its input closing: terminating it"
+    );
+    #[cfg(unix)]
+    {
+        use nix::sys::signal::{Signal, kill};
+        use nix::unistd::Pid;
+        let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM);
+        if wait_for(child, Duration::from_secs(2)).is_some() {
+            return;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn wait_for(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The `id` of an event: the wamid of a message or status.
+fn event_id(event: &Pending) -> Option<String> {
+    let value: Value = serde_json::from_str(&event.event).ok()?;
+    value["id"].as_str().map(str::to_string)
+}
+
+fn mark_delivered(store: &mut Store, event: &Pending, spec: &HandlerSpec, outbox: &Outbox) {
+    if let Err(err) = store.mark_delivered(&[event.seq]) {
+        tracing::error!("cannot mark an event delivered: {err:#}");
+    }
+    if spec.mark_as_read && event.kind == "message" {
+        if let Some(wamid) = event_id(event) {
+            outbox.mark_read(&wamid, false);
+        }
+    }
+}
+
+struct LongRunning {
+    index: usize,
+    spec: Arc<HandlerSpec>,
+    outbox: Outbox,
+    store: Store,
+    input: Sender<Input>,
+    /// With `immediate` false: events written and not done yet, with their attempts.
+    outstanding: Vec<(Pending, u32)>,
+    /// With `immediate` false: replies waiting for the next `done`.
+    held: Vec<Outgoing>,
+}
+
+impl LongRunning {
+    fn run(mut self, inputs: Receiver<Input>) {
+        let mut delay = FIRST_RESTART_DELAY;
+        let mut waiting: VecDeque<Pending> = VecDeque::new();
+        loop {
+            let started = Instant::now();
+            let mut child = match spawn(&self.spec, self.index, Stdio::piped()) {
+                Ok(child) => child,
+                Err(err) => {
+                    tracing::error!(
+                        "cannot start handler[{}] `{}`: {err}; retrying in {delay:?}",
+                        self.index,
+                        self.spec.argv[0]
+                    );
+                    std::thread::sleep(delay);
+                    delay = (delay * 2).min(MAX_RESTART_DELAY);
+                    continue;
+                }
+            };
+            log_stderr(&mut child, self.index);
+            let stdout = child.stdout.take().expect("piped");
+            let lines = self.input.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(|line| line.ok()) {
+                    let _ = lines.send(Input::Line(line));
+                }
+                let _ = lines.send(Input::Eof);
+            });
+            let mut stdin = child.stdin.take();
+            // Events that the previous copy died holding, then those that waited for it.
+            let retry: Vec<(Pending, u32)> = std::mem::take(&mut self.outstanding);
+            for (event, attempts) in retry {
+                if attempts > self.spec.retries {
+                    tracing::error!(
+                        "handler[{}] failed on event {} {} times: giving it up",
+                        self.index,
+                        event.seq,
+                        attempts
+                    );
+                } else {
+                    self.write_event(&mut stdin, event, attempts + 1, &mut waiting);
+                }
+            }
+            while let Some(event) = waiting.pop_front() {
+                if !self.write_event(&mut stdin, event, 1, &mut waiting) {
+                    break;
+                }
+            }
+
+            let status = loop {
+                match inputs.recv_timeout(Duration::from_millis(100)) {
+                    Ok(Input::Event(event)) => {
+                        if stdin.is_some() {
+                            self.write_event(&mut stdin, event, 1, &mut waiting);
+                        } else {
+                            waiting.push_back(event);
+                        }
+                    }
+                    Ok(Input::Line(line)) => self.answer(&line, &mut stdin),
+                    Ok(Input::Eof) => {}
+                    Ok(Input::Stop) => {
+                        shut_down(&mut child, stdin.take(), self.index);
+                        return;
+                    }
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => return,
+                }
+                if let Ok(Some(status)) = child.try_wait() {
+                    break status;
+                }
+            };
+            // Lines the handler wrote just before it exited still count.
+            for input in inputs.try_iter().collect::<Vec<_>>() {
+                match input {
+                    Input::Line(line) => self.answer(&line, &mut None),
+                    Input::Event(event) => waiting.push_back(event),
+                    Input::Eof => {}
+                    Input::Stop => return,
+                }
+            }
+            if !self.held.is_empty() {
+                tracing::warn!(
+                    "handler[{}] exited: dropping {} replies not yet done",
+                    self.index,
+                    self.held.len()
+                );
+                self.held.clear();
+            }
+            if status.success() {
+                tracing::info!("handler[{}] exited: starting it again", self.index);
+                delay = FIRST_RESTART_DELAY;
+            } else {
+                if started.elapsed() > STABLE_RUN {
+                    delay = FIRST_RESTART_DELAY;
+                }
+                tracing::warn!(
+                    "handler[{}] {status}: starting it again in {delay:?}",
+                    self.index
+                );
+                std::thread::sleep(delay);
+                delay = (delay * 2).min(MAX_RESTART_DELAY);
+            }
+        }
+    }
+
+    /// Writes an event to the handler; false (and the event kept for the next copy) when
+    /// the handler is gone.
+    fn write_event(
+        &mut self,
+        stdin: &mut Option<ChildStdin>,
+        event: Pending,
+        attempts: u32,
+        waiting: &mut VecDeque<Pending>,
+    ) -> bool {
+        let line = event_line(&event, &self.spec, &self.store);
+        let written = stdin
+            .as_mut()
+            .is_some_and(|pipe| writeln!(pipe, "{line}").and_then(|()| pipe.flush()).is_ok());
+        if !written {
+            *stdin = None;
+            waiting.push_front(event);
+            return false;
+        }
+        mark_delivered(&mut self.store, &event, &self.spec, &self.outbox);
+        if !self.spec.immediate {
+            self.outstanding.push((event, attempts));
+        }
+        true
+    }
+
+    fn answer(&mut self, line: &str, stdin: &mut Option<ChildStdin>) {
+        let context = ReplyContext {
+            default_to: None,
+            outbox: &self.outbox,
+        };
+        match parse_line(line, &context) {
+            Line::Reply(reply) if self.spec.immediate => self.enqueue(&reply),
+            Line::Reply(reply) => self.held.push(reply),
+            Line::Done(id) => {
+                self.outstanding
+                    .retain(|(event, _)| event_id(event).as_deref() != Some(id.as_str()));
+                for reply in std::mem::take(&mut self.held) {
+                    self.enqueue(&reply);
+                }
+            }
+            Line::Read(wamid) => self.outbox.mark_read(&wamid, false),
+            Line::Typing(wamid) => self.outbox.mark_read(&wamid, true),
+            Line::Invalid(reason) => {
+                tracing::warn!(
+                    "handler[{}] wrote a line that is not sent ({reason}): {}",
+                    self.index,
+                    cut(line)
+                );
+                if self.spec.error_events {
+                    let event = json!({"event": "error", "error": reason, "line": cut(line)});
+                    if let Some(pipe) = stdin.as_mut() {
+                        let _ = writeln!(pipe, "{event}").and_then(|()| pipe.flush());
+                    }
+                }
+            }
+        }
+    }
+
+    fn enqueue(&self, reply: &Outgoing) {
+        if let Err(err) = self.outbox.enqueue(reply, "handler") {
+            tracing::error!("cannot store a reply of handler[{}]: {err:#}", self.index);
+        }
+    }
+}
+
+/// Events for per-message handlers, with the senders being answered right now.
+#[derive(Default)]
+struct PerMessageQueue {
+    state: Mutex<(VecDeque<Pending>, HashSet<String>, bool)>,
+    changed: Condvar,
+}
+
+impl PerMessageQueue {
+    fn push(&self, event: Pending) {
+        self.state
+            .lock()
+            .expect("no panic holds the lock")
+            .0
+            .push_back(event);
+        self.changed.notify_all();
+    }
+
+    fn stop(&self) {
+        self.state.lock().expect("no panic holds the lock").2 = true;
+        self.changed.notify_all();
+    }
+
+    /// The oldest event whose sender is not being answered, or None when stopping.
+    fn take(&self) -> Option<Pending> {
+        let mut state = self.state.lock().expect("no panic holds the lock");
+        loop {
+            let (queue, busy, stopping) = &mut *state;
+            if *stopping {
+                return None;
+            }
+            let free = queue
+                .iter()
+                .position(|e| !busy.contains(e.peer.as_deref().unwrap_or_default()));
+            if let Some(at) = free {
+                let event = queue.remove(at).expect("found above");
+                busy.insert(event.peer.clone().unwrap_or_default());
+                return Some(event);
+            }
+            state = self.changed.wait(state).expect("no panic holds the lock");
+        }
+    }
+
+    fn release(&self, sender: &str) {
+        self.state
+            .lock()
+            .expect("no panic holds the lock")
+            .1
+            .remove(sender);
+        self.changed.notify_all();
+    }
+}
+
+fn per_message_worker(
+    index: usize,
+    spec: &HandlerSpec,
+    outbox: &Outbox,
+    queue: &PerMessageQueue,
+    mut store: Store,
+) {
+    while let Some(event) = queue.take() {
+        let sender = event.peer.clone().unwrap_or_default();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match answer_once(index, spec, outbox, &mut store, &event) {
+                Ok(true) => break,
+                Ok(false) if !spec.immediate && attempts <= spec.retries => {
+                    tracing::warn!(
+                        "handler[{index}] failed on event {}: handing it over again",
+                        event.seq
+                    );
+                }
+                Ok(false) => break,
+                Err(err) => {
+                    tracing::error!("handler[{index}]: {err:#}");
+                    break;
+                }
+            }
+        }
+        queue.release(&sender);
+    }
+}
+
+/// Runs the handler for one event; true when it exited with status 0.
+fn answer_once(
+    index: usize,
+    spec: &HandlerSpec,
+    outbox: &Outbox,
+    store: &mut Store,
+    event: &Pending,
+) -> Result<bool> {
+    let mut child = spawn(spec, index, Stdio::piped())
+        .with_context(|| format!("cannot start `{}`", spec.argv[0]))?;
+    log_stderr(&mut child, index);
+    let mut stdin = child.stdin.take().expect("piped");
+    // A handler that exits without reading its input is not an error of ours.
+    let _ = writeln!(stdin, "{}", event_line(event, spec, store)).and_then(|()| stdin.flush());
+    drop(stdin);
+    mark_delivered(store, event, spec, outbox);
+    let default_to = event.peer.as_deref().and_then(|p| Recipient::parse(p).ok());
+    let context = ReplyContext {
+        default_to: default_to.as_ref(),
+        outbox,
+    };
+    let mut held = Vec::new();
+    for line in BufReader::new(child.stdout.take().expect("piped"))
+        .lines()
+        .map_while(|line| line.ok())
+    {
+        match parse_line(&line, &context) {
+            Line::Reply(reply) if spec.immediate => {
+                if let Err(err) = outbox.enqueue(&reply, "handler") {
+                    tracing::error!("cannot store a reply of handler[{index}]: {err:#}");
+                }
+            }
+            Line::Reply(reply) => held.push(reply),
+            Line::Done(_) => {}
+            Line::Read(wamid) => outbox.mark_read(&wamid, false),
+            Line::Typing(wamid) => outbox.mark_read(&wamid, true),
+            Line::Invalid(reason) => {
+                tracing::warn!(
+                    "handler[{index}] wrote a line that is not sent ({reason}): {}",
+                    cut(&line)
+                );
+            }
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        if !held.is_empty() {
+            tracing::warn!("handler[{index}] {status}: dropping {} replies", held.len());
+        }
+        return Ok(false);
+    }
+    for reply in held {
+        outbox.enqueue(&reply, "handler")?;
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_sender_always_maps_to_the_same_value() {
+        assert_eq!(stable_hash("4915112345678"), stable_hash("4915112345678"));
+        assert_ne!(stable_hash("4915112345678"), stable_hash("4915112345679"));
+        assert_eq!(stable_hash(""), 0xcbf2_9ce4_8422_2325);
+    }
+
+    #[test]
+    fn commands_are_split_like_a_shell_and_checked() {
+        assert_eq!(
+            parse_command("sh -c 'echo \"a b\"'").unwrap(),
+            ["sh", "-c", "echo \"a b\""]
+        );
+        let missing = parse_command("./no-such-bot.py").unwrap_err().to_string();
+        assert!(missing.contains("no such file"), "{missing}");
+        assert!(parse_command("  ").is_err());
+    }
+
+    #[test]
+    fn secrets_are_not_handed_over_unless_asked() {
+        // The test process's own environment is read; only the filtering is checked here.
+        let env = handler_env(&[], &["PATH-VALUE-NOT-SECRET"], "123", Path::new("media"));
+        assert!(
+            env.iter()
+                .all(|(k, _)| !SECRET_VARIABLES.iter().any(|s| k == s))
+        );
+        assert!(
+            env.iter()
+                .any(|(k, v)| k == "WA_CLOUD_PHONE_NUMBER_ID" && v == "123")
+        );
+    }
+}

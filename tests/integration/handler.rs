@@ -1,0 +1,666 @@
+//! `serve --handler`: the bot loop end to end. Real signed notifications go in, small
+//! bots written by each test answer, and the fake Graph API records the replies.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::fake_graph::{FakeGraph, meta_error};
+use crate::harness::{PHONE_NUMBER_ID, TOKEN};
+use crate::server::{Options, Server, text_notification};
+
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Writes an executable Python bot into `dir`.
+fn python_bot(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        format!("#!/usr/bin/env python3\nimport json, os, sys\n{body}"),
+    )
+    .unwrap();
+    make_executable(&path);
+    path
+}
+
+fn make_executable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// An echo bot that also logs every line it gets to `events.log`.
+const ECHO: &str = r#"
+log = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "events.log"), "a")
+for line in sys.stdin:
+    log.write(line); log.flush()
+    ev = json.loads(line)
+    if ev["event"] == "message":
+        print(json.dumps({"to": ev["from"], "text": "You said: " + ev.get("text", "")}), flush=True)
+"#;
+
+/// `serve --handler` against `graph`, with sequential sending off unless the test sets it.
+fn start<'a>(dir: &'a Path, graph: &FakeGraph, args: &[&'a str]) -> Server {
+    let mut all = vec!["--handler"];
+    all.extend_from_slice(args);
+    Options::new(dir)
+        .args(&all)
+        .env("WHATSAPP_CLOUD_GRAPHAPI_BASE_URL", "127.0.0.1")
+        .env(
+            "WHATSAPP_CLOUD_GRAPHAPI_BASE_PORT",
+            graph.port().to_string(),
+        )
+        .env("WHATSAPP_CLOUD_GRAPHAPI_ACCESS_TOKEN", TOKEN)
+        .env("WHATSAPP_CLOUD_GRAPHAPI_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
+        .env("WHATSAPP_CLOUD_MESSAGES_SEQUENTIAL", "false")
+        .start()
+}
+
+/// The messages (not read receipts) the fake received, in order.
+fn sent_messages(graph: &FakeGraph) -> Vec<Value> {
+    let posts = graph.requests_to("POST", "/messages");
+    posts
+        .iter()
+        .map(|r| r.json())
+        .filter(|b| b.get("type").is_some())
+        .collect()
+}
+
+/// Waits until the fake received `n` messages and returns them.
+fn wait_for_messages(graph: &FakeGraph, n: usize, server: &Server) -> Vec<Value> {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let sent = sent_messages(graph);
+        if sent.len() >= n {
+            return sent;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {n} messages arrived: {sent:?}\nstderr:\n{}",
+            sent.len(),
+            server.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn texts(messages: &[Value]) -> Vec<(String, String)> {
+    messages
+        .iter()
+        .map(|m| {
+            (
+                m["to"].as_str().unwrap_or_default().to_string(),
+                m["text"]["body"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn pair(to: &str, text: &str) -> (String, String) {
+    (to.to_string(), text.to_string())
+}
+
+#[test]
+fn an_echo_bot_answers_each_message_in_order_and_messages_are_marked_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = python_bot(dir.path(), "bot.py", ECHO);
+    let server = start(dir.path(), &graph, &[bot.to_str().unwrap()]);
+    for (i, text) in ["one", "two", "three"].iter().enumerate() {
+        assert_eq!(
+            server
+                .post(&text_notification(
+                    &format!("wamid.E{i}"),
+                    "4915112345678",
+                    text
+                ))
+                .status,
+            200
+        );
+    }
+    let sent = wait_for_messages(&graph, 3, &server);
+    assert_eq!(
+        texts(&sent),
+        [
+            pair("+4915112345678", "You said: one"),
+            pair("+4915112345678", "You said: two"),
+            pair("+4915112345678", "You said: three")
+        ]
+    );
+    assert_eq!(sent[0]["messaging_product"], "whatsapp");
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let reads: Vec<Value> = graph
+            .bodies()
+            .into_iter()
+            .filter(|b| b["status"] == "read")
+            .collect();
+        if reads.len() == 3 {
+            let ids: Vec<&str> = reads
+                .iter()
+                .map(|r| r["message_id"].as_str().unwrap())
+                .collect();
+            assert!(ids.contains(&"wamid.E0") && ids.contains(&"wamid.E2"));
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "messages were not marked read: {reads:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(server.terminate(), Some(0));
+}
+
+#[test]
+fn the_handler_gets_every_kind_of_event_with_its_fields_and_no_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = python_bot(
+        dir.path(),
+        "bot.py",
+        r#"
+env = {k: v for k, v in os.environ.items()}
+for line in sys.stdin:
+    ev = json.loads(line)
+    secret_seen = any(s in v for v in env.values() for s in ["test-app-secret", "test-verify-token", "EAAG-test-token"])
+    print(json.dumps({"to": "4915100000009", "text": json.dumps({"event": ev["event"], "type": ev.get("type"),
+        "text": ev.get("text"), "media": ev.get("media"), "worker": env.get("WA_CLOUD_WORKER"),
+        "phone": env.get("WA_CLOUD_PHONE_NUMBER_ID"), "secret_seen": secret_seen})}), flush=True)
+"#,
+    );
+    let server = start(
+        dir.path(),
+        &graph,
+        &[bot.to_str().unwrap(), "--events", "message,status"],
+    );
+    for name in [
+        "image.json",
+        "location.json",
+        "interactive_button_reply.json",
+        "status_delivered.json",
+    ] {
+        assert_eq!(
+            server.post(&crate::server::fixture(name)).status,
+            200,
+            "{name}"
+        );
+    }
+    let got: Vec<Value> = wait_for_messages(&graph, 4, &server)
+        .iter()
+        .map(|m| serde_json::from_str(m["text"]["body"].as_str().unwrap()).unwrap())
+        .collect();
+    assert_eq!(got[0]["type"], "image");
+    assert_eq!(got[0]["media"]["id"], "1003383421387256");
+    assert_eq!(
+        (got[1]["type"].as_str(), got[1]["text"].as_str()),
+        (Some("location"), Some("Fernsehturm"))
+    );
+    assert_eq!(got[2]["text"], "Yes, please");
+    assert_eq!(got[3]["event"], "status");
+    for event in &got {
+        assert_eq!(
+            event["secret_seen"], false,
+            "the handler's environment holds no secret"
+        );
+        assert_eq!(
+            (event["worker"].as_str(), event["phone"].as_str()),
+            (Some("0"), Some(PHONE_NUMBER_ID))
+        );
+    }
+}
+
+#[test]
+fn a_per_message_shell_bot_answers_the_sender_without_parsing_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = dir.path().join("bot.sh");
+    std::fs::write(
+        &bot,
+        "#!/bin/sh\ncat > /dev/null\necho '{\"text\":\"got it\"}'\n",
+    )
+    .unwrap();
+    make_executable(&bot);
+    let server = start(
+        dir.path(),
+        &graph,
+        &[bot.to_str().unwrap(), "--per-message", "--workers", "2"],
+    );
+    assert_eq!(
+        server
+            .post(&text_notification("wamid.P1", "4915100000001", "a"))
+            .status,
+        200
+    );
+    assert_eq!(
+        server
+            .post(&text_notification("wamid.P2", "4915100000002", "b"))
+            .status,
+        200
+    );
+    let mut got = texts(&wait_for_messages(&graph, 2, &server));
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            pair("+4915100000001", "got it"),
+            pair("+4915100000002", "got it")
+        ]
+    );
+}
+
+#[test]
+fn a_crashing_handler_is_restarted_and_later_events_reach_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = python_bot(
+        dir.path(),
+        "bot.py",
+        r#"
+count_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "count")
+for line in sys.stdin:
+    ev = json.loads(line)
+    n = int(open(count_file).read()) + 1 if os.path.exists(count_file) else 1
+    open(count_file, "w").write(str(n))
+    if n == 3:
+        sys.stderr.write("crashing on purpose\n"); sys.stderr.flush()
+        os._exit(3)
+    print(json.dumps({"to": ev["from"], "text": ev["text"]}), flush=True)
+"#,
+    );
+    let server = start(dir.path(), &graph, &[bot.to_str().unwrap()]);
+    for (i, text) in ["m1", "m2", "m3", "m4", "m5"].iter().enumerate() {
+        assert_eq!(
+            server
+                .post(&text_notification(
+                    &format!("wamid.C{i}"),
+                    "4915112345678",
+                    text
+                ))
+                .status,
+            200
+        );
+        if i != 2 {
+            let replies = if i < 2 { i + 1 } else { i };
+            wait_for_messages(&graph, replies, &server);
+        } else {
+            server.wait_for_log("exit status: 3");
+        }
+    }
+    let got: Vec<String> = texts(&sent_messages(&graph))
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    assert_eq!(got, ["m1", "m2", "m4", "m5"]);
+    assert!(
+        server.stderr().contains("handler[0]: crashing on purpose"),
+        "stderr goes to the log, tagged"
+    );
+}
+
+#[test]
+fn garbage_lines_are_logged_and_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = python_bot(
+        dir.path(),
+        "bot.py",
+        r#"
+for line in sys.stdin:
+    ev = json.loads(line)
+    print("this is not json", flush=True)
+    print(json.dumps({"txt": "typo"}), flush=True)
+    print(json.dumps({"text": "no recipient"}), flush=True)
+    print(json.dumps({"to": ev["from"], "text": "x" * 5000}), flush=True)
+    print(json.dumps({"reply_to": ev["id"], "text": "valid"}), flush=True)
+"#,
+    );
+    let server = start(dir.path(), &graph, &[bot.to_str().unwrap()]);
+    assert_eq!(
+        server
+            .post(&text_notification("wamid.G1", "4915112345678", "hi"))
+            .status,
+        200
+    );
+    let sent = wait_for_messages(&graph, 1, &server);
+    assert_eq!(sent[0]["text"]["body"], "valid");
+    assert_eq!(sent[0]["to"], "+4915112345678");
+    assert_eq!(sent[0]["context"]["message_id"], "wamid.G1");
+    server.wait_for_log("not JSON");
+    for reason in ["did you mean `text`", "reply has no recipient", "4096"] {
+        server.wait_for_log(reason);
+    }
+    assert_eq!(sent_messages(&graph).len(), 1, "nothing invalid was sent");
+}
+
+#[test]
+fn graph_errors_retry_when_worth_it_and_become_error_events_when_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = python_bot(dir.path(), "bot.py", ECHO);
+    let server = start(
+        dir.path(),
+        &graph,
+        &[bot.to_str().unwrap(), "--events", "message,error"],
+    );
+    // The mark-as-read call comes first, then the reply.
+    graph.then_respond(200, json!({"success": true}));
+    graph.then_respond(
+        400,
+        meta_error(130429, "(#130429) Rate limit hit", "throughput reached"),
+    );
+    graph.then_respond(503, json!({}));
+    assert_eq!(
+        server
+            .post(&text_notification("wamid.R1", "4915112345678", "retry me"))
+            .status,
+        200
+    );
+    wait_for_messages(&graph, 3, &server);
+    let attempts: Vec<Value> = sent_messages(&graph);
+    assert!(
+        attempts
+            .iter()
+            .all(|m| m["text"]["body"] == "You said: retry me"),
+        "{attempts:?}"
+    );
+
+    graph.then_respond(200, json!({"success": true}));
+    graph.then_respond(
+        400,
+        meta_error(
+            131047,
+            "(#131047) Re-engagement message",
+            "more than 24 hours",
+        ),
+    );
+    assert_eq!(
+        server
+            .post(&text_notification("wamid.R2", "4915112345679", "too late"))
+            .status,
+        200
+    );
+    let log = dir.path().join("events.log");
+    let deadline = Instant::now() + PATIENCE;
+    let error = loop {
+        let lines = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(line) = lines.lines().find(|l| l.contains("\"event\":\"error\"")) {
+            break serde_json::from_str::<Value>(line).unwrap();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no error event reached the handler:\n{}",
+            server.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(
+        (error["code"].as_i64(), error["to"].as_str()),
+        (Some(131047), Some("4915112345679"))
+    );
+    assert_eq!(error["reply"]["text"]["body"], "You said: too late");
+    assert_eq!(
+        sent_messages(&graph)
+            .iter()
+            .filter(|m| m["text"]["body"] == "You said: too late")
+            .count(),
+        1,
+        "not retried"
+    );
+}
+
+/// With sequential sending, the second reply waits for the first one's delivery.
+#[test]
+fn sequential_sending_waits_for_delivery_of_the_previous_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = python_bot(
+        dir.path(),
+        "bot.py",
+        r#"
+for line in sys.stdin:
+    ev = json.loads(line)
+    print(json.dumps({"to": ev["from"], "text": "first"}), flush=True)
+    print(json.dumps({"to": ev["from"], "text": "second"}), flush=True)
+    print(json.dumps({"to": "4915100000077", "text": "other recipient"}), flush=True)
+"#,
+    );
+    let server = Options::new(dir.path())
+        .args(&["--handler", bot.to_str().unwrap()])
+        .env("WHATSAPP_CLOUD_GRAPHAPI_BASE_URL", "127.0.0.1")
+        .env(
+            "WHATSAPP_CLOUD_GRAPHAPI_BASE_PORT",
+            graph.port().to_string(),
+        )
+        .env("WHATSAPP_CLOUD_GRAPHAPI_ACCESS_TOKEN", TOKEN)
+        .env("WHATSAPP_CLOUD_GRAPHAPI_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
+        .env("WHATSAPP_CLOUD_MESSAGES_SEQUENTIAL", "60000")
+        .env("WHATSAPP_CLOUD_MESSAGES_MARK_AS_READ", "false")
+        .start();
+    assert_eq!(
+        server
+            .post(&text_notification("wamid.S1", "4915112345678", "go"))
+            .status,
+        200
+    );
+    let sent = wait_for_messages(&graph, 2, &server);
+    let mut first_two = texts(&sent);
+    first_two.sort();
+    assert_eq!(
+        first_two,
+        [
+            pair("+4915100000077", "other recipient"),
+            pair("+4915112345678", "first")
+        ],
+        "other recipients do not wait"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        sent_messages(&graph).len(),
+        2,
+        "the second waits for the first's delivery"
+    );
+
+    let first_id = format!(
+        "wamid.FAKE{}",
+        graph
+            .bodies()
+            .iter()
+            .position(|b| b["text"]["body"] == "first")
+            .unwrap()
+            + 1
+    );
+    let status = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"display_phone_number": "1", "phone_number_id": PHONE_NUMBER_ID},
+        "statuses": [{"id": first_id, "status": "delivered", "timestamp": "1732612400", "recipient_id": "4915112345678"}]}}]}]});
+    assert_eq!(server.post(status.to_string().as_bytes()).status, 200);
+    let sent = wait_for_messages(&graph, 3, &server);
+    assert_eq!(texts(&sent)[2], pair("+4915112345678", "second"));
+}
+
+#[test]
+fn sequential_sending_gives_up_waiting_after_its_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = python_bot(
+        dir.path(),
+        "bot.py",
+        r#"
+for line in sys.stdin:
+    ev = json.loads(line)
+    for text in ["a", "b", "c"]:
+        print(json.dumps({"to": ev["from"], "text": text}), flush=True)
+"#,
+    );
+    let server = Options::new(dir.path())
+        .args(&["--handler", bot.to_str().unwrap()])
+        .env("WHATSAPP_CLOUD_GRAPHAPI_BASE_URL", "127.0.0.1")
+        .env(
+            "WHATSAPP_CLOUD_GRAPHAPI_BASE_PORT",
+            graph.port().to_string(),
+        )
+        .env("WHATSAPP_CLOUD_GRAPHAPI_ACCESS_TOKEN", TOKEN)
+        .env("WHATSAPP_CLOUD_GRAPHAPI_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
+        .env("WHATSAPP_CLOUD_MESSAGES_SEQUENTIAL", "200")
+        .start();
+    assert_eq!(
+        server
+            .post(&text_notification("wamid.T1", "4915112345678", "go"))
+            .status,
+        200
+    );
+    let sent = wait_for_messages(&graph, 3, &server);
+    assert_eq!(
+        texts(&sent).into_iter().map(|(_, t)| t).collect::<Vec<_>>(),
+        ["a", "b", "c"]
+    );
+}
+
+#[test]
+fn a_handler_that_cannot_run_stops_serve_at_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bot.py"), "print('hi')").unwrap();
+    let run = crate::harness::wa_cloud(&["serve", "--port", "0", "--handler", "./bot.py"])
+        .env("WHATSAPP_CLOUD_WEBHOOKS_SECRET", "s")
+        .env("WHATSAPP_CLOUD_GRAPHAPI_ACCESS_TOKEN", TOKEN)
+        .env("WHATSAPP_CLOUD_GRAPHAPI_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
+        .run();
+    run.status(2)
+        .stderr_has("`./bot.py` cannot be run: no such file");
+}
+
+/// kill -9 in the middle of a burst, then a restart on the same database: every message
+/// answered 200 reaches a handler exactly once — the killed server's handler if it was
+/// already written to it, else the restarted one's — and the replies of the restarted
+/// server go out once each, in order per recipient.
+#[test]
+fn kill_and_restart_in_a_burst_loses_nothing_and_keeps_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = python_bot(
+        dir.path(),
+        "bot.py",
+        r#"
+log = open(sys.argv[1], "a")
+for line in sys.stdin:
+    ev = json.loads(line)
+    log.write(ev["id"] + "\n"); log.flush()
+    print(json.dumps({"to": ev["from"], "text": ev["text"]}), flush=True)
+"#,
+    );
+    let senders = ["4915100000001", "4915100000002", "4915100000003"];
+    let first_cmd = format!("{} first.log", bot.display());
+    let second_cmd = format!("{} second.log", bot.display());
+    let mut server = start(dir.path(), &graph, &[&first_cmd, "--workers", "2"]);
+    let mut accepted = Vec::new();
+    let mut written_before_kill = Vec::new();
+    for i in 0..30 {
+        if i == 15 {
+            server.kill();
+            let db = rusqlite::Connection::open(dir.path().join("media/media-ids.db")).unwrap();
+            let mut query = db
+                .prepare(
+                    "SELECT key FROM inbox WHERE kind = 'message' AND delivered_at IS NOT NULL",
+                )
+                .unwrap();
+            written_before_kill = query
+                .query_map([], |row| row.get::<_, String>(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            server = start(dir.path(), &graph, &[&second_cmd, "--workers", "2"]);
+        }
+        let from = senders[i % senders.len()];
+        let id = format!("wamid.K{i:02}");
+        assert_eq!(
+            server
+                .post(&text_notification(&id, from, &format!("{from}-{i:02}")))
+                .status,
+            200
+        );
+        accepted.push(id);
+    }
+
+    let expected: Vec<String> = accepted
+        .iter()
+        .filter(|id| !written_before_kill.contains(id))
+        .cloned()
+        .collect();
+    assert!(
+        expected.len() >= 15,
+        "the messages after the restart are all for the new server"
+    );
+    let log = dir.path().join("second.log");
+    let deadline = Instant::now() + PATIENCE;
+    let mut handed: Vec<String> = loop {
+        let lines: Vec<String> = std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .map(String::from)
+            .collect();
+        if lines.len() >= expected.len() {
+            break lines;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {} events reached the new handler",
+            lines.len(),
+            expected.len()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    handed.sort();
+    assert_eq!(
+        handed, expected,
+        "every accepted message not yet written reached the new handler, once"
+    );
+
+    let sent = wait_for_messages(&graph, expected.len(), &server);
+    let replies = texts(&sent);
+    let mut unique = replies.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), replies.len(), "no reply twice: {replies:?}");
+    for from in senders {
+        let to = format!("+{from}");
+        let got: Vec<&String> = replies
+            .iter()
+            .filter(|(t, _)| *t == to)
+            .map(|(_, x)| x)
+            .collect();
+        let mut sorted = got.clone();
+        sorted.sort();
+        assert_eq!(got, sorted, "order kept for {to}");
+    }
+}
+
+#[test]
+fn download_media_puts_the_file_path_in_the_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let id = graph.add_media(b"\xff\xd8\xff\xe0 a tiny jpeg", "image/jpeg");
+    let bot = python_bot(
+        dir.path(),
+        "bot.py",
+        r#"
+for line in sys.stdin:
+    ev = json.loads(line)
+    path = ev["media"].get("file", "")
+    size = os.path.getsize(path) if path else -1
+    print(json.dumps({"to": ev["from"], "text": "%s %d" % (os.path.basename(path), size)}), flush=True)
+"#,
+    );
+    let server = start(
+        dir.path(),
+        &graph,
+        &[bot.to_str().unwrap(), "--download-media"],
+    );
+    let notification = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages",
+        "value": {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "1", "phone_number_id": PHONE_NUMBER_ID},
+        "messages": [{"from": "4915112345678", "id": "wamid.IMG", "timestamp": "1732612345", "type": "image",
+            "image": {"id": id, "mime_type": "image/jpeg", "sha256": "irrelevant"}}]}}]}]});
+    assert_eq!(server.post(notification.to_string().as_bytes()).status, 200);
+    let sent = wait_for_messages(&graph, 1, &server);
+    assert_eq!(sent[0]["text"]["body"], format!("{id}.jpg 16"));
+    assert!(dir.path().join("media").join(format!("{id}.jpg")).is_file());
+}

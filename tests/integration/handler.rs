@@ -664,3 +664,89 @@ for line in sys.stdin:
     assert_eq!(sent[0]["text"]["body"], format!("{id}.jpg 16"));
     assert!(dir.path().join("media").join(format!("{id}.jpg")).is_file());
 }
+
+/// Posts a `delivered` status for the message the fake answered as its `n`th (1-based).
+fn deliver(server: &Server, n: usize, to: &str) {
+    let status = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"display_phone_number": "1", "phone_number_id": PHONE_NUMBER_ID},
+        "statuses": [{"id": format!("wamid.FAKE{n}"), "status": "delivered", "timestamp": "1732612400", "recipient_id": to}]}}]}]});
+    assert_eq!(server.post(status.to_string().as_bytes()).status, 200);
+}
+
+#[test]
+fn send_beside_a_running_server_joins_its_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = python_bot(
+        dir.path(),
+        "bot.py",
+        r#"
+for line in sys.stdin:
+    ev = json.loads(line)
+    for text in ["bot one", "bot two"]:
+        print(json.dumps({"to": ev["from"], "text": text}), flush=True)
+"#,
+    );
+    let server = Options::new(dir.path())
+        .args(&["--handler", bot.to_str().unwrap()])
+        .env("WHATSAPP_CLOUD_GRAPHAPI_BASE_URL", "127.0.0.1")
+        .env(
+            "WHATSAPP_CLOUD_GRAPHAPI_BASE_PORT",
+            graph.port().to_string(),
+        )
+        .env("WHATSAPP_CLOUD_GRAPHAPI_ACCESS_TOKEN", TOKEN)
+        .env("WHATSAPP_CLOUD_GRAPHAPI_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
+        .env("WHATSAPP_CLOUD_MESSAGES_SEQUENTIAL", "60000")
+        .env("WHATSAPP_CLOUD_MESSAGES_MARK_AS_READ", "false")
+        .start();
+    assert_eq!(
+        server
+            .post(&text_notification("wamid.Q1", "4915112345678", "hi"))
+            .status,
+        200
+    );
+    wait_for_messages(&graph, 1, &server);
+
+    let db = dir.path().join("media/media-ids.db");
+    let outbox_rows = |origin: &str| -> i64 {
+        let db = rusqlite::Connection::open(&db).unwrap();
+        db.query_row(
+            "SELECT count(*) FROM outbox WHERE origin = ?1",
+            [origin],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let wait_until = |what: &str, done: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + PATIENCE;
+        while !done() {
+            assert!(
+                Instant::now() < deadline,
+                "{what} never happened:\n{}",
+                server.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait_until("both bot replies stored", &|| outbox_rows("handler") == 2);
+    let script = crate::harness::wa_cloud_with(
+        &graph,
+        &[
+            "send",
+            "--db",
+            db.to_str().unwrap(),
+            "4915112345678",
+            "from a script",
+        ],
+    );
+    let script = std::thread::spawn(move || script.run());
+    wait_until("the script's message queued", &|| outbox_rows("send") == 1);
+    deliver(&server, 1, "4915112345678");
+    wait_for_messages(&graph, 2, &server);
+    deliver(&server, 2, "4915112345678");
+    let sent = wait_for_messages(&graph, 3, &server);
+    let order: Vec<String> = texts(&sent).into_iter().map(|(_, t)| t).collect();
+    assert_eq!(order, ["bot one", "bot two", "from a script"]);
+    let run = script.join().unwrap();
+    run.success().stdout_is("wamid.FAKE3\n");
+}

@@ -238,30 +238,16 @@ impl LocalGraph {
         let mime_type = crate::media::kind::sniff(&head, path);
         let id = self.shared.next_media_id();
         let target = self.shared.media_dir.path().join(&id);
-        let copied = (|| {
-            let mut out = File::create(&target)?;
-            let mut hasher = Sha256::new();
-            out.write_all(&head)?;
-            hasher.update(&head);
-            let mut size = head.len() as u64;
-            let mut buffer = vec![0; 64 * 1024];
-            loop {
-                let read = match source.read(&mut buffer) {
-                    Ok(0) => break,
-                    Ok(read) => read,
-                    Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(err) => return Err(err),
-                };
-                out.write_all(&buffer[..read])?;
-                hasher.update(&buffer[..read]);
-                size += read as u64;
+        let (sha256, size) = match copy_hashed(&head, &mut source, &target) {
+            Ok(copied) => copied,
+            Err(err) => {
+                let _ = std::fs::remove_file(&target);
+                return Err(anyhow::Error::new(err).context(format!(
+                    "cannot copy `{shown}` into the local Graph API's media (in {})",
+                    self.shared.media_dir.path().display()
+                )));
             }
-            Ok((hex::encode(hasher.finalize()), size))
-        })();
-        let (sha256, size) = copied.with_context(|| {
-            let _ = std::fs::remove_file(&target);
-            format!("cannot copy `{shown}` into the local Graph API's media")
-        })?;
+        };
         let media = StoredMedia {
             id: id.clone(),
             mime_type,
@@ -305,6 +291,33 @@ impl Drop for LocalGraph {
             runtime.shutdown_background();
         }
     }
+}
+
+/// Writes `head`, then the rest of `source`, to a new file at `target`; the content's
+/// hex SHA-256 and size.
+fn copy_hashed(head: &[u8], source: &mut File, target: &Path) -> io::Result<(String, u64)> {
+    struct Hashing<W> {
+        inner: W,
+        hasher: Sha256,
+    }
+    impl<W: Write> Write for Hashing<W> {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let written = self.inner.write(buf)?;
+            self.hasher.update(&buf[..written]);
+            Ok(written)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            self.inner.flush()
+        }
+    }
+    let mut out = Hashing {
+        inner: io::BufWriter::new(File::create(target)?),
+        hasher: Sha256::new(),
+    };
+    out.write_all(head)?;
+    let size = head.len() as u64 + io::copy(source, &mut out)?;
+    out.flush()?;
+    Ok((hex::encode(out.hasher.finalize()), size))
 }
 
 /// What the handlers share.
@@ -1472,8 +1485,19 @@ impl MultipartParser {
     }
 }
 
+/// Where `needle` starts in `haystack`: a scan for its first byte (which is `\r`, rare in
+/// most files), then a comparison, so that a 100 MB upload is scanned about once.
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    let first = *needle.first()?;
+    let mut at = 0;
+    while at + needle.len() <= haystack.len() {
+        at += haystack[at..].iter().position(|b| *b == first)?;
+        if haystack[at..].starts_with(needle) {
+            return Some(at);
+        }
+        at += 1;
+    }
+    None
 }
 
 /// `name` and `filename` from a part's `Content-Disposition` header; quoted values may

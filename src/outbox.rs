@@ -123,6 +123,11 @@ impl Outbox {
         Ok(())
     }
 
+    /// Makes the scheduler look at the database now (a status arrived).
+    pub fn wake(&self) {
+        let _ = self.notes.send(Note::Wake);
+    }
+
     /// Marks an incoming message read (and shows typing), outside any queue.
     pub fn mark_read(&self, wamid: &str, typing: bool) {
         let _ = self.jobs.send(Job::Read {

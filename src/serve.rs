@@ -79,19 +79,24 @@ pub fn run(args: &ServeArgs, config: &Config) -> Result<()> {
     let tap_store = Store::open(&db_path)?;
     let backlog = Arc::new(AtomicI64::new(tap_store.backlog(&kinds)? as i64));
 
-    let (requests, incoming) = mpsc::channel::<WriteRequest>();
-    let (wake, woken) = mpsc::sync_channel::<()>(1);
-    let writer = {
-        let (kinds, backlog) = (kinds.clone(), backlog.clone());
-        std::thread::Builder::new()
-            .name("inbox-writer".into())
-            .spawn(move || write_inbox(writer_store, incoming, wake, &kinds, &backlog))?
-    };
-    let tap_failed = Arc::new(tokio::sync::Notify::new());
     let handing_over = match &args.handler {
         Some(cmd) => HandOver::Handler(Handler::start(args, config, cmd, &kinds, &db_path)?),
         None => HandOver::Tap,
     };
+    let (requests, incoming) = mpsc::channel::<WriteRequest>();
+    let (wake, woken) = mpsc::sync_channel::<()>(1);
+    let writer = {
+        let (kinds, backlog) = (kinds.clone(), backlog.clone());
+        // A status may be what a recipient's queue waits for: tell the outbox at once.
+        let outbox = match &handing_over {
+            HandOver::Handler(handler) => Some(handler.outbox.outbox.clone()),
+            HandOver::Tap => None,
+        };
+        std::thread::Builder::new()
+            .name("inbox-writer".into())
+            .spawn(move || write_inbox(writer_store, incoming, wake, outbox, &kinds, &backlog))?
+    };
+    let tap_failed = Arc::new(tokio::sync::Notify::new());
     let tap = {
         let (kinds, backlog, tap_failed) = (kinds.clone(), backlog.clone(), tap_failed.clone());
         let dispatcher = handing_over.dispatcher();
@@ -190,6 +195,7 @@ fn write_inbox(
     mut store: Store,
     incoming: Receiver<WriteRequest>,
     wake: SyncSender<()>,
+    outbox: Option<Outbox>,
     counted: &[Kind],
     backlog: &AtomicI64,
 ) -> Result<()> {
@@ -201,6 +207,13 @@ fn write_inbox(
             Ok(counts) => {
                 backlog.fetch_add(counts.iter().sum::<usize>() as i64, Ordering::Relaxed);
                 let _ = wake.try_send(());
+                let statuses = batch
+                    .iter()
+                    .flat_map(|r| &r.items)
+                    .any(|item| item.kind == Kind::Status);
+                if let (true, Some(outbox)) = (statuses, &outbox) {
+                    outbox.wake();
+                }
                 for (request, new) in batch.into_iter().zip(counts) {
                     let _ = request.done.send(Ok(new));
                 }

@@ -46,7 +46,7 @@ Register-ArgumentCompleter -Native -CommandName 'wa-cloud' -ScriptBlock {
             [CompletionResult]::new('upload', 'upload', [CompletionResultType]::ParameterValue, 'Upload media files through the media cache; print their ids, one a line')
             [CompletionResult]::new('download', 'download', [CompletionResultType]::ParameterValue, 'Download media by id into media.downloadDir; print the paths, one a line')
             [CompletionResult]::new('media', 'media', [CompletionResultType]::ParameterValue, 'List or delete what the media database holds')
-            [CompletionResult]::new('dev', 'dev', [CompletionResultType]::ParameterValue, 'Develop a bot locally, with a built-in Graph API and a terminal chat (so far only --graph-only, the local Graph API alone)')
+            [CompletionResult]::new('dev', 'dev', [CompletionResultType]::ParameterValue, 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -315,6 +315,7 @@ Register-ArgumentCompleter -Native -CommandName 'wa-cloud' -ScriptBlock {
             [CompletionResult]::new('--base-port', '--base-port', [CompletionResultType]::ParameterName, 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite database of media ids, inbox and outbox (media.dbPath)')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
+            [CompletionResult]::new('--per-message', '--per-message', [CompletionResultType]::ParameterName, 'Start the bot anew for each message, as `serve --per-message` does')
             [CompletionResult]::new('--graph-only', '--graph-only', [CompletionResultType]::ParameterName, 'Run only the local Graph API, for other programs (and tests) to use as a fake')
             [CompletionResult]::new('--no-config-file', '--no-config-file', [CompletionResultType]::ParameterName, 'Read no configuration file')
             [CompletionResult]::new('--no-env', '--no-env', [CompletionResultType]::ParameterName, 'Ignore WHATSAPP_CLOUD_* environment variables')
@@ -337,7 +338,7 @@ Register-ArgumentCompleter -Native -CommandName 'wa-cloud' -ScriptBlock {
             [CompletionResult]::new('upload', 'upload', [CompletionResultType]::ParameterValue, 'Upload media files through the media cache; print their ids, one a line')
             [CompletionResult]::new('download', 'download', [CompletionResultType]::ParameterValue, 'Download media by id into media.downloadDir; print the paths, one a line')
             [CompletionResult]::new('media', 'media', [CompletionResultType]::ParameterValue, 'List or delete what the media database holds')
-            [CompletionResult]::new('dev', 'dev', [CompletionResultType]::ParameterValue, 'Develop a bot locally, with a built-in Graph API and a terminal chat (so far only --graph-only, the local Graph API alone)')
+            [CompletionResult]::new('dev', 'dev', [CompletionResultType]::ParameterValue, 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }

@@ -227,7 +227,7 @@ _wa__cloud() {
             return 0
             ;;
         wa__subcmd__cloud__subcmd__dev)
-            opts="-v -q -h -V --handler --as --name --script --graph-only --port --webhook --secret --token --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --handler --as --name --script --per-message --graph-only --port --webhook --secret --token --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

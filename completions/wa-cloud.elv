@@ -43,7 +43,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand upload 'Upload media files through the media cache; print their ids, one a line'
             cand download 'Download media by id into media.downloadDir; print the paths, one a line'
             cand media 'List or delete what the media database holds'
-            cand dev 'Develop a bot locally, with a built-in Graph API and a terminal chat (so far only --graph-only, the local Graph API alone)'
+            cand dev 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'wa-cloud;send'= {
@@ -298,6 +298,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
             cand --db 'The SQLite database of media ids, inbox and outbox (media.dbPath)'
             cand --log-format 'Log format on stderr'
+            cand --per-message 'Start the bot anew for each message, as `serve --per-message` does'
             cand --graph-only 'Run only the local Graph API, for other programs (and tests) to use as a fake'
             cand --no-config-file 'Read no configuration file'
             cand --no-env 'Ignore WHATSAPP_CLOUD_* environment variables'
@@ -319,7 +320,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand upload 'Upload media files through the media cache; print their ids, one a line'
             cand download 'Download media by id into media.downloadDir; print the paths, one a line'
             cand media 'List or delete what the media database holds'
-            cand dev 'Develop a bot locally, with a built-in Graph API and a terminal chat (so far only --graph-only, the local Graph API alone)'
+            cand dev 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'wa-cloud;help;send'= {

@@ -46,7 +46,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "serve" -d 'Run th
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "upload" -d 'Upload media files through the media cache; print their ids, one a line'
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "download" -d 'Download media by id into media.downloadDir; print the paths, one a line'
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "media" -d 'List or delete what the media database holds'
-complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "dev" -d 'Develop a bot locally, with a built-in Graph API and a terminal chat (so far only --graph-only, the local Graph API alone)'
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "dev" -d 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal'
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l reply-to -d 'Quote this message (its wamid) in every message sent' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l raw -d 'A Graph API message object as JSON (type may be left out, text may be a string); `-` reads one or more from stdin' -r
@@ -246,6 +246,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l base-port -d '
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l db -d 'The SQLite database of media ids, inbox and outbox (media.dbPath)' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l per-message -d 'Start the bot anew for each message, as `serve --per-message` does'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l graph-only -d 'Run only the local Graph API, for other programs (and tests) to use as a fake'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l no-config-file -d 'Read no configuration file'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
@@ -261,7 +262,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_s
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "upload" -d 'Upload media files through the media cache; print their ids, one a line'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "download" -d 'Download media by id into media.downloadDir; print the paths, one a line'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "media" -d 'List or delete what the media database holds'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "dev" -d 'Develop a bot locally, with a built-in Graph API and a terminal chat (so far only --graph-only, the local Graph API alone)'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "dev" -d 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and __fish_seen_subcommand_from media" -f -a "list" -d 'List uploads and downloads with their age and expiry'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and __fish_seen_subcommand_from media" -f -a "delete" -d 'Delete media at WhatsApp and in the database'

@@ -133,8 +133,7 @@ pub enum Command {
         #[command(subcommand)]
         command: MediaCommand,
     },
-    /// Develop a bot locally, with a built-in Graph API and a terminal chat (so far only
-    /// --graph-only, the local Graph API alone)
+    /// Develop a bot locally: serve, a built-in Graph API and a chat in the terminal
     Dev(DevArgs),
 }
 
@@ -235,6 +234,9 @@ pub struct DevArgs {
     /// Play the conversation in FILE (one input a line) and print the transcript
     #[arg(long, value_name = "FILE")]
     pub script: Option<PathBuf>,
+    /// Start the bot anew for each message, as `serve --per-message` does
+    #[arg(long, requires = "handler")]
+    pub per_message: bool,
     /// Run only the local Graph API, for other programs (and tests) to use as a fake
     #[arg(long, conflicts_with_all = ["handler", "script"])]
     pub graph_only: bool,

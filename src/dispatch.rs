@@ -61,6 +61,8 @@ pub struct HandlerSpec {
     pub db: PathBuf,
     /// With `--download-media`: where and how media is fetched before an event is written.
     pub download: Option<MediaDownload>,
+    /// Counts the handler's failed exits, for whoever wants to know (`wa-cloud dev`).
+    pub crashes: Option<Arc<std::sync::atomic::AtomicUsize>>,
 }
 
 /// What `--download-media` needs.
@@ -521,6 +523,9 @@ impl LongRunning {
                 tracing::info!("handler[{}] exited: starting it again", self.index);
                 delay = FIRST_RESTART_DELAY;
             } else {
+                if let Some(crashes) = &self.spec.crashes {
+                    crashes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
                 if started.elapsed() > STABLE_RUN {
                     delay = FIRST_RESTART_DELAY;
                 }
@@ -728,6 +733,9 @@ fn answer_once(
     }
     let status = child.wait()?;
     if !status.success() {
+        if let Some(crashes) = &spec.crashes {
+            crashes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         if !held.is_empty() {
             tracing::warn!("handler[{index}] {status}: dropping {} replies", held.len());
         }

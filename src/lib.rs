@@ -42,7 +42,16 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         }
     };
     let cli = Cli::from_arg_matches(&matches).expect("clap checked the arguments");
-    logging::init(&cli.global, "info");
+    // The chat of `wa-cloud dev` owns the terminal: only warnings and the bot's own stderr.
+    let quiet_chat = matches!(&cli.command, Command::Dev(dev) if !dev.graph_only);
+    logging::init(
+        &cli.global,
+        if quiet_chat {
+            "warn,wa_cloud::dispatch=info"
+        } else {
+            "info"
+        },
+    );
     match run_command(&cli, &matches) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

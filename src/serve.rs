@@ -35,6 +35,17 @@ const TAP_BATCH: usize = 256;
 const WRITE_BATCH: usize = 512;
 
 pub fn run(args: &ServeArgs, config: &Config) -> Result<()> {
+    run_until(args, config, Arc::new(tokio::sync::Notify::new()), None)
+}
+
+/// `serve` until SIGINT, SIGTERM or `stop` (for `wa-cloud dev`, which runs serve in-process).
+/// `crashes`, when given, counts the handler's failed exits.
+pub fn run_until(
+    args: &ServeArgs,
+    config: &Config,
+    stop: Arc<tokio::sync::Notify>,
+    crashes: Option<Arc<std::sync::atomic::AtomicUsize>>,
+) -> Result<()> {
     let webhooks = config.webhooks();
     let secret = match (&webhooks.secret, args.insecure_skip_signature) {
         (Some(secret), _) => Some(secret.clone()),
@@ -80,7 +91,9 @@ pub fn run(args: &ServeArgs, config: &Config) -> Result<()> {
     let backlog = Arc::new(AtomicI64::new(tap_store.backlog(&kinds)? as i64));
 
     let handing_over = match &args.handler {
-        Some(cmd) => HandOver::Handler(Handler::start(args, config, cmd, &kinds, &db_path)?),
+        Some(cmd) => HandOver::Handler(Handler::start(
+            args, config, cmd, &kinds, &db_path, crashes,
+        )?),
         None => HandOver::Tap,
     };
     let (requests, incoming) = mpsc::channel::<WriteRequest>();
@@ -97,6 +110,7 @@ pub fn run(args: &ServeArgs, config: &Config) -> Result<()> {
             .spawn(move || write_inbox(writer_store, incoming, wake, outbox, &kinds, &backlog))?
     };
     let tap_failed = Arc::new(tokio::sync::Notify::new());
+    let stop_asked = stop.clone();
     let tap = {
         let (kinds, backlog, tap_failed) = (kinds.clone(), backlog.clone(), tap_failed.clone());
         let dispatcher = handing_over.dispatcher();
@@ -136,7 +150,7 @@ pub fn run(args: &ServeArgs, config: &Config) -> Result<()> {
             "listening on http://{bound}{path} (register https://<your public host>{path} as the callback URL \
              in the App Dashboard, WhatsApp > Configuration)"
         );
-        axum::serve(listener, router).with_graceful_shutdown(stop_requested(tap_failed)).await?;
+        axum::serve(listener, router).with_graceful_shutdown(stop_requested(tap_failed, stop_asked)).await?;
         anyhow::Ok(())
     });
     // Dropping the router dropped the last sender: the writer commits what it has and
@@ -170,7 +184,7 @@ fn event_kinds(names: Vec<String>) -> Result<Vec<Kind>> {
         .collect()
 }
 
-async fn stop_requested(tap_failed: Arc<tokio::sync::Notify>) {
+async fn stop_requested(tap_failed: Arc<tokio::sync::Notify>, stop: Arc<tokio::sync::Notify>) {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     let terminate = async {
@@ -187,6 +201,7 @@ async fn stop_requested(tap_failed: Arc<tokio::sync::Notify>) {
         _ = interrupt => tracing::info!("interrupted: finishing requests in flight"),
         _ = terminate => tracing::info!("terminated: finishing requests in flight"),
         _ = tap_failed.notified() => tracing::error!("stopping: events can no longer be written"),
+        _ = stop.notified() => tracing::debug!("stopping"),
     }
 }
 
@@ -296,6 +311,7 @@ impl Handler {
         cmd: &str,
         kinds: &[Kind],
         db: &std::path::Path,
+        crashes: Option<Arc<std::sync::atomic::AtomicUsize>>,
     ) -> Result<Handler> {
         let argv = dispatch::parse_command(cmd)?;
         let graph = config.graph()?;
@@ -326,6 +342,7 @@ impl Handler {
             mark_as_read: settings.mark_as_read,
             error_events: kinds.contains(&Kind::Error),
             db: db.to_path_buf(),
+            crashes,
             download: args.download_media.then(|| dispatch::MediaDownload {
                 client: crate::graph::Client::new(&graph),
                 dir: media_dir.clone(),

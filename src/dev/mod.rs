@@ -6,6 +6,7 @@
 //! token and phone number id that are valid nowhere else — so that nothing has to be
 //! configured, and nothing real can leak through them.
 
+mod chat;
 pub mod graph;
 
 use std::io::Write;
@@ -35,10 +36,7 @@ pub(crate) fn run(
     out: &mut dyn Write,
 ) -> Result<()> {
     if !args.graph_only {
-        anyhow::bail!(
-            "only `wa-cloud dev --graph-only` (the local Graph API alone) is built so far; the chat in the \
-             terminal, --handler and --script are still to come"
-        );
+        return chat::run(args, config, out);
     }
     graph_only(args, config, global.json, out)
 }

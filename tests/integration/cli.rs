@@ -1,13 +1,17 @@
-//! Parts not built yet say so; help and version work without configuration.
+//! Help, version and usage errors, without configuration.
 
 use crate::harness::wa_cloud;
 
 #[test]
-fn dev_without_graph_only_says_it_is_not_built_yet_and_fails() {
+fn dev_needs_a_bot_that_can_run() {
+    wa_cloud(&["dev"])
+        .run()
+        .status(2)
+        .stderr_has("`wa-cloud dev` needs your bot: --handler CMD");
     wa_cloud(&["dev", "--handler", "./bot.py"])
         .run()
-        .status(1)
-        .stderr_has("only `wa-cloud dev --graph-only` (the local Graph API alone) is built so far");
+        .status(2)
+        .stderr_has("`./bot.py` cannot be run: no such file");
 }
 
 #[test]

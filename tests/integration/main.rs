@@ -7,6 +7,7 @@ mod server;
 
 mod cli;
 mod config;
+mod dev_chat;
 mod dev_graph;
 mod generated;
 mod handler;

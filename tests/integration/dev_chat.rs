@@ -1,0 +1,197 @@
+//! `wa-cloud dev`: the whole loop on one machine, driven by `--script` with the example
+//! bots, as a bot author would use it in CI.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::harness::wa_cloud;
+
+fn example(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// A 1×1 PNG.
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde\0\0\0\x0cIDATx\x9cc\xf8\xcf\xc0\0\0\x03\x01\x01\0\xc9\xfe\x92\xef\0\0\0\0IEND\xaeB`\x82";
+
+#[test]
+fn echo_bot_transcript() {
+    let run = wa_cloud(&[
+        "dev",
+        "--handler",
+        &example("echo.py"),
+        "--script",
+        "chat.txt",
+    ])
+    .file(
+        "chat.txt",
+        "# a comment\nhello\nexpect: You said: hello\nGrüße ☕\nexpect: You said: Grüße ☕\n",
+    )
+    .run();
+    run.success().stdout_is(
+        "> hello\n< You said: hello\n  ✓ expect: You said: hello\n> Grüße ☕\n< You said: Grüße ☕\n  ✓ expect: You said: Grüße ☕\n",
+    );
+}
+
+#[test]
+fn button_round_trip() {
+    let run = wa_cloud(&[
+        "dev",
+        "--handler",
+        &example("buttons_media.py"),
+        "--script",
+        "chat.txt",
+    ])
+    .file(
+        "chat.txt",
+        "menu\nexpect: What would you like?\n2\nexpect: One coffee, coming up.\n",
+    )
+    .run();
+    run.success()
+        .stdout_has("< What would you like?\n  1. Tea\n  2. Coffee\n")
+        .stdout_has("> 2\n< One coffee, coming up.\n");
+}
+
+#[test]
+fn media_round_trip_through_upload_and_download() {
+    let command = wa_cloud(&[
+        "dev",
+        "--handler",
+        &example("buttons_media.py"),
+        "--script",
+        "chat.txt",
+    ]);
+    let picture = command.dir().join("cat.png");
+    std::fs::write(&picture, PNG).unwrap();
+    let script = format!("/image {}\n", picture.display());
+    let run = command.file("chat.txt", &script).run();
+    run.success();
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("< [image] Right back at you "))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    // The user's picture went up to the local Graph API, down to the bot (--download-media),
+    // and back up through the bot's upload: same type, same size.
+    assert!(
+        line.ends_with(&format!("(image/png, {} bytes)", PNG.len())),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_bot_that_crashes_once_is_restarted_and_dev_exits_1() {
+    let command = wa_cloud(&["dev", "--handler", "./flaky.py", "--script", "chat.txt"]);
+    let bot = command.dir().join("flaky.py");
+    std::fs::write(
+        &bot,
+        "#!/usr/bin/env python3\nimport json, os, sys\nfor line in sys.stdin:\n    ev = json.loads(line)\n    \
+         if not os.path.exists('crashed'):\n        open('crashed', 'w').close()\n        sys.exit('boom')\n    \
+         print(json.dumps({'to': ev['from'], 'text': ev['text']}), flush=True)\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&bot, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run = command
+        .file("chat.txt", "first\nsecond\nexpect: second\n")
+        .run();
+    run.status(1)
+        .stdout_has("> second\n< second\n  ✓ expect: second\n")
+        .stderr_has("the bot crashed 1 time");
+    assert!(
+        run.stderr.contains("boom"),
+        "the bot's stderr is shown:\n{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_mismatched_expectation_fails_the_script() {
+    wa_cloud(&[
+        "dev",
+        "--handler",
+        &example("echo.py"),
+        "--script",
+        "chat.txt",
+    ])
+    .file("chat.txt", "hi\nexpect: something else\n")
+    .run()
+    .status(1)
+    .stdout_has("✗ expect: something else\n    but the bot said: You said: hi")
+    .stderr_has("did not match");
+}
+
+#[test]
+fn a_per_message_shell_bot() {
+    wa_cloud(&[
+        "dev",
+        "--per-message",
+        "--handler",
+        &example("echo.sh"),
+        "--script",
+        "chat.txt",
+    ])
+    .file("chat.txt", "hi there\nexpect: Echo: hi there\n")
+    .run()
+    .success();
+}
+
+#[test]
+fn commands_for_other_kinds_of_messages() {
+    let run = wa_cloud(&["dev", "--handler", &example("echo.py"), "--script", "chat.txt"])
+        .file("chat.txt", "hi\n/location 52.52,13.40\n/react 👍\n/reply quoted\n/as 4915100000099\nnew me\n/quit\nnever sent\n")
+        .run();
+    run.success()
+        .stdout_has("> /location 52.52,13.40\n< You sent a location\n")
+        .stdout_has("> /react 👍\n< You said: 👍\n")
+        .stdout_has("> /reply quoted\n< You said: quoted\n")
+        .stdout_has("  (now chatting as 4915100000099)\n> new me\n< You said: new me\n");
+    assert!(!run.stdout.contains("never sent"), "/quit ends the script");
+}
+
+/// The README's first command, as written, from the repository's root.
+#[test]
+fn the_readme_first_command_works() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let first = readme
+        .lines()
+        .find(|l| l.starts_with("cargo run"))
+        .expect("a cargo run line");
+    let command = first.split('#').next().unwrap().trim();
+    let args: Vec<&str> = command
+        .split_whitespace()
+        .skip_while(|w| *w != "--")
+        .skip(1)
+        .collect();
+    assert_eq!(
+        args.first(),
+        Some(&"dev"),
+        "the first command runs `wa-cloud dev`: {command}"
+    );
+    let home = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wa-cloud"))
+        .args(&args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"hello\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("< You said: hello"), "{stdout}");
+}

@@ -185,6 +185,15 @@ fn event_kinds(names: Vec<String>) -> Result<Vec<Kind>> {
 }
 
 async fn stop_requested(tap_failed: Arc<tokio::sync::Notify>, stop: Arc<tokio::sync::Notify>) {
+    tokio::select! {
+        signal = shutdown_signal() => tracing::info!("{signal}: finishing requests in flight"),
+        _ = tap_failed.notified() => tracing::error!("stopping: events can no longer be written"),
+        _ = stop.notified() => tracing::debug!("stopping"),
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM, with the word for which.
+pub(crate) async fn shutdown_signal() -> &'static str {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     let terminate = async {
@@ -198,10 +207,8 @@ async fn stop_requested(tap_failed: Arc<tokio::sync::Notify>, stop: Arc<tokio::s
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
     tokio::select! {
-        _ = interrupt => tracing::info!("interrupted: finishing requests in flight"),
-        _ = terminate => tracing::info!("terminated: finishing requests in flight"),
-        _ = tap_failed.notified() => tracing::error!("stopping: events can no longer be written"),
-        _ = stop.notified() => tracing::debug!("stopping"),
+        _ = interrupt => "interrupted",
+        _ = terminate => "terminated",
     }
 }
 

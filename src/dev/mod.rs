@@ -128,28 +128,10 @@ fn graph_only(args: &DevArgs, config: &Config, as_json: bool, out: &mut dyn Writ
                 "<the --token>"
             }
         );
-        stop_requested().await;
+        let signal = crate::serve::shutdown_signal().await;
+        tracing::info!("{signal}: stopping");
         graph.shutdown().await;
         tracing::info!("stopped");
         anyhow::Ok(())
     })
-}
-
-async fn stop_requested() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => tracing::info!("interrupted: stopping"),
-        _ = terminate => tracing::info!("terminated: stopping"),
-    }
 }

@@ -39,12 +39,9 @@ for line in sys.stdin:
         print(json.dumps({"to": ev["from"], "text": "You said: " + ev.get("text", "")}), flush=True)
 "#;
 
-/// `serve --handler` against `graph`, with sequential sending off unless the test sets it.
-fn start<'a>(dir: &'a Path, graph: &FakeGraph, args: &[&'a str]) -> Server {
-    let mut all = vec!["--handler"];
-    all.extend_from_slice(args);
+/// `serve` (options still to add) configured to send through `graph`.
+fn against<'a>(dir: &'a Path, graph: &FakeGraph) -> Options<'a> {
     Options::new(dir)
-        .args(&all)
         .env("WHATSAPP_CLOUD_GRAPHAPI_BASE_URL", "127.0.0.1")
         .env(
             "WHATSAPP_CLOUD_GRAPHAPI_BASE_PORT",
@@ -52,6 +49,14 @@ fn start<'a>(dir: &'a Path, graph: &FakeGraph, args: &[&'a str]) -> Server {
         )
         .env("WHATSAPP_CLOUD_GRAPHAPI_ACCESS_TOKEN", TOKEN)
         .env("WHATSAPP_CLOUD_GRAPHAPI_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
+}
+
+/// `serve --handler` against `graph`, with sequential sending off unless the test sets it.
+fn start<'a>(dir: &'a Path, graph: &FakeGraph, args: &[&'a str]) -> Server {
+    let mut all = vec!["--handler"];
+    all.extend_from_slice(args);
+    against(dir, graph)
+        .args(&all)
         .env("WHATSAPP_CLOUD_MESSAGES_SEQUENTIAL", "false")
         .start()
 }
@@ -425,15 +430,8 @@ for line in sys.stdin:
     print(json.dumps({"to": "4915100000077", "text": "other recipient"}), flush=True)
 "#,
     );
-    let server = Options::new(dir.path())
+    let server = against(dir.path(), &graph)
         .args(&["--handler", bot.to_str().unwrap()])
-        .env("WHATSAPP_CLOUD_GRAPHAPI_BASE_URL", "127.0.0.1")
-        .env(
-            "WHATSAPP_CLOUD_GRAPHAPI_BASE_PORT",
-            graph.port().to_string(),
-        )
-        .env("WHATSAPP_CLOUD_GRAPHAPI_ACCESS_TOKEN", TOKEN)
-        .env("WHATSAPP_CLOUD_GRAPHAPI_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
         .env("WHATSAPP_CLOUD_MESSAGES_SEQUENTIAL", "60000")
         .env("WHATSAPP_CLOUD_MESSAGES_MARK_AS_READ", "false")
         .start();
@@ -492,15 +490,8 @@ for line in sys.stdin:
         print(json.dumps({"to": ev["from"], "text": text}), flush=True)
 "#,
     );
-    let server = Options::new(dir.path())
+    let server = against(dir.path(), &graph)
         .args(&["--handler", bot.to_str().unwrap()])
-        .env("WHATSAPP_CLOUD_GRAPHAPI_BASE_URL", "127.0.0.1")
-        .env(
-            "WHATSAPP_CLOUD_GRAPHAPI_BASE_PORT",
-            graph.port().to_string(),
-        )
-        .env("WHATSAPP_CLOUD_GRAPHAPI_ACCESS_TOKEN", TOKEN)
-        .env("WHATSAPP_CLOUD_GRAPHAPI_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
         .env("WHATSAPP_CLOUD_MESSAGES_SEQUENTIAL", "200")
         .start();
     assert_eq!(
@@ -687,15 +678,8 @@ for line in sys.stdin:
         print(json.dumps({"to": ev["from"], "text": text}), flush=True)
 "#,
     );
-    let server = Options::new(dir.path())
+    let server = against(dir.path(), &graph)
         .args(&["--handler", bot.to_str().unwrap()])
-        .env("WHATSAPP_CLOUD_GRAPHAPI_BASE_URL", "127.0.0.1")
-        .env(
-            "WHATSAPP_CLOUD_GRAPHAPI_BASE_PORT",
-            graph.port().to_string(),
-        )
-        .env("WHATSAPP_CLOUD_GRAPHAPI_ACCESS_TOKEN", TOKEN)
-        .env("WHATSAPP_CLOUD_GRAPHAPI_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
         .env("WHATSAPP_CLOUD_MESSAGES_SEQUENTIAL", "60000")
         .env("WHATSAPP_CLOUD_MESSAGES_MARK_AS_READ", "false")
         .start();

@@ -734,3 +734,47 @@ for line in sys.stdin:
     let run = script.join().unwrap();
     run.success().stdout_is("wamid.FAKE3\n");
 }
+
+/// `immediate: false`: replies wait for `done`; a handler that dies first loses them, and
+/// the event is handed to its next start.
+#[test]
+fn held_replies_are_dropped_on_a_crash_and_the_event_is_handed_over_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = python_bot(
+        dir.path(),
+        "bot.py",
+        r#"
+marker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "crashed-once")
+for line in sys.stdin:
+    ev = json.loads(line)
+    print(json.dumps({"to": ev["from"], "text": "part 1"}), flush=True)
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        os._exit(1)
+    print(json.dumps({"to": ev["from"], "text": "part 2"}), flush=True)
+    print(json.dumps({"done": ev["id"]}), flush=True)
+"#,
+    );
+    let server = against(dir.path(), &graph)
+        .args(&["--handler", bot.to_str().unwrap()])
+        .env("WHATSAPP_CLOUD_MESSAGES_SEQUENTIAL", "false")
+        .env("WHATSAPP_CLOUD_IMMEDIATE", "false")
+        .start();
+    assert_eq!(
+        server
+            .post(&text_notification("wamid.H1", "4915112345678", "go"))
+            .status,
+        200
+    );
+    let sent = wait_for_messages(&graph, 2, &server);
+    let got: Vec<String> = texts(&sent).into_iter().map(|(_, t)| t).collect();
+    assert_eq!(
+        got,
+        ["part 1", "part 2"],
+        "the first attempt's held reply was dropped"
+    );
+    server.wait_for_log("dropping 1 replies not yet done");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(sent_messages(&graph).len(), 2);
+}

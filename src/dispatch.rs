@@ -265,6 +265,7 @@ enum Input {
 }
 
 impl Dispatcher {
+    /// Starts the workers; fails when the handler cannot be started at all.
     pub fn start(spec: HandlerSpec, outbox: Outbox) -> Result<Dispatcher> {
         let spec = Arc::new(spec);
         let mut threads = Vec::new();
@@ -286,6 +287,7 @@ impl Dispatcher {
             });
         }
         let mut routes = Vec::new();
+        let (started, starts) = mpsc::channel();
         for index in 0..spec.workers {
             let (input, inputs) = mpsc::channel();
             let worker = LongRunning {
@@ -295,20 +297,28 @@ impl Dispatcher {
                 store: Store::open(&spec.db)?,
                 input: input.clone(),
                 outstanding: Vec::new(),
-                held: Vec::new(),
+                replies: Replies::new(index, spec.clone(), outbox.clone(), None),
             };
+            let started = started.clone();
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("handler-{index}"))
-                    .spawn(move || worker.run(inputs))?,
+                    .spawn(move || worker.run(inputs, started))?,
             );
             routes.push(input);
         }
-        Ok(Dispatcher {
+        let dispatcher = Dispatcher {
             routes,
             per_message: None,
             threads,
-        })
+        };
+        for _ in 0..spec.workers {
+            if let Ok(Err(err)) = starts.recv() {
+                dispatcher.stop();
+                return Err(err);
+            }
+        }
+        Ok(dispatcher)
     }
 
     /// Hands an event to the worker that owns its sender.
@@ -316,14 +326,15 @@ impl Dispatcher {
         match &self.per_message {
             Some(queue) => queue.push(event),
             None => {
-                let worker = stable_hash(event.peer.as_deref().unwrap_or_default()) as usize
-                    % self.routes.len();
+                let sender = event.peer.as_deref().unwrap_or_default();
+                let worker = stable_hash(sender) as usize % self.routes.len();
                 let _ = self.routes[worker].send(Input::Event(event));
             }
         }
     }
 
-    /// Closes every handler's stdin, waits for them (then signals), and returns.
+    /// Closes every handler's stdin, takes the replies they still write, waits for them
+    /// (then signals), and returns.
     pub fn stop(self) {
         for route in &self.routes {
             let _ = route.send(Input::Stop);
@@ -344,34 +355,57 @@ fn stable_hash(text: &str) -> u64 {
     })
 }
 
-fn spawn(spec: &HandlerSpec, worker: usize, stdin: Stdio) -> std::io::Result<Child> {
+fn spawn(spec: &HandlerSpec, worker: usize) -> std::io::Result<Child> {
     Command::new(&spec.argv[0])
         .args(&spec.argv[1..])
         .env_clear()
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .env("WA_CLOUD_WORKER", worker.to_string())
-        .stdin(stdin)
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
 }
 
+/// Reads `pipe` line by line on its own thread, so that the handler never blocks on it;
+/// `each` gets every line (invalid UTF-8 replaced, never a reason to stop reading), then
+/// `None` at the end.
+fn read_lines(
+    pipe: impl std::io::Read + Send + 'static,
+    mut each: impl FnMut(Option<String>) + Send + 'static,
+) {
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(pipe);
+        let mut buffer = Vec::new();
+        loop {
+            buffer.clear();
+            match reader.read_until(b'\n', &mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    let line = String::from_utf8_lossy(&buffer);
+                    each(Some(line.trim_end_matches(['\n', '\r']).to_string()));
+                }
+            }
+        }
+        each(None);
+    });
+}
+
 /// Logs each stderr line of a handler, tagged with its worker.
 fn log_stderr(child: &mut Child, worker: usize) {
     if let Some(stderr) = child.stderr.take() {
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(|line| line.ok()) {
+        read_lines(stderr, move |line| {
+            if let Some(line) = line {
                 tracing::info!("handler[{worker}]: {line}");
             }
         });
     }
 }
 
-/// Closes stdin, waits `GRACE`, then SIGTERM, then SIGKILL.
-fn shut_down(child: &mut Child, stdin: Option<ChildStdin>, worker: usize) {
-    drop(stdin);
-    if wait_for(child, GRACE).is_some() {
-        return;
+/// Waits `GRACE` for a handler whose input is closed to exit, then SIGTERM, then SIGKILL.
+fn finish(child: &mut Child, worker: usize) -> Option<ExitStatus> {
+    if let Some(status) = wait_for(child, GRACE) {
+        return Some(status);
     }
     tracing::warn!(
         "handler[{worker}] did not exit within {GRACE:?} of its input closing: terminating it"
@@ -381,12 +415,12 @@ fn shut_down(child: &mut Child, stdin: Option<ChildStdin>, worker: usize) {
         use nix::sys::signal::{Signal, kill};
         use nix::unistd::Pid;
         let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM);
-        if wait_for(child, Duration::from_secs(2)).is_some() {
-            return;
+        if let Some(status) = wait_for(child, Duration::from_secs(2)) {
+            return Some(status);
         }
     }
     let _ = child.kill();
-    let _ = child.wait();
+    child.wait().ok()
 }
 
 fn wait_for(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
@@ -419,6 +453,93 @@ fn mark_delivered(store: &mut Store, event: &Pending, spec: &HandlerSpec, outbox
     }
 }
 
+fn count_crash(spec: &HandlerSpec) {
+    if let Some(crashes) = &spec.crashes {
+        crashes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// What the lines of one handler process become, in either mode: replies queued (or held
+/// until `done`), read marks, and invalid lines logged.
+struct Replies {
+    index: usize,
+    spec: Arc<HandlerSpec>,
+    outbox: Outbox,
+    default_to: Option<Recipient>,
+    held: Vec<Outgoing>,
+}
+
+impl Replies {
+    fn new(
+        index: usize,
+        spec: Arc<HandlerSpec>,
+        outbox: Outbox,
+        default_to: Option<Recipient>,
+    ) -> Replies {
+        Replies {
+            index,
+            spec,
+            outbox,
+            default_to,
+            held: Vec::new(),
+        }
+    }
+
+    /// Acts on one line; returns the id of a `done` line, or the `error` event for an
+    /// invalid one when the handler asked for error events.
+    fn handle(&mut self, line: &str) -> (Option<String>, Option<Value>) {
+        let context = ReplyContext {
+            default_to: self.default_to.as_ref(),
+            outbox: &self.outbox,
+        };
+        match parse_line(line, &context) {
+            Line::Reply(reply) if self.spec.immediate => self.enqueue(&reply),
+            Line::Reply(reply) => self.held.push(reply),
+            Line::Done(id) => {
+                self.release();
+                return (Some(id), None);
+            }
+            Line::Read(wamid) => self.outbox.mark_read(&wamid, false),
+            Line::Typing(wamid) => self.outbox.mark_read(&wamid, true),
+            Line::Invalid(reason) => {
+                tracing::warn!(
+                    "handler[{}] wrote a line that is not sent ({reason}): {}",
+                    self.index,
+                    cut(line)
+                );
+                let event = json!({"event": "error", "error": reason, "line": cut(line)});
+                return (None, self.spec.error_events.then_some(event));
+            }
+        }
+        (None, None)
+    }
+
+    /// Sends the held replies (the event they answer is done).
+    fn release(&mut self) {
+        for reply in std::mem::take(&mut self.held) {
+            self.enqueue(&reply);
+        }
+    }
+
+    /// Drops the held replies: no half answers from a handler that died.
+    fn drop_held(&mut self) {
+        if !self.held.is_empty() {
+            tracing::warn!(
+                "handler[{}] exited: dropping {} replies not yet done",
+                self.index,
+                self.held.len()
+            );
+            self.held.clear();
+        }
+    }
+
+    fn enqueue(&self, reply: &Outgoing) {
+        if let Err(err) = self.outbox.enqueue(reply, "handler") {
+            tracing::error!("cannot store a reply of handler[{}]: {err:#}", self.index);
+        }
+    }
+}
+
 struct LongRunning {
     index: usize,
     spec: Arc<HandlerSpec>,
@@ -427,51 +548,55 @@ struct LongRunning {
     input: Sender<Input>,
     /// With `immediate` false: events written and not done yet, with their attempts.
     outstanding: Vec<(Pending, u32)>,
-    /// With `immediate` false: replies waiting for the next `done`.
-    held: Vec<Outgoing>,
+    replies: Replies,
 }
 
 impl LongRunning {
-    fn run(mut self, inputs: Receiver<Input>) {
+    fn run(mut self, inputs: Receiver<Input>, started: Sender<Result<()>>) {
+        let mut started = Some(started);
         let mut delay = FIRST_RESTART_DELAY;
         let mut waiting: VecDeque<Pending> = VecDeque::new();
         loop {
-            let started = Instant::now();
-            let mut child = match spawn(&self.spec, self.index, Stdio::piped()) {
+            let began = Instant::now();
+            let mut child = match spawn(&self.spec, self.index) {
                 Ok(child) => child,
                 Err(err) => {
+                    let err =
+                        anyhow::anyhow!("cannot start the handler `{}`: {err}", self.spec.argv[0]);
+                    if let Some(started) = started.take() {
+                        let _ = started.send(Err(err));
+                        return;
+                    }
                     tracing::error!(
-                        "cannot start handler[{}] `{}`: {err}; retrying in {delay:?}",
-                        self.index,
-                        self.spec.argv[0]
+                        "handler[{}]: {err:#}; trying again in {delay:?}",
+                        self.index
                     );
-                    std::thread::sleep(delay);
+                    if self.pause(&inputs, delay, &mut waiting) {
+                        return;
+                    }
                     delay = (delay * 2).min(MAX_RESTART_DELAY);
                     continue;
                 }
             };
+            if let Some(started) = started.take() {
+                let _ = started.send(Ok(()));
+            }
             log_stderr(&mut child, self.index);
-            let stdout = child.stdout.take().expect("piped");
             let lines = self.input.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stdout).lines().map_while(|line| line.ok()) {
-                    let _ = lines.send(Input::Line(line));
-                }
-                let _ = lines.send(Input::Eof);
+            read_lines(child.stdout.take().expect("piped"), move |line| {
+                let _ = lines.send(line.map_or(Input::Eof, Input::Line));
             });
             let mut stdin = child.stdin.take();
             // Events that the previous copy died holding, then those that waited for it.
-            let retry: Vec<(Pending, u32)> = std::mem::take(&mut self.outstanding);
-            for (event, attempts) in retry {
+            for (event, attempts) in std::mem::take(&mut self.outstanding) {
                 if attempts > self.spec.retries {
                     tracing::error!(
-                        "handler[{}] failed on event {} {} times: giving it up",
+                        "handler[{}] failed on event {} {attempts} times: giving it up",
                         self.index,
-                        event.seq,
-                        attempts
+                        event.seq
                     );
-                } else {
-                    self.write_event(&mut stdin, event, attempts + 1, &mut waiting);
+                } else if !self.write_event(&mut stdin, event, attempts + 1, &mut waiting) {
+                    break;
                 }
             }
             while let Some(event) = waiting.pop_front() {
@@ -480,63 +605,96 @@ impl LongRunning {
                 }
             }
 
+            // Until the handler's stdout ends: the lines it wrote before exiting count.
+            let mut exited: Option<(ExitStatus, Instant)> = None;
             let status = loop {
-                match inputs.recv_timeout(Duration::from_millis(100)) {
-                    Ok(Input::Event(event)) => {
-                        if stdin.is_some() {
-                            self.write_event(&mut stdin, event, 1, &mut waiting);
-                        } else {
-                            waiting.push_back(event);
-                        }
+                match inputs.recv_timeout(Duration::from_millis(50)) {
+                    Ok(Input::Event(event)) if exited.is_none() && stdin.is_some() => {
+                        self.write_event(&mut stdin, event, 1, &mut waiting);
                     }
+                    Ok(Input::Event(event)) => waiting.push_back(event),
                     Ok(Input::Line(line)) => self.answer(&line, &mut stdin),
-                    Ok(Input::Eof) => {}
-                    Ok(Input::Stop) => {
-                        shut_down(&mut child, stdin.take(), self.index);
-                        return;
-                    }
-                    Err(RecvTimeoutError::Timeout) => {}
+                    Ok(Input::Eof) => match exited {
+                        Some((status, _)) => break Some(status),
+                        None => {
+                            drop(stdin.take());
+                            break finish(&mut child, self.index);
+                        }
+                    },
+                    Ok(Input::Stop) => return self.stop(child, stdin, &inputs),
+                    Err(RecvTimeoutError::Timeout) => match exited {
+                        None => {
+                            if let Ok(Some(status)) = child.try_wait() {
+                                exited = Some((status, Instant::now()));
+                            }
+                        }
+                        // Something the handler started still holds its stdout: go on without it.
+                        Some((status, at)) if at.elapsed() > Duration::from_secs(1) => {
+                            break Some(status);
+                        }
+                        Some(_) => {}
+                    },
                     Err(RecvTimeoutError::Disconnected) => return,
                 }
-                if let Ok(Some(status)) = child.try_wait() {
-                    break status;
-                }
             };
-            // Lines the handler wrote just before it exited still count.
-            for input in inputs.try_iter().collect::<Vec<_>>() {
-                match input {
-                    Input::Line(line) => self.answer(&line, &mut None),
-                    Input::Event(event) => waiting.push_back(event),
-                    Input::Eof => {}
-                    Input::Stop => return,
-                }
-            }
-            if !self.held.is_empty() {
-                tracing::warn!(
-                    "handler[{}] exited: dropping {} replies not yet done",
-                    self.index,
-                    self.held.len()
-                );
-                self.held.clear();
-            }
-            if status.success() {
-                tracing::info!("handler[{}] exited: starting it again", self.index);
-                delay = FIRST_RESTART_DELAY;
-            } else {
-                if let Some(crashes) = &self.spec.crashes {
-                    crashes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                }
-                if started.elapsed() > STABLE_RUN {
+            self.replies.drop_held();
+            match status {
+                Some(status) if status.success() => {
+                    tracing::info!("handler[{}] exited: starting it again", self.index);
                     delay = FIRST_RESTART_DELAY;
                 }
-                tracing::warn!(
-                    "handler[{}] {status}: starting it again in {delay:?}",
-                    self.index
-                );
-                std::thread::sleep(delay);
-                delay = (delay * 2).min(MAX_RESTART_DELAY);
+                status => {
+                    count_crash(&self.spec);
+                    if began.elapsed() > STABLE_RUN {
+                        delay = FIRST_RESTART_DELAY;
+                    }
+                    let how = status.map_or("was killed".to_string(), |s| s.to_string());
+                    tracing::warn!(
+                        "handler[{}] {how}: starting it again in {delay:?}",
+                        self.index
+                    );
+                    if self.pause(&inputs, delay, &mut waiting) {
+                        return;
+                    }
+                    delay = (delay * 2).min(MAX_RESTART_DELAY);
+                }
             }
         }
+    }
+
+    /// Waits `delay` before a restart, keeping events that arrive; true when asked to stop.
+    fn pause(
+        &mut self,
+        inputs: &Receiver<Input>,
+        delay: Duration,
+        waiting: &mut VecDeque<Pending>,
+    ) -> bool {
+        let until = Instant::now() + delay;
+        loop {
+            match inputs.recv_timeout(until.saturating_duration_since(Instant::now())) {
+                Ok(Input::Event(event)) => waiting.push_back(event),
+                Ok(Input::Line(line)) => self.answer(&line, &mut None),
+                Ok(Input::Eof) => {}
+                Ok(Input::Stop) | Err(RecvTimeoutError::Disconnected) => return true,
+                Err(RecvTimeoutError::Timeout) => return false,
+            }
+        }
+    }
+
+    /// Closes the handler's input, takes the replies it still writes (for `GRACE`), and
+    /// makes sure it is gone. Events not written stay undelivered in the database.
+    fn stop(&mut self, mut child: Child, stdin: Option<ChildStdin>, inputs: &Receiver<Input>) {
+        drop(stdin);
+        let deadline = Instant::now() + GRACE;
+        loop {
+            match inputs.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(Input::Line(line)) => self.answer(&line, &mut None),
+                Ok(Input::Event(_) | Input::Stop) => {}
+                Ok(Input::Eof) | Err(_) => break,
+            }
+        }
+        finish(&mut child, self.index);
+        self.replies.drop_held();
     }
 
     /// Writes an event to the handler; false (and the event kept for the next copy) when
@@ -565,41 +723,13 @@ impl LongRunning {
     }
 
     fn answer(&mut self, line: &str, stdin: &mut Option<ChildStdin>) {
-        let context = ReplyContext {
-            default_to: None,
-            outbox: &self.outbox,
-        };
-        match parse_line(line, &context) {
-            Line::Reply(reply) if self.spec.immediate => self.enqueue(&reply),
-            Line::Reply(reply) => self.held.push(reply),
-            Line::Done(id) => {
-                self.outstanding
-                    .retain(|(event, _)| event_id(event).as_deref() != Some(id.as_str()));
-                for reply in std::mem::take(&mut self.held) {
-                    self.enqueue(&reply);
-                }
-            }
-            Line::Read(wamid) => self.outbox.mark_read(&wamid, false),
-            Line::Typing(wamid) => self.outbox.mark_read(&wamid, true),
-            Line::Invalid(reason) => {
-                tracing::warn!(
-                    "handler[{}] wrote a line that is not sent ({reason}): {}",
-                    self.index,
-                    cut(line)
-                );
-                if self.spec.error_events {
-                    let event = json!({"event": "error", "error": reason, "line": cut(line)});
-                    if let Some(pipe) = stdin.as_mut() {
-                        let _ = writeln!(pipe, "{event}").and_then(|()| pipe.flush());
-                    }
-                }
-            }
+        let (done, error) = self.replies.handle(line);
+        if let Some(id) = done {
+            self.outstanding
+                .retain(|(event, _)| event_id(event).as_deref() != Some(id.as_str()));
         }
-    }
-
-    fn enqueue(&self, reply: &Outgoing) {
-        if let Err(err) = self.outbox.enqueue(reply, "handler") {
-            tracing::error!("cannot store a reply of handler[{}]: {err:#}", self.index);
+        if let (Some(event), Some(pipe)) = (error, stdin.as_mut()) {
+            let _ = writeln!(pipe, "{event}").and_then(|()| pipe.flush());
         }
     }
 }
@@ -646,6 +776,10 @@ impl PerMessageQueue {
         }
     }
 
+    fn is_stopping(&self) -> bool {
+        self.state.lock().expect("no panic holds the lock").2
+    }
+
     fn release(&self, sender: &str) {
         self.state
             .lock()
@@ -658,7 +792,7 @@ impl PerMessageQueue {
 
 fn per_message_worker(
     index: usize,
-    spec: &HandlerSpec,
+    spec: &Arc<HandlerSpec>,
     outbox: &Outbox,
     queue: &PerMessageQueue,
     mut store: Store,
@@ -668,9 +802,11 @@ fn per_message_worker(
         let mut attempts = 0;
         loop {
             attempts += 1;
-            match answer_once(index, spec, outbox, &mut store, &event) {
+            match answer_once(index, spec, outbox, queue, &mut store, &event) {
                 Ok(true) => break,
-                Ok(false) if !spec.immediate && attempts <= spec.retries => {
+                Ok(false)
+                    if !spec.immediate && attempts <= spec.retries && !queue.is_stopping() =>
+                {
                     tracing::warn!(
                         "handler[{index}] failed on event {}: handing it over again",
                         event.seq
@@ -687,64 +823,53 @@ fn per_message_worker(
     }
 }
 
-/// Runs the handler for one event; true when it exited with status 0.
+/// Runs the handler for one event; true when it exited with status 0. When serve stops
+/// meanwhile, the handler gets `GRACE`, then SIGTERM, then SIGKILL.
 fn answer_once(
     index: usize,
-    spec: &HandlerSpec,
+    spec: &Arc<HandlerSpec>,
     outbox: &Outbox,
+    queue: &PerMessageQueue,
     store: &mut Store,
     event: &Pending,
 ) -> Result<bool> {
-    let mut child = spawn(spec, index, Stdio::piped())
-        .with_context(|| format!("cannot start `{}`", spec.argv[0]))?;
+    let mut child =
+        spawn(spec, index).with_context(|| format!("cannot start `{}`", spec.argv[0]))?;
     log_stderr(&mut child, index);
     let mut stdin = child.stdin.take().expect("piped");
     // A handler that exits without reading its input is not an error of ours.
     let _ = writeln!(stdin, "{}", event_line(event, spec, store)).and_then(|()| stdin.flush());
     drop(stdin);
     mark_delivered(store, event, spec, outbox);
+    let (lines, received) = mpsc::channel();
+    read_lines(child.stdout.take().expect("piped"), move |line| {
+        let _ = lines.send(line);
+    });
     let default_to = event.peer.as_deref().and_then(|p| Recipient::parse(p).ok());
-    let context = ReplyContext {
-        default_to: default_to.as_ref(),
-        outbox,
-    };
-    let mut held = Vec::new();
-    for line in BufReader::new(child.stdout.take().expect("piped"))
-        .lines()
-        .map_while(|line| line.ok())
-    {
-        match parse_line(&line, &context) {
-            Line::Reply(reply) if spec.immediate => {
-                if let Err(err) = outbox.enqueue(&reply, "handler") {
-                    tracing::error!("cannot store a reply of handler[{index}]: {err:#}");
+    let mut replies = Replies::new(index, spec.clone(), outbox.clone(), default_to);
+    let mut stopping_since: Option<Instant> = None;
+    loop {
+        match received.recv_timeout(Duration::from_millis(50)) {
+            Ok(Some(line)) => {
+                replies.handle(&line);
+            }
+            Ok(None) | Err(RecvTimeoutError::Disconnected) => break,
+            Err(RecvTimeoutError::Timeout) if queue.is_stopping() => {
+                if stopping_since.get_or_insert_with(Instant::now).elapsed() > GRACE {
+                    break;
                 }
             }
-            Line::Reply(reply) => held.push(reply),
-            Line::Done(_) => {}
-            Line::Read(wamid) => outbox.mark_read(&wamid, false),
-            Line::Typing(wamid) => outbox.mark_read(&wamid, true),
-            Line::Invalid(reason) => {
-                tracing::warn!(
-                    "handler[{index}] wrote a line that is not sent ({reason}): {}",
-                    cut(&line)
-                );
-            }
+            Err(RecvTimeoutError::Timeout) => {}
         }
     }
-    let status = child.wait()?;
-    if !status.success() {
-        if let Some(crashes) = &spec.crashes {
-            crashes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
-        if !held.is_empty() {
-            tracing::warn!("handler[{index}] {status}: dropping {} replies", held.len());
-        }
-        return Ok(false);
+    let status = finish(&mut child, index);
+    if status.is_some_and(|s| s.success()) {
+        replies.release();
+        return Ok(true);
     }
-    for reply in held {
-        outbox.enqueue(&reply, "handler")?;
-    }
-    Ok(true)
+    count_crash(spec);
+    replies.drop_held();
+    Ok(false)
 }
 
 #[cfg(test)]

@@ -778,3 +778,92 @@ for line in sys.stdin:
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(sent_messages(&graph).len(), 2);
 }
+
+#[test]
+fn a_handler_whose_interpreter_is_missing_stops_serve_at_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = dir.path().join("bot");
+    std::fs::write(&bot, "#!/nonexistent/python9\nprint('hi')\n").unwrap();
+    make_executable(&bot);
+    let run = crate::harness::wa_cloud_with(
+        &graph,
+        &["serve", "--port", "0", "--handler", bot.to_str().unwrap()],
+    )
+    .env("WHATSAPP_CLOUD_WEBHOOKS_SECRET", "s")
+    .run();
+    run.status(1).stderr_has("cannot start the handler");
+}
+
+#[test]
+fn a_line_that_is_not_utf8_is_skipped_and_the_next_one_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = python_bot(
+        dir.path(),
+        "bot.py",
+        r#"
+for line in sys.stdin:
+    ev = json.loads(line)
+    sys.stdout.buffer.write(b"\xff\xfe not utf-8\n"); sys.stdout.flush()
+    print(json.dumps({"to": ev["from"], "text": "still here"}), flush=True)
+"#,
+    );
+    let server = start(dir.path(), &graph, &[bot.to_str().unwrap()]);
+    assert_eq!(
+        server
+            .post(&text_notification("wamid.U1", "4915112345678", "hi"))
+            .status,
+        200
+    );
+    let sent = wait_for_messages(&graph, 1, &server);
+    assert_eq!(sent[0]["text"]["body"], "still here");
+    server.wait_for_log("not JSON");
+}
+
+/// A reply written after SIGTERM, while the handler finishes, is stored and not lost.
+#[test]
+fn replies_written_during_shutdown_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = python_bot(
+        dir.path(),
+        "bot.py",
+        r#"
+import time
+pending = []
+for line in sys.stdin:
+    pending.append(json.loads(line))
+    open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "got-it"), "w").close()
+# End of input: answer what was read, slowly, as a bot finishing its work would.
+time.sleep(0.5)
+for ev in pending:
+    print(json.dumps({"to": ev["from"], "text": "late answer"}), flush=True)
+"#,
+    );
+    let server = start(dir.path(), &graph, &[bot.to_str().unwrap()]);
+    assert_eq!(
+        server
+            .post(&text_notification("wamid.L1", "4915112345678", "hi"))
+            .status,
+        200
+    );
+    let deadline = Instant::now() + PATIENCE;
+    while !dir.path().join("got-it").exists() {
+        assert!(Instant::now() < deadline, "the bot never got the event");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(server.terminate(), Some(0));
+    let db = rusqlite::Connection::open(dir.path().join("media/media-ids.db")).unwrap();
+    let stored: i64 = db
+        .query_row(
+            "SELECT count(*) FROM outbox WHERE body LIKE '%late answer%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        stored, 1,
+        "the reply is stored (and sent now or at the next start)"
+    );
+}

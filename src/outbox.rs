@@ -33,8 +33,9 @@ const POOL: usize = 16;
 /// `wa-cloud send`, and statuses for sequential sending.
 const TICK: Duration = Duration::from_millis(50);
 
-/// Reports a reply that could not be delivered, for the handler's `error` events.
-pub type OnError = Arc<dyn Fn(Value) + Send + Sync>;
+/// Reports a reply that could not be delivered (its outbox seq and the `error` event),
+/// for the handler's `error` events.
+pub type OnError = Arc<dyn Fn(i64, Value) + Send + Sync>;
 
 enum Job {
     Send(OutboxRow),
@@ -332,10 +333,16 @@ impl SendWorker {
         let result = serde_json::from_str::<Value>(&row.body)
             .map_err(anyhow::Error::from)
             .and_then(|mut body| {
-                resolve_files(
-                    &mut body,
-                    &mut self.cache.lock().expect("no panic holds the lock"),
-                )?;
+                // Only a message that names a local file needs the (shared) media cache.
+                let names_file = body["type"]
+                    .as_str()
+                    .is_some_and(|kind| body[kind]["file"].is_string());
+                if names_file {
+                    resolve_files(
+                        &mut body,
+                        &mut self.cache.lock().expect("no panic holds the lock"),
+                    )?;
+                }
                 Ok(self.client.send_message(&body)?)
             });
         let note = match result {
@@ -364,10 +371,13 @@ impl SendWorker {
                     .find_map(|c| c.downcast_ref::<crate::graph::GraphError>())
                     .and_then(|g| g.code());
                 let reply: Value = serde_json::from_str(&row.body).unwrap_or(Value::Null);
-                (self.on_error)(json!({
-                    "event": "error", "error": message, "code": code,
-                    "to": recipient.trim_start_matches('+'), "reply": reply,
-                }));
+                (self.on_error)(
+                    row.seq,
+                    json!({
+                        "event": "error", "error": message, "code": code,
+                        "to": recipient.trim_start_matches('+'), "reply": reply,
+                    }),
+                );
                 Note::Failed { recipient }
             }
         };

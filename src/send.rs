@@ -93,7 +93,14 @@ pub fn run(
     // behind its replies instead of overtaking them.
     let db = config.media().db_path;
     let queue = match db.is_file() {
-        true => Some(Store::open(&db)?).filter(|store| store.server_running().unwrap_or(false)),
+        true => {
+            let store = Store::open(&db)?;
+            // Not knowing would risk overtaking the server's replies: that is an error.
+            let running = store.server_running().with_context(|| {
+                format!("cannot tell whether a server runs on `{}`", db.display())
+            })?;
+            running.then_some(store)
+        }
         false => None,
     };
     if queue.is_some() {

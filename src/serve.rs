@@ -26,6 +26,7 @@ use crate::dispatch::{self, Dispatcher, HandlerSpec};
 use crate::notification::{Item, Kind};
 use crate::outbox::{self, Outbox};
 use crate::store::Store;
+use crate::store::inbox::Pending;
 use crate::usage;
 use crate::webhooks::{self, AppState, WriteRequest};
 
@@ -68,8 +69,10 @@ pub fn run_until(
         );
     }
     let path = args.path.clone().unwrap_or(webhooks.path);
-    if !path.starts_with('/') {
-        usage!("the webhooks path {path:?} must start with `/`");
+    if !path.starts_with('/') || path == "/healthz" {
+        usage!(
+            "the webhooks path {path:?} must start with `/` and not be /healthz (set --path or webhooks.path)"
+        );
     }
     let kinds = event_kinds(if args.events.is_empty() {
         config.events()
@@ -81,7 +84,18 @@ pub fn run_until(
             "`webhooks.assetsDir` is `{}`, which is not a directory: create it or unset the key",
             dir.display()
         ),
-        Some(dir) => Some((webhooks.assets_path, dir)),
+        Some(_)
+            if !webhooks.assets_path.starts_with('/')
+                || webhooks.assets_path.trim_end_matches('/').is_empty()
+                || [path.as_str(), "/healthz"].contains(&webhooks.assets_path.as_str()) =>
+        {
+            usage!(
+                "`webhooks.assetsPath` is {:?}: it must start with `/`, not be `/`, and differ from the webhooks path \
+                 and /healthz, such as /assets",
+                webhooks.assets_path
+            )
+        }
+        Some(dir) => Some((webhooks.assets_path.trim_end_matches('/').to_string(), dir)),
         None => None,
     };
 
@@ -92,7 +106,13 @@ pub fn run_until(
 
     let handing_over = match &args.handler {
         Some(cmd) => HandOver::Handler(Handler::start(
-            args, config, cmd, &kinds, &db_path, crashes,
+            args,
+            config,
+            cmd,
+            &kinds,
+            &db_path,
+            crashes,
+            backlog.clone(),
         )?),
         None => HandOver::Tap,
     };
@@ -118,8 +138,16 @@ pub fn run_until(
             .name("hand-over".into())
             .spawn(move || {
                 let result = match dispatcher {
-                    Some(dispatcher) => hand_over(tap_store, &kinds, woken, &backlog, &dispatcher),
-                    None => tap_events(tap_store, &kinds, woken, &backlog),
+                    // The handler marks each event delivered once written to it.
+                    Some(dispatcher) => {
+                        hand_on(tap_store, &kinds, woken, &backlog, |_, pending| {
+                            pending
+                                .into_iter()
+                                .for_each(|event| dispatcher.deliver(event));
+                            Ok(())
+                        })
+                    }
+                    None => hand_on(tap_store, &kinds, woken, &backlog, write_to_stdout),
                 };
                 if result.is_err() {
                     tap_failed.notify_one();
@@ -254,37 +282,47 @@ fn write_inbox(
     Ok(())
 }
 
-/// Writes stored events of `kinds` to stdout, oldest first, until the writer is gone and
-/// nothing is left.
-fn tap_events(
+/// Hands stored events of `kinds` to `sink`, oldest first and in batches, until the
+/// writer is gone and nothing is left.
+fn hand_on(
     mut store: Store,
     kinds: &[Kind],
     woken: Receiver<()>,
     backlog: &AtomicI64,
+    mut sink: impl FnMut(&mut Store, Vec<Pending>) -> Result<()>,
 ) -> Result<()> {
+    let mut after = 0;
     let mut writer_gone = false;
     loop {
-        let pending = store.pending(kinds, 0, TAP_BATCH)?;
-        if pending.is_empty() {
+        let pending = store.pending(kinds, after, TAP_BATCH)?;
+        let Some(last) = pending.last() else {
             if writer_gone {
                 return Ok(());
             }
-            match woken.recv_timeout(Duration::from_secs(1)) {
+            // Error events of the outbox arrive without a wake-up: look now and then.
+            match woken.recv_timeout(Duration::from_millis(200)) {
                 Ok(()) | Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => writer_gone = true,
             }
             continue;
-        }
-        let mut out = std::io::stdout().lock();
-        for event in &pending {
-            writeln!(out, "{}", event.event).context("cannot write events to stdout")?;
-        }
-        out.flush().context("cannot write events to stdout")?;
-        drop(out);
-        let seqs: Vec<i64> = pending.iter().map(|p| p.seq).collect();
-        store.mark_delivered(&seqs)?;
-        backlog.fetch_sub(seqs.len() as i64, Ordering::Relaxed);
+        };
+        after = last.seq;
+        let count = pending.len() as i64;
+        sink(&mut store, pending)?;
+        backlog.fetch_sub(count, Ordering::Relaxed);
     }
+}
+
+/// The tap: events to stdout, marked delivered once written.
+fn write_to_stdout(store: &mut Store, pending: Vec<Pending>) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    for event in &pending {
+        writeln!(out, "{}", event.event).context("cannot write events to stdout")?;
+    }
+    out.flush().context("cannot write events to stdout")?;
+    drop(out);
+    let seqs: Vec<i64> = pending.iter().map(|p| p.seq).collect();
+    store.mark_delivered(&seqs)
 }
 
 /// Where stored events go: stdout, or the handler.
@@ -319,8 +357,20 @@ impl Handler {
         kinds: &[Kind],
         db: &std::path::Path,
         crashes: Option<Arc<std::sync::atomic::AtomicUsize>>,
+        backlog: Arc<AtomicI64>,
     ) -> Result<Handler> {
         let argv = dispatch::parse_command(cmd)?;
+        let lease_store = Store::open(db)?;
+        if let Some(pid) = lease_store
+            .lease_holder()?
+            .filter(|pid| *pid != std::process::id() && process_alive(*pid))
+        {
+            usage!(
+                "another `serve --handler` (pid {pid}) runs on the database `{}`: two would hand every event \
+                 over and send every reply twice. Stop it, or give this one its own database (--db)",
+                db.display()
+            );
+        }
         let graph = config.graph()?;
         let settings = config.messages();
         let webhooks = config.webhooks();
@@ -360,25 +410,32 @@ impl Handler {
         // Replies that cannot be delivered become `error` events in the inbox, so that they
         // reach the handler in order with everything else (when it asked for them).
         let errors = std::sync::Mutex::new(Store::open(db)?);
-        let on_error: outbox::OnError = Arc::new(move |event: serde_json::Value| {
+        let counted: Vec<Kind> = kinds
+            .iter()
+            .copied()
+            .filter(|k| *k == Kind::Error)
+            .collect();
+        let on_error: outbox::OnError = Arc::new(move |seq: i64, event: serde_json::Value| {
             let item = Item {
                 kind: Kind::Error,
-                key: format!("outbox|{}|{}", crate::store::inbox::unix_now(), event),
+                key: format!("outbox|{seq}"),
                 peer: event["to"].as_str().map(str::to_string),
                 event,
             };
-            if let Err(err) = errors
+            match errors
                 .lock()
                 .expect("no panic holds the lock")
-                .insert_items(&[&[item]], &[])
+                .insert_items(&[&[item]], &counted)
             {
-                tracing::error!("cannot store an error event: {err:#}");
+                Ok(new) => {
+                    backlog.fetch_add(new.iter().sum::<usize>() as i64, Ordering::Relaxed);
+                }
+                Err(err) => tracing::error!("cannot store an error event: {err:#}"),
             }
         });
         let outbox = Outbox::start(config, db, on_error)?;
         let dispatcher = Arc::new(Dispatcher::start(spec, outbox.outbox.clone())?);
 
-        let lease_store = Store::open(db)?;
         let (stop_lease, lease_stopped) = mpsc::sync_channel::<()>(1);
         let lease = std::thread::Builder::new()
             .name("lease".into())
@@ -415,34 +472,19 @@ impl Handler {
     }
 }
 
-/// Hands stored events of `kinds` to the handler, oldest first, until the writer is gone
-/// and nothing is left. The handler marks each event delivered once written to it.
-fn hand_over(
-    store: Store,
-    kinds: &[Kind],
-    woken: Receiver<()>,
-    backlog: &AtomicI64,
-    dispatcher: &Dispatcher,
-) -> Result<()> {
-    let mut after = 0;
-    let mut writer_gone = false;
-    loop {
-        let pending = store.pending(kinds, after, TAP_BATCH)?;
-        if pending.is_empty() {
-            if writer_gone {
-                return Ok(());
-            }
-            // Error events of the outbox arrive without a wake-up: look now and then.
-            match woken.recv_timeout(Duration::from_millis(200)) {
-                Ok(()) | Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => writer_gone = true,
-            }
-            continue;
-        }
-        for event in pending {
-            after = event.seq;
-            backlog.fetch_sub(1, Ordering::Relaxed);
-            dispatcher.deliver(event);
-        }
+/// Whether a process with this pid exists (a lease left by a killed server is stale).
+fn process_alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        use nix::errno::Errno;
+        use nix::sys::signal::kill;
+        use nix::unistd::Pid;
+        let pid = Pid::from_raw(pid as i32);
+        !matches!(kill(pid, None), Err(Errno::ESRCH))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
     }
 }

@@ -91,8 +91,11 @@ impl Store {
                     if inserted == 1 && counted.contains(&item.kind) {
                         new += 1;
                     }
-                    if item.kind == Kind::Status && inserted == 1 {
-                        let e = &item.event;
+                    let e = &item.event;
+                    // A status without id or status tells nothing to order by; it stays in
+                    // the inbox as WhatsApp sent it, and fails nothing else.
+                    let usable = e["status"].is_string() && e["id"].is_string();
+                    if item.kind == Kind::Status && inserted == 1 && usable {
                         status
                             .execute(params![
                                 e["status"].as_str(),
@@ -215,6 +218,22 @@ mod tests {
         store.mark_delivered(&[pending[0].seq]).unwrap();
         assert!(store.pending(&[Kind::Message], 0, 10).unwrap().is_empty());
         assert_eq!(store.backlog(&[Kind::Message]).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_status_without_its_fields_is_stored_without_failing_the_batch() {
+        let mut store = Store::open_in_memory().unwrap();
+        let odd = parse(br#"{"entry":[{"changes":[{"field":"messages","value":{"statuses":[{"recipient_id":"1"}]}}]}]}"#).unwrap();
+        assert_eq!(
+            store
+                .insert_items(&[&odd, &status("w", "sent", 1)], &[Kind::Status])
+                .unwrap(),
+            vec![1, 1]
+        );
+        assert_eq!(
+            store.latest_status("w").unwrap(),
+            Some(("sent".to_string(), 1))
+        );
     }
 
     #[test]

@@ -155,17 +155,24 @@ impl Store {
         Ok(())
     }
 
-    /// Whether a `serve --handler` is running on this database.
-    pub fn server_running(&self) -> Result<bool> {
-        let beat: Option<i64> = self
+    /// The pid of the `serve --handler` that holds a fresh lease on this database.
+    pub fn lease_holder(&self) -> Result<Option<u32>> {
+        let lease: Option<(u32, i64)> = self
             .conn()
             .query_row(
-                "SELECT heartbeat_at FROM server_lease WHERE id = 1",
+                "SELECT pid, heartbeat_at FROM server_lease WHERE id = 1",
                 [],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        Ok(beat.is_some_and(|at| unix_now() - at <= LEASE_SECONDS))
+        Ok(lease
+            .filter(|(_, at)| unix_now() - at <= LEASE_SECONDS)
+            .map(|(pid, _)| pid))
+    }
+
+    /// Whether a `serve --handler` is running on this database.
+    pub fn server_running(&self) -> Result<bool> {
+        Ok(self.lease_holder()?.is_some())
     }
 }
 

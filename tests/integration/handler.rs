@@ -867,3 +867,39 @@ for ev in pending:
         "the reply is stored (and sent now or at the next start)"
     );
 }
+
+#[test]
+fn a_second_server_on_the_same_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = python_bot(dir.path(), "bot.py", ECHO);
+    let server = start(dir.path(), &graph, &[bot.to_str().unwrap()]);
+    let db = dir.path().join("media/media-ids.db");
+    let leased = || {
+        let db = rusqlite::Connection::open(&db).ok()?;
+        db.query_row("SELECT count(*) FROM server_lease", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .ok()
+    };
+    let deadline = Instant::now() + PATIENCE;
+    while leased() != Some(1) {
+        assert!(Instant::now() < deadline, "the server never took the lease");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let args = [
+        "serve",
+        "--port",
+        "0",
+        "--db",
+        db.to_str().unwrap(),
+        "--handler",
+        bot.to_str().unwrap(),
+    ];
+    crate::harness::wa_cloud_with(&graph, &args)
+        .env("WHATSAPP_CLOUD_WEBHOOKS_SECRET", "s")
+        .run()
+        .status(2)
+        .stderr_has("another `serve --handler` (pid");
+    assert_eq!(server.terminate(), Some(0));
+}

@@ -558,3 +558,15 @@ fn a_custom_path_and_unknown_events_option() {
     .status(2)
     .stderr_has("unknown event \"gossip\"");
 }
+
+#[test]
+fn assets_path_must_be_a_path_of_its_own() {
+    for bad in ["/", "assets", "/healthz"] {
+        wa_cloud(&["serve", "--port", "0", "--insecure-skip-signature"])
+            .env("WHATSAPP_CLOUD_WEBHOOKS_ASSETS_DIR", ".")
+            .env("WHATSAPP_CLOUD_WEBHOOKS_ASSETS_PATH", bad)
+            .run()
+            .status(2)
+            .stderr_has("`webhooks.assetsPath`");
+    }
+}

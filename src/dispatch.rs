@@ -261,7 +261,52 @@ enum Input {
     Line(String),
     /// The handler's stdout closed.
     Eof,
+    /// The stdin writer wrote this event (with its attempt number) to the handler...
+    Written(Pending, u32),
+    /// ...or could not: the handler is gone.
+    Unwritten(Pending),
     Stop,
+}
+
+/// What the writer of a handler's stdin takes.
+enum ToStdin {
+    Event(Pending, u32, String),
+    Line(String),
+}
+
+/// Writes to the handler's stdin on its own thread, so that a handler that stops reading
+/// blocks only this thread, never its worker; reports each event written or not. Dropping
+/// the returned sender closes the handler's input once everything queued is written.
+fn stdin_writer(stdin: ChildStdin, report: Sender<Input>) -> Sender<ToStdin> {
+    let (queue, queued) = mpsc::channel::<ToStdin>();
+    std::thread::spawn(move || {
+        let mut stdin = Some(stdin);
+        let mut write = |line: &str| {
+            let written = stdin
+                .as_mut()
+                .is_some_and(|pipe| writeln!(pipe, "{line}").and_then(|()| pipe.flush()).is_ok());
+            if !written {
+                stdin = None;
+            }
+            written
+        };
+        for item in queued {
+            match item {
+                ToStdin::Event(event, attempts, line) => {
+                    let outcome = if write(&line) {
+                        Input::Written(event, attempts)
+                    } else {
+                        Input::Unwritten(event)
+                    };
+                    let _ = report.send(outcome);
+                }
+                ToStdin::Line(line) => {
+                    write(&line);
+                }
+            }
+        }
+    });
+    queue
 }
 
 impl Dispatcher {
@@ -586,7 +631,10 @@ impl LongRunning {
             read_lines(child.stdout.take().expect("piped"), move |line| {
                 let _ = lines.send(line.map_or(Input::Eof, Input::Line));
             });
-            let mut stdin = child.stdin.take();
+            let mut stdin = Some(stdin_writer(
+                child.stdin.take().expect("piped"),
+                self.input.clone(),
+            ));
             // Events that the previous copy died holding, then those that waited for it.
             for (event, attempts) in std::mem::take(&mut self.outstanding) {
                 if attempts > self.spec.retries {
@@ -595,25 +643,26 @@ impl LongRunning {
                         self.index,
                         event.seq
                     );
-                } else if !self.write_event(&mut stdin, event, attempts + 1, &mut waiting) {
-                    break;
+                } else {
+                    self.write_event(&stdin, event, attempts + 1);
                 }
             }
-            while let Some(event) = waiting.pop_front() {
-                if !self.write_event(&mut stdin, event, 1, &mut waiting) {
-                    break;
-                }
+            // Events come back from a dead handler's writer in any interleaving with new ones.
+            waiting.make_contiguous().sort_by_key(|event| event.seq);
+            for event in waiting.drain(..) {
+                self.write_event(&stdin, event, 1);
             }
 
             // Until the handler's stdout ends: the lines it wrote before exiting count.
             let mut exited: Option<(ExitStatus, Instant)> = None;
             let status = loop {
                 match inputs.recv_timeout(Duration::from_millis(50)) {
-                    Ok(Input::Event(event)) if exited.is_none() && stdin.is_some() => {
-                        self.write_event(&mut stdin, event, 1, &mut waiting);
+                    Ok(Input::Event(event)) if exited.is_none() => {
+                        self.write_event(&stdin, event, 1)
                     }
-                    Ok(Input::Event(event)) => waiting.push_back(event),
-                    Ok(Input::Line(line)) => self.answer(&line, &mut stdin),
+                    Ok(Input::Event(event) | Input::Unwritten(event)) => waiting.push_back(event),
+                    Ok(Input::Written(event, attempts)) => self.written(event, attempts),
+                    Ok(Input::Line(line)) => self.answer(&line, &stdin),
                     Ok(Input::Eof) => match exited {
                         Some((status, _)) => break Some(status),
                         None => {
@@ -626,6 +675,7 @@ impl LongRunning {
                         None => {
                             if let Ok(Some(status)) = child.try_wait() {
                                 exited = Some((status, Instant::now()));
+                                stdin = None;
                             }
                         }
                         // Something the handler started still holds its stdout: go on without it.
@@ -672,8 +722,9 @@ impl LongRunning {
         let until = Instant::now() + delay;
         loop {
             match inputs.recv_timeout(until.saturating_duration_since(Instant::now())) {
-                Ok(Input::Event(event)) => waiting.push_back(event),
-                Ok(Input::Line(line)) => self.answer(&line, &mut None),
+                Ok(Input::Event(event) | Input::Unwritten(event)) => waiting.push_back(event),
+                Ok(Input::Written(event, attempts)) => self.written(event, attempts),
+                Ok(Input::Line(line)) => self.answer(&line, &None),
                 Ok(Input::Eof) => {}
                 Ok(Input::Stop) | Err(RecvTimeoutError::Disconnected) => return true,
                 Err(RecvTimeoutError::Timeout) => return false,
@@ -683,13 +734,14 @@ impl LongRunning {
 
     /// Closes the handler's input, takes the replies it still writes (for `GRACE`), and
     /// makes sure it is gone. Events not written stay undelivered in the database.
-    fn stop(&mut self, mut child: Child, stdin: Option<ChildStdin>, inputs: &Receiver<Input>) {
+    fn stop(&mut self, mut child: Child, stdin: Option<Sender<ToStdin>>, inputs: &Receiver<Input>) {
         drop(stdin);
         let deadline = Instant::now() + GRACE;
         loop {
             match inputs.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                Ok(Input::Line(line)) => self.answer(&line, &mut None),
-                Ok(Input::Event(_) | Input::Stop) => {}
+                Ok(Input::Line(line)) => self.answer(&line, &None),
+                Ok(Input::Written(event, attempts)) => self.written(event, attempts),
+                Ok(Input::Event(_) | Input::Unwritten(_) | Input::Stop) => {}
                 Ok(Input::Eof) | Err(_) => break,
             }
         }
@@ -697,39 +749,32 @@ impl LongRunning {
         self.replies.drop_held();
     }
 
-    /// Writes an event to the handler; false (and the event kept for the next copy) when
-    /// the handler is gone.
-    fn write_event(
-        &mut self,
-        stdin: &mut Option<ChildStdin>,
-        event: Pending,
-        attempts: u32,
-        waiting: &mut VecDeque<Pending>,
-    ) -> bool {
+    /// Queues an event for the handler's stdin; it counts as delivered once written.
+    fn write_event(&mut self, stdin: &Option<Sender<ToStdin>>, event: Pending, attempts: u32) {
         let line = event_line(&event, &self.spec, &self.store);
-        let written = stdin
-            .as_mut()
-            .is_some_and(|pipe| writeln!(pipe, "{line}").and_then(|()| pipe.flush()).is_ok());
-        if !written {
-            *stdin = None;
-            waiting.push_front(event);
-            return false;
+        if let Some(Err(mpsc::SendError(ToStdin::Event(event, ..)))) = stdin
+            .as_ref()
+            .map(|pipe| pipe.send(ToStdin::Event(event, attempts, line)))
+        {
+            let _ = self.input.send(Input::Unwritten(event));
         }
+    }
+
+    fn written(&mut self, event: Pending, attempts: u32) {
         mark_delivered(&mut self.store, &event, &self.spec, &self.outbox);
         if !self.spec.immediate {
             self.outstanding.push((event, attempts));
         }
-        true
     }
 
-    fn answer(&mut self, line: &str, stdin: &mut Option<ChildStdin>) {
+    fn answer(&mut self, line: &str, stdin: &Option<Sender<ToStdin>>) {
         let (done, error) = self.replies.handle(line);
         if let Some(id) = done {
             self.outstanding
                 .retain(|(event, _)| event_id(event).as_deref() != Some(id.as_str()));
         }
-        if let (Some(event), Some(pipe)) = (error, stdin.as_mut()) {
-            let _ = writeln!(pipe, "{event}").and_then(|()| pipe.flush());
+        if let (Some(event), Some(pipe)) = (error, stdin.as_ref()) {
+            let _ = pipe.send(ToStdin::Line(event.to_string()));
         }
     }
 }

@@ -903,3 +903,28 @@ fn a_second_server_on_the_same_database_is_refused() {
         .stderr_has("another `serve --handler` (pid");
     assert_eq!(server.terminate(), Some(0));
 }
+
+/// A handler that stops reading its input neither blocks the server nor its shutdown.
+#[test]
+fn a_handler_that_does_not_read_is_terminated_at_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = python_bot(dir.path(), "bot.py", "import time\ntime.sleep(600)\n");
+    let server = start(dir.path(), &graph, &[bot.to_str().unwrap()]);
+    let text = "x".repeat(1000);
+    for i in 0..150 {
+        let body = text_notification(&format!("wamid.B{i}"), "4915112345678", &text);
+        assert_eq!(server.post(&body).status, 200);
+    }
+    assert_eq!(
+        server.get("/healthz").status,
+        200,
+        "the server still answers"
+    );
+    server.wait_for_log("listening");
+    assert_eq!(
+        server.terminate(),
+        Some(0),
+        "stopped: input closed, grace, then SIGTERM"
+    );
+}

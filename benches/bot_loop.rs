@@ -6,7 +6,8 @@
 //! Prints replies/s, p50/p99 latency from webhook POST to reply received, order
 //! violations, duplicates and losses (all three must be zero), and serve's peak RSS.
 //! `cargo bench --bench bot_loop`; `WA_BENCH_MESSAGES` (default 2000) and
-//! `WA_BENCH_SENDERS` (default 50) change the load.
+//! `WA_BENCH_SENDERS` (default 50) change the load; `WA_BENCH_SEQUENTIAL=false` sends
+//! without waiting for deliveries, which measures the pipeline itself.
 
 #[allow(dead_code)]
 #[path = "../tests/integration/server.rs"]
@@ -111,11 +112,16 @@ fn main() {
         .env("WHATSAPP_CLOUD_GRAPHAPI_ACCESS_TOKEN", "bench-token")
         .env("WHATSAPP_CLOUD_GRAPHAPI_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
         .env("WHATSAPP_CLOUD_MESSAGES_MAX_PER_SECOND", "0")
+        .env(
+            "WHATSAPP_CLOUD_MESSAGES_SEQUENTIAL",
+            std::env::var("WA_BENCH_SEQUENTIAL").unwrap_or_else(|_| "true".into()),
+        )
         .start();
     received.lock().unwrap().webhook = Some(server.url("/"));
     let total = per_sender * senders;
     println!(
-        "bot loop: {total} messages from {senders} senders, echo bot, sequential sending, statuses posted back"
+        "bot loop: {total} messages from {senders} senders, echo bot, statuses posted back, sequential: {}",
+        std::env::var("WA_BENCH_SEQUENTIAL").unwrap_or_else(|_| "true".into())
     );
 
     let webhook = server.url("/");

@@ -181,38 +181,17 @@ impl Client {
         url: &str,
         mut request: impl FnMut() -> Result<Response<ureq::Body>, ureq::Error>,
     ) -> Result<Response<ureq::Body>, GraphError> {
-        let mut attempt = 1;
-        loop {
-            let error = match request() {
-                Ok(response) if response.status().is_success() => return Ok(response),
-                Ok(response) => match read_reply(response) {
-                    Ok(_) => unreachable!("read_reply accepts only a 2xx status"),
-                    Err(error) => error,
-                },
-                Err(source) => GraphError::Transport {
-                    url: abbreviate(url),
-                    source,
-                },
-            };
-            if !error.is_retryable() {
-                return Err(error);
-            }
-            if attempt >= self.backoff.attempts {
-                return Err(GraphError::GaveUp {
-                    attempts: attempt,
-                    last: Box::new(error),
-                });
-            }
-            let delay = self.backoff.delay(attempt - 1);
-            tracing::warn!(
-                "{error}; retrying in {} ms (attempt {} of {})",
-                delay.as_millis(),
-                attempt + 1,
-                self.backoff.attempts
-            );
-            std::thread::sleep(delay);
-            attempt += 1;
-        }
+        self.retrying(|| match request() {
+            Ok(response) if response.status().is_success() => Ok(response),
+            Ok(response) => match read_reply(response) {
+                Ok(_) => unreachable!("read_reply accepts only a 2xx status"),
+                Err(error) => Err(error),
+            },
+            Err(source) => Err(GraphError::Transport {
+                url: abbreviate(url),
+                source,
+            }),
+        })
     }
 }
 

@@ -125,35 +125,43 @@ impl Client {
         url: &str,
         mut request: impl FnMut() -> Result<Response<ureq::Body>, ureq::Error>,
     ) -> Result<Value, GraphError> {
-        let mut attempt = 1;
+        self.retrying(|| match request() {
+            Ok(response) => read_reply(response),
+            Err(source) => Err(GraphError::Transport {
+                url: abbreviate(url),
+                source,
+            }),
+        })
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or runs out of attempts, waiting
+    /// with backoff and jitter between attempts.
+    fn retrying<T>(
+        &self,
+        mut attempt: impl FnMut() -> Result<T, GraphError>,
+    ) -> Result<T, GraphError> {
+        let mut attempts = 1;
         loop {
-            let result = match request() {
-                Ok(response) => read_reply(response),
-                Err(source) => Err(GraphError::Transport {
-                    url: url.to_string(),
-                    source,
-                }),
-            };
-            let error = match result {
+            let error = match attempt() {
                 Ok(value) => return Ok(value),
                 Err(error) if !error.is_retryable() => return Err(error),
-                Err(error) if attempt >= self.backoff.attempts => {
+                Err(error) if attempts >= self.backoff.attempts => {
                     return Err(GraphError::GaveUp {
-                        attempts: attempt,
+                        attempts,
                         last: Box::new(error),
                     });
                 }
                 Err(error) => error,
             };
-            let delay = self.backoff.delay(attempt - 1);
+            let delay = self.backoff.delay(attempts - 1);
             tracing::warn!(
                 "{error}; retrying in {} ms (attempt {} of {})",
                 delay.as_millis(),
-                attempt + 1,
+                attempts + 1,
                 self.backoff.attempts
             );
             std::thread::sleep(delay);
-            attempt += 1;
+            attempts += 1;
         }
     }
 }

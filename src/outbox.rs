@@ -292,9 +292,6 @@ impl Scheduler {
             if queue.is_empty() {
                 self.queues.remove(&recipient);
             }
-            if let Err(err) = self.store.mark_sending(row.seq) {
-                tracing::error!("outbox: {err:#}");
-            }
             self.busy.insert(recipient);
             let _ = self.jobs.send(Job::Send(row));
         }

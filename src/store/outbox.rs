@@ -1,9 +1,10 @@
 //! The outbox: replies stored before they are sent, and the lease of the running server.
 //!
-//! Invariants: rows of one recipient are sent in `seq` order; a row is `pending` until a
-//! sender takes it (`sending`), then `sent` (with its wamid) or `failed` (with Meta's
-//! error). A row left `sending` by a crash is sent again after a restart: Meta may then
-//! have it twice, which beats never. `wa-cloud send` appends rows here while a server
+//! Invariants: rows of one recipient are sent in `seq` order; a row is `pending` until it
+//! is `sent` (with its wamid) or `failed` (with Meta's error). Nothing is written when a
+//! row is handed to a sender, which keeps the scheduler free of database writes: a row
+//! that was being sent when wa-cloud crashed is still `pending` and is sent again after a
+//! restart (Meta may then have it twice, which beats never). `wa-cloud send` appends rows here while a server
 //! holds the lease, so that the two never overtake each other at one recipient.
 
 use anyhow::{Context, Result};
@@ -20,13 +21,13 @@ CREATE TABLE outbox (
     kind        TEXT NOT NULL,                  -- the message type
     body        TEXT NOT NULL,                  -- the Graph API message; media may still name a `file`
     origin      TEXT NOT NULL,                  -- handler, send
-    state       TEXT NOT NULL DEFAULT 'pending',-- pending, sending, sent, failed
+    state       TEXT NOT NULL DEFAULT 'pending',-- pending, sent, failed
     wamid       TEXT,
     error       TEXT,
     created_at  INTEGER NOT NULL,
     sent_at     INTEGER
 );
-CREATE INDEX outbox_unsent ON outbox (seq) WHERE state IN ('pending', 'sending');
+CREATE INDEX outbox_unsent ON outbox (seq) WHERE state = 'pending';
 CREATE TABLE server_lease (
     id            INTEGER PRIMARY KEY CHECK (id = 1),
     pid           INTEGER NOT NULL,
@@ -67,7 +68,7 @@ impl Store {
     /// Unsent rows after `after`, in order.
     pub fn unsent(&self, after: i64) -> Result<Vec<OutboxRow>> {
         let mut query = self.conn().prepare_cached(
-            "SELECT seq, recipient, kind, body FROM outbox WHERE state IN ('pending', 'sending') AND seq > ?1 ORDER BY seq",
+            "SELECT seq, recipient, kind, body FROM outbox WHERE state = 'pending' AND seq > ?1 ORDER BY seq",
         )?;
         let rows = query.query_map(params![after], |row| {
             Ok(OutboxRow {
@@ -79,14 +80,6 @@ impl Store {
         })?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
             .context("cannot read the outbox")
-    }
-
-    pub fn mark_sending(&self, seq: i64) -> Result<()> {
-        self.conn().execute(
-            "UPDATE outbox SET state = 'sending' WHERE seq = ?1",
-            params![seq],
-        )?;
-        Ok(())
     }
 
     pub fn mark_sent(&self, seq: i64, wamid: &str) -> Result<()> {
@@ -186,12 +179,6 @@ mod tests {
         let a = store.enqueue("+491", "text", "{}", "handler").unwrap();
         let b = store.enqueue("+491", "text", "{}", "send").unwrap();
         assert_eq!(store.unsent(0).unwrap().len(), 2);
-        store.mark_sending(a).unwrap();
-        assert_eq!(
-            store.unsent(0).unwrap().len(),
-            2,
-            "sending rows are sent again after a crash"
-        );
         store.mark_sent(a, "wamid.A").unwrap();
         store
             .mark_failed(b, "(#131047) Re-engagement message")

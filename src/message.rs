@@ -38,8 +38,6 @@ const ENVELOPE: [&str; 8] = [
     "recipient_type",
 ];
 
-const MEDIA: [&str; 5] = ["image", "audio", "video", "document", "sticker"];
-
 /// A message that breaks a rule: which field, and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{field}` {problem}")]
@@ -700,11 +698,6 @@ fn type_name(value: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
-}
-
-/// Whether `kind` is a media type (image, audio, video, document, sticker).
-pub fn is_media(kind: &str) -> bool {
-    MEDIA.contains(&kind)
 }
 
 #[cfg(test)]

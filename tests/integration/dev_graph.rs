@@ -182,23 +182,8 @@ impl DevGraph {
 
     /// Sends SIGTERM; the exit status.
     fn terminate(mut self) -> Option<i32> {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "dev --graph-only did not stop:\n{}",
-                self.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let stderr = self.stderr.clone();
+        crate::server::terminate(&mut self.child, move || stderr.lock().unwrap().clone())
     }
 }
 

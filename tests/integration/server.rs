@@ -284,28 +284,14 @@ impl Server {
 
     /// Sends SIGTERM and returns the exit status.
     pub fn terminate(mut self) -> Option<i32> {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        self.wait()
+        let stderr = self.stderr.clone();
+        terminate(&mut self.child, move || stderr.lock().unwrap().clone())
     }
 
     /// Waits (boundedly) for the process to exit by itself.
     pub fn wait(&mut self) -> Option<i32> {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "serve did not stop:\n{}",
-                self.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let stderr = self.stderr.clone();
+        wait(&mut self.child, move || stderr.lock().unwrap().clone())
     }
 }
 
@@ -328,5 +314,31 @@ fn reply(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply
         status: response.status().as_u16(),
         body: response.body_mut().read_to_string().unwrap_or_default(),
         content_type,
+    }
+}
+
+/// Sends SIGTERM to a wa-cloud process and waits (boundedly) for its exit status.
+pub fn terminate(child: &mut Child, stderr: impl Fn() -> String) -> Option<i32> {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    wait(child, stderr)
+}
+
+/// Waits (boundedly) for a wa-cloud process to exit; `stderr` explains a failure.
+pub fn wait(child: &mut Child, stderr: impl Fn() -> String) -> Option<i32> {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "wa-cloud did not stop:\n{}",
+            stderr()
+        );
+        std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -135,6 +135,25 @@ pub enum Command {
     },
     /// Develop a bot locally: serve, a built-in Graph API and a chat in the terminal
     Dev(DevArgs),
+    /// Show what waits in the inbox: events handed over, unacknowledged or parked
+    Inbox {
+        #[command(subcommand)]
+        command: Option<InboxCommand>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InboxCommand {
+    /// Count the events waiting, handed over but not acknowledged, and parked (the default)
+    Status,
+    /// List the parked events: those a handler crashed on too often
+    Parked,
+    /// Hand parked events over again (all of them without SEQ)
+    Retry {
+        /// The inbox numbers (`seq`) of the events to hand over again
+        #[arg(value_name = "SEQ")]
+        seqs: Vec<i64>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -412,6 +431,18 @@ pub struct SendArgs {
         help_heading = "Templates"
     )]
     pub param: Vec<String>,
+
+    /// How long to keep retrying while the Graph API cannot be reached or asks to wait
+    /// (60s, 5m, or milliseconds); 0 tries once
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+}
+
+/// `500ms`, `30s`, `5m`, `24h`, or a bare number of milliseconds.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    crate::config::parse_duration_ms(text.trim())
+        .map(std::time::Duration::from_millis)
+        .ok_or_else(|| format!("{text:?} is not a duration: give one such as 500ms, 30s, 5m or 24h"))
 }
 
 /// The clap command, for parsing and for generating completions and man pages.

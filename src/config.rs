@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
@@ -42,6 +43,9 @@ enum Kind {
     Sequential,
     /// A list of handler event names.
     Events,
+    /// A length of time: milliseconds as a number, or a string with a unit (`500ms`,
+    /// `30s`, `5m`, `24h`); kept in milliseconds.
+    Duration,
 }
 
 impl Kind {
@@ -55,6 +59,7 @@ impl Kind {
             Kind::Version => "a Graph API version such as 25, 25.0 or v25.0",
             Kind::Sequential => "true, false or a timeout in milliseconds",
             Kind::Events => "a list of events from message, status, update, error",
+            Kind::Duration => "a duration such as 500ms, 30s, 5m or 24h (a bare number is milliseconds)",
         }
     }
 }
@@ -161,6 +166,12 @@ const KEYS: &[Key] = &[
         None,
     ),
     key(
+        "graphApi.timeout",
+        "WHATSAPP_CLOUD_GRAPHAPI_TIMEOUT",
+        Kind::Duration,
+        Some("15000"),
+    ),
+    key(
         "media.downloadDir",
         "WHATSAPP_CLOUD_MEDIA_DOWNLOAD_DIR",
         Kind::Path,
@@ -191,6 +202,18 @@ const KEYS: &[Key] = &[
         Some("80"),
     ),
     key(
+        "messages.giveUpAfter",
+        "WHATSAPP_CLOUD_MESSAGES_GIVE_UP_AFTER",
+        Kind::Duration,
+        Some("86400000"),
+    ),
+    key(
+        "messages.inDoubtWait",
+        "WHATSAPP_CLOUD_MESSAGES_IN_DOUBT_WAIT",
+        Kind::Duration,
+        Some("30000"),
+    ),
+    key(
         "dispatch.workers",
         "WHATSAPP_CLOUD_DISPATCH_WORKERS",
         Kind::Count,
@@ -207,6 +230,18 @@ const KEYS: &[Key] = &[
         "WHATSAPP_CLOUD_DISPATCH_RETRIES",
         Kind::Count,
         Some("2"),
+    ),
+    key(
+        "dispatch.window",
+        "WHATSAPP_CLOUD_DISPATCH_WINDOW",
+        Kind::Count,
+        Some("16"),
+    ),
+    key(
+        "dispatch.ackTimeout",
+        "WHATSAPP_CLOUD_DISPATCH_ACK_TIMEOUT",
+        Kind::Duration,
+        Some("60000"),
     ),
 ];
 
@@ -364,6 +399,8 @@ pub struct GraphConfig {
     pub base_url: String,
     pub phone_number_id: String,
     pub access_token: Secret,
+    /// How long one request may take, connecting and waiting for the answer.
+    pub timeout: Duration,
 }
 
 impl Config {
@@ -516,6 +553,7 @@ impl Config {
             base_url: self.graph_base_url(),
             phone_number_id: phone_number_id.to_string(),
             access_token,
+            timeout: self.duration("graphApi.timeout", 15_000),
         })
     }
 
@@ -574,7 +612,7 @@ impl Config {
         let sequential = match self.entry("messages.sequential").map(|e| &e.value) {
             Some(Value::Bool(false)) => None,
             Some(Value::Number(ms)) => {
-                Some(std::time::Duration::from_millis(ms.as_u64().unwrap_or(0)))
+                Some(Duration::from_millis(ms.as_u64().unwrap_or(0)))
             }
             _ => Some(DEFAULT_SEQUENTIAL_TIMEOUT),
         };
@@ -590,7 +628,17 @@ impl Config {
             immediate: flag("immediate"),
             workers: self.number("dispatch.workers").unwrap_or(1).max(1) as usize,
             retries: self.number("dispatch.retries").unwrap_or(2) as u32,
+            window: self.number("dispatch.window").unwrap_or(16).max(1) as usize,
+            ack_timeout: Some(self.duration("dispatch.ackTimeout", 60_000))
+                .filter(|d| !d.is_zero()),
+            give_up_after: self.duration("messages.giveUpAfter", 86_400_000),
+            in_doubt_wait: self.duration("messages.inDoubtWait", 30_000),
         }
+    }
+
+    /// A `Kind::Duration` value, or its default in milliseconds.
+    fn duration(&self, key: &str, default_ms: u64) -> Duration {
+        Duration::from_millis(self.number(key).unwrap_or(default_ms))
     }
 
     /// The handler events asked for (`dispatch.events`).
@@ -639,19 +687,28 @@ impl fmt::Debug for Config {
 
 /// How long `messages.sequential: true` waits for a message's delivery before sending
 /// the next one to the same recipient.
-pub const DEFAULT_SEQUENTIAL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+pub const DEFAULT_SEQUENTIAL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How replies are sent and events handed over.
 #[derive(Clone, Debug)]
 pub struct MessagesConfig {
     /// `None`: send without waiting; else wait for the previous message's delivery at most this long.
-    pub sequential: Option<std::time::Duration>,
+    pub sequential: Option<Duration>,
     pub mark_as_read: bool,
     /// 0: no ceiling.
     pub max_per_second: u32,
     pub immediate: bool,
     pub workers: usize,
+    /// How many crashes an event may cause before it is parked.
     pub retries: u32,
+    /// How many events a worker's handler may hold unacknowledged.
+    pub window: usize,
+    /// After this long without an acknowledgement an event counts as dealt with; `None`: never.
+    pub ack_timeout: Option<Duration>,
+    /// A reply that could not be sent for this long fails for good.
+    pub give_up_after: Duration,
+    /// After a restart, how long a reply whose send was in flight waits for a status.
+    pub in_doubt_wait: Duration,
 }
 
 /// Where media and the database live.
@@ -794,8 +851,28 @@ fn parse_value(spec: &Key, value: &Value) -> Result<Value, &'static str> {
                 })
                 .map(|names| json!(names))
         }
+        Kind::Duration => unsigned(value)
+            .or_else(|| text.and_then(parse_duration_ms))
+            .map(|ms| json!(ms)),
     };
     parsed.ok_or(expected)
+}
+
+/// `500ms`, `30s`, `5m`, `24h` or a bare number of milliseconds, in milliseconds.
+pub(crate) fn parse_duration_ms(text: &str) -> Option<u64> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().ok()?;
+    let factor = match unit.trim() {
+        "" | "ms" => 1,
+        "s" => 1_000,
+        "m" | "min" => 60_000,
+        "h" => 3_600_000,
+        _ => return None,
+    };
+    number.checked_mul(factor)
 }
 
 fn parse_bool(s: &str) -> Option<bool> {

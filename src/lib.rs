@@ -101,6 +101,7 @@ fn run_command(cli: &Cli, matches: &ArgMatches) -> Result<()> {
                 &mut stdout,
             )
         }
+        Command::Inbox { .. } => anyhow::bail!("`wa-cloud inbox` is being built"),
         Command::Dev(args) => {
             let config = load_config(&cli.global)?;
             dev::run(args, &config, &cli.global, &mut stdout)

@@ -1723,6 +1723,7 @@ mod tests {
             base_url: format!("{}/v25.0", graph.url()),
             phone_number_id: "100000000000001".into(),
             access_token: Secret::new(token),
+            timeout: std::time::Duration::from_secs(15),
         })
     }
 

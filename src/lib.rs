@@ -14,6 +14,7 @@ pub mod notification;
 pub mod store;
 
 mod dispatch;
+mod health;
 mod logging;
 mod media;
 mod outbox;

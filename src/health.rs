@@ -1,0 +1,46 @@
+//! What `serve` knows about its own state, shared by its parts and shown by `/healthz`:
+//! how many events wait, how many a handler holds unacknowledged, how many are parked,
+//! and what, if anything, keeps the database from being written.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::AtomicI64;
+
+#[derive(Default)]
+pub struct Health {
+    /// Events stored and not yet handed over.
+    pub backlog: AtomicI64,
+    /// Events written to a handler and not yet acknowledged.
+    pub unacknowledged: AtomicI64,
+    /// Events a handler crashed on too often, set aside (`wa-cloud inbox parked`).
+    pub parked: AtomicI64,
+    /// What each part of serve waits for, by part ("inbox", "hand-over", "outbox", ...).
+    problems: Mutex<BTreeMap<&'static str, String>>,
+}
+
+impl Health {
+    /// Records what `part` waits for (shown by `/healthz` until cleared).
+    pub fn set_problem(&self, part: &'static str, what: impl Into<String>) {
+        self.problems
+            .lock()
+            .expect("no panic holds the lock")
+            .insert(part, what.into());
+    }
+
+    /// `part` is fine again.
+    pub fn clear_problem(&self, part: &'static str) {
+        self.problems
+            .lock()
+            .expect("no panic holds the lock")
+            .remove(part);
+    }
+
+    /// Every current problem, as `part: what`.
+    pub fn problems(&self) -> Vec<String> {
+        let problems = self.problems.lock().expect("no panic holds the lock");
+        problems
+            .iter()
+            .map(|(part, what)| format!("{part}: {what}"))
+            .collect()
+    }
+}

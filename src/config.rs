@@ -169,7 +169,7 @@ const KEYS: &[Key] = &[
         "graphApi.timeout",
         "WHATSAPP_CLOUD_GRAPHAPI_TIMEOUT",
         Kind::Duration,
-        Some("15000"),
+        Some(r#""15s""#),
     ),
     key(
         "media.downloadDir",
@@ -205,13 +205,13 @@ const KEYS: &[Key] = &[
         "messages.giveUpAfter",
         "WHATSAPP_CLOUD_MESSAGES_GIVE_UP_AFTER",
         Kind::Duration,
-        Some("86400000"),
+        Some(r#""24h""#),
     ),
     key(
         "messages.inDoubtWait",
         "WHATSAPP_CLOUD_MESSAGES_IN_DOUBT_WAIT",
         Kind::Duration,
-        Some("30000"),
+        Some(r#""30s""#),
     ),
     key(
         "dispatch.workers",
@@ -241,7 +241,7 @@ const KEYS: &[Key] = &[
         "dispatch.ackTimeout",
         "WHATSAPP_CLOUD_DISPATCH_ACK_TIMEOUT",
         Kind::Duration,
-        Some("60000"),
+        Some(r#""60s""#),
     ),
 ];
 
@@ -638,7 +638,8 @@ impl Config {
 
     /// A `Kind::Duration` value, or its default in milliseconds.
     fn duration(&self, key: &str, default_ms: u64) -> Duration {
-        Duration::from_millis(self.number(key).unwrap_or(default_ms))
+        let ms = self.text(key).and_then(parse_duration_ms);
+        Duration::from_millis(ms.unwrap_or(default_ms))
     }
 
     /// The handler events asked for (`dispatch.events`).
@@ -853,9 +854,19 @@ fn parse_value(spec: &Key, value: &Value) -> Result<Value, &'static str> {
         }
         Kind::Duration => unsigned(value)
             .or_else(|| text.and_then(parse_duration_ms))
-            .map(|ms| json!(ms)),
+            .map(|ms| json!(show_duration_ms(ms))),
     };
     parsed.ok_or(expected)
+}
+
+/// Milliseconds in the largest unit that shows them exactly: `24h`, `90s`, `1500ms`.
+fn show_duration_ms(ms: u64) -> String {
+    for (unit, size) in [("h", 3_600_000), ("m", 60_000), ("s", 1_000)] {
+        if ms >= size && ms % size == 0 {
+            return format!("{}{unit}", ms / size);
+        }
+    }
+    format!("{ms}ms")
 }
 
 /// `500ms`, `30s`, `5m`, `24h` or a bare number of milliseconds, in milliseconds.

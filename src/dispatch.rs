@@ -8,10 +8,15 @@
 //! at most `workers` at once and never two for one sender. stdout and stderr are read on
 //! their own threads, so a chatty handler never blocks; stderr goes to the log, tagged.
 //!
-//! An event is marked delivered once written to a handler's stdin. With `immediate`
-//! false, the replies to an event are held until it is done (`{"done": ID}`, or exit 0 in
-//! per-message mode); if the handler dies first they are dropped and the event is handed
-//! over again, at most `retries` times.
+//! Hand-over is acknowledged (docs/PROTOCOL.md, "Acknowledgements"): an event stays
+//! pending in the database until the handler has dealt with it — `{"done": ID}`, exit 0
+//! in per-message mode, or with `immediate` a reply or read mark that answers it — and
+//! acknowledging an event acknowledges every event written before it to that process.
+//! At most `window` events are written and unacknowledged per worker. Those a handler
+//! held when it ended are written again, marked `"redelivered": true`; the oldest is
+//! charged with the crash, and parked after more than `retries`. With `immediate` false,
+//! the replies to an event are held until it is done and dropped if the handler dies
+//! first.
 
 use std::collections::{HashSet, VecDeque};
 use std::ffi::OsString;
@@ -19,6 +24,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -26,6 +32,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
+use crate::health::Health;
 use crate::message::{self, Outgoing, Recipient};
 use crate::outbox::Outbox;
 use crate::store::Store;
@@ -63,7 +70,18 @@ pub struct HandlerSpec {
     pub download: Option<MediaDownload>,
     /// Counts the handler's failed exits, for whoever wants to know (`wa-cloud dev`).
     pub crashes: Option<Arc<std::sync::atomic::AtomicUsize>>,
+    /// Events a worker's handler may hold unacknowledged.
+    pub window: usize,
+    /// See `dispatch.ackTimeout`.
+    pub ack_timeout: Option<Duration>,
+    /// Counts unacknowledged and parked events for `/healthz`.
+    pub health: Arc<Health>,
+    /// Stores an `error` event (its dedup key and the event) for the handler.
+    pub report: Report,
 }
+
+/// Stores an `error` event under a key that makes it unique.
+pub type Report = Arc<dyn Fn(String, Value) + Send + Sync>;
 
 /// What `--download-media` needs.
 pub struct MediaDownload {
@@ -256,53 +274,29 @@ pub struct Dispatcher {
     threads: Vec<JoinHandle<()>>,
 }
 
+/// What a long-running worker reacts to. Lines and the end of output carry the
+/// generation of the handler process they came from: a process that is gone may have
+/// left a child that still writes.
 enum Input {
     Event(Pending),
-    Line(String),
+    Line(u64, String),
     /// The handler's stdout closed.
-    Eof,
-    /// The stdin writer wrote this event (with its attempt number) to the handler...
-    Written(Pending, u32),
-    /// ...or could not: the handler is gone.
-    Unwritten(Pending),
+    Eof(u64),
     Stop,
 }
 
-/// What the writer of a handler's stdin takes.
-enum ToStdin {
-    Event(Pending, u32, String),
-    Line(String),
-}
-
-/// Writes to the handler's stdin on its own thread, so that a handler that stops reading
-/// blocks only this thread, never its worker; reports each event written or not. Dropping
-/// the returned sender closes the handler's input once everything queued is written.
-fn stdin_writer(stdin: ChildStdin, report: Sender<Input>) -> Sender<ToStdin> {
-    let (queue, queued) = mpsc::channel::<ToStdin>();
+/// Writes lines to the handler's stdin on its own thread, so that a handler that stops
+/// reading blocks only this thread, never its worker. Dropping the returned sender closes
+/// the handler's input once everything queued is written.
+fn stdin_writer(mut stdin: ChildStdin) -> Sender<String> {
+    let (queue, queued) = mpsc::channel::<String>();
     std::thread::spawn(move || {
-        let mut stdin = Some(stdin);
-        let mut write = |line: &str| {
-            let written = stdin
-                .as_mut()
-                .is_some_and(|pipe| writeln!(pipe, "{line}").and_then(|()| pipe.flush()).is_ok());
-            if !written {
-                stdin = None;
-            }
-            written
-        };
-        for item in queued {
-            match item {
-                ToStdin::Event(event, attempts, line) => {
-                    let outcome = if write(&line) {
-                        Input::Written(event, attempts)
-                    } else {
-                        Input::Unwritten(event)
-                    };
-                    let _ = report.send(outcome);
-                }
-                ToStdin::Line(line) => {
-                    write(&line);
-                }
+        for line in queued {
+            if writeln!(stdin, "{line}")
+                .and_then(|()| stdin.flush())
+                .is_err()
+            {
+                return;
             }
         }
     });
@@ -338,10 +332,12 @@ impl Dispatcher {
             let worker = LongRunning {
                 index,
                 spec: spec.clone(),
-                outbox: outbox.clone(),
                 store: Store::open(&spec.db)?,
                 input: input.clone(),
-                outstanding: Vec::new(),
+                generation: 0,
+                waiting: VecDeque::new(),
+                outstanding: VecDeque::new(),
+                warned_about_acks: false,
                 replies: Replies::new(index, spec.clone(), outbox.clone(), None),
             };
             let started = started.clone();
@@ -379,7 +375,8 @@ impl Dispatcher {
     }
 
     /// Closes every handler's stdin, takes the replies they still write, waits for them
-    /// (then signals), and returns.
+    /// (then signals), and returns. Events not acknowledged by then are handed over again
+    /// at the next start.
     pub fn stop(self) {
         for route in &self.routes {
             let _ = route.send(Input::Stop);
@@ -487,21 +484,115 @@ fn event_id(event: &Pending) -> Option<String> {
     value["id"].as_str().map(str::to_string)
 }
 
-fn mark_delivered(store: &mut Store, event: &Pending, spec: &HandlerSpec, outbox: &Outbox) {
-    if let Err(err) = store.mark_delivered(&[event.seq]) {
-        tracing::error!("cannot mark an event delivered: {err:#}");
+/// The event line to write to a handler: with media downloaded (`--download-media`) and,
+/// when it was handed over before, `"redelivered": true`.
+fn handed_line(event: &Pending, spec: &HandlerSpec, store: &Store) -> String {
+    let line = event_line(event, spec, store);
+    if event.handed == 0 {
+        return line;
     }
-    if spec.mark_as_read && event.kind == "message" {
-        if let Some(wamid) = event_id(event) {
-            outbox.mark_read(&wamid, false);
+    match serde_json::from_str::<Value>(&line) {
+        Ok(Value::Object(mut fields)) => {
+            fields.insert("redelivered".into(), json!(true));
+            Value::Object(fields).to_string()
         }
+        _ => line,
     }
+}
+
+/// Counts the hand-over of `events` in the database before they are written, and marks
+/// first-time messages read. False when the database cannot count them now.
+fn count_hand_over(events: &mut [Pending], store: &mut Store, spec: &HandlerSpec, outbox: &Outbox) -> bool {
+    let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+    if let Err(err) = store.mark_handed(&seqs) {
+        tracing::warn!("cannot hand events over yet: {err:#}");
+        return false;
+    }
+    for event in events {
+        if spec.mark_as_read && event.kind == "message" && event.handed == 0 {
+            if let Some(wamid) = event_id(event) {
+                outbox.mark_read(&wamid, false);
+            }
+        }
+        event.handed += 1;
+    }
+    true
+}
+
+/// Marks events acknowledged; they are never handed over again.
+fn acknowledge(store: &mut Store, events: &[Pending], spec: &HandlerSpec) {
+    let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+    // Not acknowledged in the database: handed over again after a restart, which the
+    // protocol allows (at least once); nothing is lost.
+    if let Err(err) = store.mark_delivered(&seqs) {
+        tracing::error!("cannot mark {} events acknowledged: {err:#}", seqs.len());
+    }
+    spec.health.unacknowledged.fetch_sub(seqs.len() as i64, Ordering::Relaxed);
+}
+
+/// A handler exited (or could not start) while `event` was the oldest it had not
+/// acknowledged: counts the crash against the event, and parks the event when it has
+/// caused more than `retries`. True when it was parked.
+fn crashed_on(event: &Pending, store: &Store, spec: &HandlerSpec, worker: usize) -> bool {
+    let crashes = match store.record_crash(event.seq) {
+        Ok(crashes) => crashes,
+        Err(err) => {
+            tracing::error!("cannot count a crash of handler[{worker}]: {err:#}");
+            return false;
+        }
+    };
+    if crashes <= i64::from(spec.retries) {
+        tracing::warn!(
+            "handler[{worker}] ended without acknowledging event {} (crash {crashes} of at most {}): handing it over again",
+            event.seq,
+            spec.retries + 1
+        );
+        return false;
+    }
+    let why = format!(
+        "the handler ended {crashes} times without acknowledging it (dispatch.retries is {})",
+        spec.retries
+    );
+    if let Err(err) = store.park(event.seq, &why) {
+        tracing::error!("cannot park event {}: {err:#}", event.seq);
+        return false;
+    }
+    tracing::error!(
+        "handler[{worker}]: event {} parked: {why}. `wa-cloud inbox parked` lists it, `wa-cloud inbox retry {}` hands it over again",
+        event.seq,
+        event.seq
+    );
+    spec.health.parked.fetch_add(1, Ordering::Relaxed);
+    (spec.report)(
+        format!("parked|{}", event.seq),
+        json!({"event": "error", "error": format!("event {} parked: {why}", event.seq),
+               "parked": {"seq": event.seq, "id": event_id(event), "kind": event.kind},
+               "to": event.peer}),
+    );
+    true
 }
 
 fn count_crash(spec: &HandlerSpec) {
     if let Some(crashes) = &spec.crashes {
         crashes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
+}
+
+/// Which event a line of the handler acknowledges.
+#[derive(Debug, PartialEq, Eq)]
+enum Ack {
+    /// The event with this id (`done`, `read`, `typing`, a reply's `reply_to`).
+    Event(String),
+    /// The oldest unacknowledged message from this contact (a reply to them).
+    Contact(String),
+}
+
+/// What one line did: the event it acknowledges, and the `error` event for an invalid
+/// line when the handler asked for error events.
+#[derive(Default)]
+struct Handled {
+    ack: Option<Ack>,
+    error: Option<Value>,
 }
 
 /// What the lines of one handler process become, in either mode: replies queued (or held
@@ -530,22 +621,39 @@ impl Replies {
         }
     }
 
-    /// Acts on one line; returns the id of a `done` line, or the `error` event for an
-    /// invalid one when the handler asked for error events.
-    fn handle(&mut self, line: &str) -> (Option<String>, Option<Value>) {
+    /// Acts on one line. With `immediate`, a reply or a read mark acknowledges the event
+    /// it answers; otherwise only `done` does.
+    fn handle(&mut self, line: &str) -> Handled {
         let context = ReplyContext {
             default_to: self.default_to.as_ref(),
             outbox: &self.outbox,
         };
-        match parse_line(line, &context) {
-            Line::Reply(reply) if self.spec.immediate => self.enqueue(&reply),
-            Line::Reply(reply) => self.held.push(reply),
+        let immediate = self.spec.immediate;
+        let ack = match parse_line(line, &context) {
+            Line::Reply(reply) => {
+                let answered = match reply.body["context"]["message_id"].as_str() {
+                    Some(wamid) => Ack::Event(wamid.to_string()),
+                    None => Ack::Contact(contact_key(&reply.recipient.to_graph())),
+                };
+                if immediate {
+                    self.enqueue(&reply);
+                } else {
+                    self.held.push(reply);
+                }
+                immediate.then_some(answered)
+            }
             Line::Done(id) => {
                 self.release();
-                return (Some(id), None);
+                Some(Ack::Event(id))
             }
-            Line::Read(wamid) => self.outbox.mark_read(&wamid, false),
-            Line::Typing(wamid) => self.outbox.mark_read(&wamid, true),
+            Line::Read(wamid) => {
+                self.outbox.mark_read(&wamid, false);
+                immediate.then_some(Ack::Event(wamid))
+            }
+            Line::Typing(wamid) => {
+                self.outbox.mark_read(&wamid, true);
+                immediate.then_some(Ack::Event(wamid))
+            }
             Line::Invalid(reason) => {
                 tracing::warn!(
                     "handler[{}] wrote a line that is not sent ({reason}): {}",
@@ -553,10 +661,13 @@ impl Replies {
                     cut(line)
                 );
                 let event = json!({"event": "error", "error": reason, "line": cut(line)});
-                return (None, self.spec.error_events.then_some(event));
+                return Handled {
+                    ack: None,
+                    error: self.spec.error_events.then_some(event),
+                };
             }
-        }
-        (None, None)
+        };
+        Handled { ack, error: None }
     }
 
     /// Sends the held replies (the event they answer is done).
@@ -585,14 +696,30 @@ impl Replies {
     }
 }
 
+/// A contact as events name it (`from`) and replies name it (`to`): without `+`.
+fn contact_key(id: &str) -> String {
+    id.trim_start_matches('+').to_string()
+}
+
+/// An event written to a handler and not yet acknowledged.
+struct Outstanding {
+    event: Pending,
+    id: Option<String>,
+    written_at: Instant,
+}
+
 struct LongRunning {
     index: usize,
     spec: Arc<HandlerSpec>,
-    outbox: Outbox,
     store: Store,
     input: Sender<Input>,
-    /// With `immediate` false: events written and not done yet, with their attempts.
-    outstanding: Vec<(Pending, u32)>,
+    /// Counts the handler processes started, to tell their lines apart.
+    generation: u64,
+    /// Events not written yet, oldest first.
+    waiting: VecDeque<Pending>,
+    /// Events written and not acknowledged, in the order written: at most `window`.
+    outstanding: VecDeque<Outstanding>,
+    warned_about_acks: bool,
     replies: Replies,
 }
 
@@ -600,9 +727,10 @@ impl LongRunning {
     fn run(mut self, inputs: Receiver<Input>, started: Sender<Result<()>>) {
         let mut started = Some(started);
         let mut delay = FIRST_RESTART_DELAY;
-        let mut waiting: VecDeque<Pending> = VecDeque::new();
         loop {
             let began = Instant::now();
+            self.generation += 1;
+            let generation = self.generation;
             let mut child = match spawn(&self.spec, self.index) {
                 Ok(child) => child,
                 Err(err) => {
@@ -616,7 +744,7 @@ impl LongRunning {
                         "handler[{}]: {err:#}; trying again in {delay:?}",
                         self.index
                     );
-                    if self.pause(&inputs, delay, &mut waiting) {
+                    if self.pause(&inputs, delay) {
                         return;
                     }
                     delay = (delay * 2).min(MAX_RESTART_DELAY);
@@ -629,41 +757,28 @@ impl LongRunning {
             log_stderr(&mut child, self.index);
             let lines = self.input.clone();
             read_lines(child.stdout.take().expect("piped"), move |line| {
-                let _ = lines.send(line.map_or(Input::Eof, Input::Line));
+                let _ = lines.send(match line {
+                    Some(line) => Input::Line(generation, line),
+                    None => Input::Eof(generation),
+                });
             });
-            let mut stdin = Some(stdin_writer(
-                child.stdin.take().expect("piped"),
-                self.input.clone(),
-            ));
-            // Events that the previous copy died holding, then those that waited for it.
-            for (event, attempts) in std::mem::take(&mut self.outstanding) {
-                if attempts > self.spec.retries {
-                    tracing::error!(
-                        "handler[{}] failed on event {} {attempts} times: giving it up",
-                        self.index,
-                        event.seq
-                    );
-                } else {
-                    self.write_event(&stdin, event, attempts + 1);
-                }
-            }
-            // Events come back from a dead handler's writer in any interleaving with new ones.
-            waiting.make_contiguous().sort_by_key(|event| event.seq);
-            for event in waiting.drain(..) {
-                self.write_event(&stdin, event, 1);
-            }
+            let mut stdin = Some(stdin_writer(child.stdin.take().expect("piped")));
+            self.fill(&stdin);
 
             // Until the handler's stdout ends: the lines it wrote before exiting count.
             let mut exited: Option<(ExitStatus, Instant)> = None;
             let status = loop {
                 match inputs.recv_timeout(Duration::from_millis(50)) {
-                    Ok(Input::Event(event)) if exited.is_none() => {
-                        self.write_event(&stdin, event, 1)
+                    Ok(Input::Event(event)) => {
+                        self.waiting.push_back(event);
+                        self.fill(&stdin);
                     }
-                    Ok(Input::Event(event) | Input::Unwritten(event)) => waiting.push_back(event),
-                    Ok(Input::Written(event, attempts)) => self.written(event, attempts),
-                    Ok(Input::Line(line)) => self.answer(&line, &stdin),
-                    Ok(Input::Eof) => match exited {
+                    Ok(Input::Line(from, line)) => {
+                        self.answer(&line, &stdin, from == generation);
+                        self.fill(&stdin);
+                    }
+                    Ok(Input::Eof(from)) if from != generation => {}
+                    Ok(Input::Eof(_)) => match exited {
                         Some((status, _)) => break Some(status),
                         None => {
                             drop(stdin.take());
@@ -671,111 +786,187 @@ impl LongRunning {
                         }
                     },
                     Ok(Input::Stop) => return self.stop(child, stdin, &inputs),
-                    Err(RecvTimeoutError::Timeout) => match exited {
-                        None => {
-                            if let Ok(Some(status)) = child.try_wait() {
-                                exited = Some((status, Instant::now()));
-                                stdin = None;
+                    Err(RecvTimeoutError::Timeout) => {
+                        self.give_up_waiting_for_acks();
+                        self.fill(&stdin);
+                        match exited {
+                            None => {
+                                if let Ok(Some(status)) = child.try_wait() {
+                                    exited = Some((status, Instant::now()));
+                                    stdin = None;
+                                }
                             }
+                            // Something the handler started still holds its stdout: go on without it.
+                            Some((status, at)) if at.elapsed() > Duration::from_secs(1) => {
+                                break Some(status);
+                            }
+                            Some(_) => {}
                         }
-                        // Something the handler started still holds its stdout: go on without it.
-                        Some((status, at)) if at.elapsed() > Duration::from_secs(1) => {
-                            break Some(status);
-                        }
-                        Some(_) => {}
-                    },
+                    }
                     Err(RecvTimeoutError::Disconnected) => return,
                 }
             };
             self.replies.drop_held();
-            match status {
-                Some(status) if status.success() => {
-                    tracing::info!("handler[{}] exited: starting it again", self.index);
-                    delay = FIRST_RESTART_DELAY;
-                }
-                status => {
-                    count_crash(&self.spec);
-                    if began.elapsed() > STABLE_RUN {
-                        delay = FIRST_RESTART_DELAY;
-                    }
-                    let how = status.map_or("was killed".to_string(), |s| s.to_string());
-                    tracing::warn!(
-                        "handler[{}] {how}: starting it again in {delay:?}",
-                        self.index
-                    );
-                    if self.pause(&inputs, delay, &mut waiting) {
-                        return;
-                    }
-                    delay = (delay * 2).min(MAX_RESTART_DELAY);
-                }
+            self.hand_back();
+            if status.is_some_and(|s| s.success()) {
+                tracing::info!("handler[{}] exited: starting it again", self.index);
+                delay = FIRST_RESTART_DELAY;
+                continue;
             }
+            count_crash(&self.spec);
+            if began.elapsed() > STABLE_RUN {
+                delay = FIRST_RESTART_DELAY;
+            }
+            let how = status.map_or("was killed".to_string(), |s| s.to_string());
+            tracing::warn!(
+                "handler[{}] {how}: starting it again in {delay:?}",
+                self.index
+            );
+            if self.pause(&inputs, delay) {
+                return;
+            }
+            delay = (delay * 2).min(MAX_RESTART_DELAY);
+        }
+    }
+
+    /// Writes waiting events while the handler holds fewer than `window` unacknowledged.
+    fn fill(&mut self, stdin: &Option<Sender<String>>) {
+        let Some(pipe) = stdin else { return };
+        let room = self.spec.window.saturating_sub(self.outstanding.len());
+        if room == 0 || self.waiting.is_empty() {
+            return;
+        }
+        let take = room.min(self.waiting.len());
+        let mut events: Vec<Pending> = self.waiting.drain(..take).collect();
+        if !count_hand_over(&mut events, &mut self.store, &self.spec, &self.replies.outbox) {
+            // Tried again at the next tick.
+            for event in events.into_iter().rev() {
+                self.waiting.push_front(event);
+            }
+            return;
+        }
+        for event in events {
+            let line = handed_line(&event, &self.spec, &self.store);
+            // A closed pipe is noticed when the handler's exit is: the event is handed back then.
+            let _ = pipe.send(line);
+            self.spec
+                .health
+                .unacknowledged
+                .fetch_add(1, Ordering::Relaxed);
+            self.outstanding.push_back(Outstanding {
+                id: event_id(&event),
+                event,
+                written_at: Instant::now(),
+            });
+        }
+    }
+
+    /// Acts on a line of the handler; `current`: it came from the running process, so
+    /// it may acknowledge what was written to that process.
+    fn answer(&mut self, line: &str, stdin: &Option<Sender<String>>, current: bool) {
+        let handled = self.replies.handle(line);
+        if let (Some(ack), true) = (handled.ack, current) {
+            self.acknowledge(&ack);
+        }
+        if let (Some(event), Some(pipe)) = (handled.error, stdin.as_ref()) {
+            let _ = pipe.send(event.to_string());
+        }
+    }
+
+    /// Acknowledges the event `ack` names and, since the handler reads its input in
+    /// order, every event written before it.
+    fn acknowledge(&mut self, ack: &Ack) {
+        let position = self.outstanding.iter().position(|o| match ack {
+            Ack::Event(id) => o.id.as_deref() == Some(id.as_str()),
+            Ack::Contact(contact) => {
+                o.event.kind == "message"
+                    && o.event.peer.as_deref().map(contact_key).as_deref() == Some(contact.as_str())
+            }
+        });
+        if let Some(last) = position {
+            let done: Vec<Pending> = self.outstanding.drain(..=last).map(|o| o.event).collect();
+            acknowledge(&mut self.store, &done, &self.spec);
+        }
+    }
+
+    /// With `dispatch.ackTimeout`: an event the handler neither answered nor marked done
+    /// in that time counts as dealt with, so that a bot that answers nothing is not stuck.
+    fn give_up_waiting_for_acks(&mut self) {
+        let Some(timeout) = self.spec.ack_timeout else {
+            return;
+        };
+        while self
+            .outstanding
+            .front()
+            .is_some_and(|o| o.written_at.elapsed() >= timeout)
+        {
+            let oldest = self.outstanding.pop_front().expect("checked above");
+            if !self.warned_about_acks {
+                self.warned_about_acks = true;
+                tracing::warn!(
+                    "handler[{}] neither answered event {} nor wrote {{\"done\":\"<id>\"}} within {timeout:?} \
+                     (dispatch.ackTimeout): taking it as dealt with. A bot that does not answer every event \
+                     should write a done line for each",
+                    self.index,
+                    oldest.event.seq
+                );
+            }
+            acknowledge(&mut self.store, &[oldest.event], &self.spec);
+        }
+    }
+
+    /// The handler is gone: the events it had not acknowledged wait for the next one, the
+    /// oldest charged with the crash (and parked after too many).
+    fn hand_back(&mut self) {
+        if self.outstanding.is_empty() {
+            return;
+        }
+        let count = self.outstanding.len() as i64;
+        self.spec
+            .health
+            .unacknowledged
+            .fetch_sub(count, Ordering::Relaxed);
+        let mut events: Vec<Pending> = self.outstanding.drain(..).map(|o| o.event).collect();
+        // Whether it crashed or exited 0, it ended holding them: the oldest is the likely cause.
+        if crashed_on(&events[0], &self.store, &self.spec, self.index) {
+            events.remove(0);
+        }
+        for event in events.into_iter().rev() {
+            self.waiting.push_front(event);
         }
     }
 
     /// Waits `delay` before a restart, keeping events that arrive; true when asked to stop.
-    fn pause(
-        &mut self,
-        inputs: &Receiver<Input>,
-        delay: Duration,
-        waiting: &mut VecDeque<Pending>,
-    ) -> bool {
+    fn pause(&mut self, inputs: &Receiver<Input>, delay: Duration) -> bool {
         let until = Instant::now() + delay;
         loop {
             match inputs.recv_timeout(until.saturating_duration_since(Instant::now())) {
-                Ok(Input::Event(event) | Input::Unwritten(event)) => waiting.push_back(event),
-                Ok(Input::Written(event, attempts)) => self.written(event, attempts),
-                Ok(Input::Line(line)) => self.answer(&line, &None),
-                Ok(Input::Eof) => {}
+                Ok(Input::Event(event)) => self.waiting.push_back(event),
+                Ok(Input::Line(_, line)) => self.answer(&line, &None, false),
+                Ok(Input::Eof(_)) => {}
                 Ok(Input::Stop) | Err(RecvTimeoutError::Disconnected) => return true,
                 Err(RecvTimeoutError::Timeout) => return false,
             }
         }
     }
 
-    /// Closes the handler's input, takes the replies it still writes (for `GRACE`), and
-    /// makes sure it is gone. Events not written stay undelivered in the database.
-    fn stop(&mut self, mut child: Child, stdin: Option<Sender<ToStdin>>, inputs: &Receiver<Input>) {
+    /// Closes the handler's input, takes the replies and acknowledgements it still writes
+    /// (for `GRACE`), and makes sure it is gone. What it did not acknowledge stays pending
+    /// in the database and is handed over again at the next start.
+    fn stop(&mut self, mut child: Child, stdin: Option<Sender<String>>, inputs: &Receiver<Input>) {
         drop(stdin);
+        let generation = self.generation;
         let deadline = Instant::now() + GRACE;
         loop {
             match inputs.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                Ok(Input::Line(line)) => self.answer(&line, &None),
-                Ok(Input::Written(event, attempts)) => self.written(event, attempts),
-                Ok(Input::Event(_) | Input::Unwritten(_) | Input::Stop) => {}
-                Ok(Input::Eof) | Err(_) => break,
+                Ok(Input::Line(from, line)) => self.answer(&line, &None, from == generation),
+                Ok(Input::Eof(from)) if from == generation => break,
+                Ok(Input::Event(_) | Input::Eof(_) | Input::Stop) => {}
+                Err(_) => break,
             }
         }
         finish(&mut child, self.index);
         self.replies.drop_held();
-    }
-
-    /// Queues an event for the handler's stdin; it counts as delivered once written.
-    fn write_event(&mut self, stdin: &Option<Sender<ToStdin>>, event: Pending, attempts: u32) {
-        let line = event_line(&event, &self.spec, &self.store);
-        if let Some(Err(mpsc::SendError(ToStdin::Event(event, ..)))) = stdin
-            .as_ref()
-            .map(|pipe| pipe.send(ToStdin::Event(event, attempts, line)))
-        {
-            let _ = self.input.send(Input::Unwritten(event));
-        }
-    }
-
-    fn written(&mut self, event: Pending, attempts: u32) {
-        mark_delivered(&mut self.store, &event, &self.spec, &self.outbox);
-        if !self.spec.immediate {
-            self.outstanding.push((event, attempts));
-        }
-    }
-
-    fn answer(&mut self, line: &str, stdin: &Option<Sender<ToStdin>>) {
-        let (done, error) = self.replies.handle(line);
-        if let Some(id) = done {
-            self.outstanding
-                .retain(|(event, _)| event_id(event).as_deref() != Some(id.as_str()));
-        }
-        if let (Some(event), Some(pipe)) = (error, stdin.as_ref()) {
-            let _ = pipe.send(ToStdin::Line(event.to_string()));
-        }
     }
 }
 
@@ -835,6 +1026,16 @@ impl PerMessageQueue {
     }
 }
 
+/// How one run of a per-message handler ended.
+enum Run {
+    /// The event is dealt with: exit 0, or (with `immediate`) an answer before failing.
+    Answered,
+    /// The handler failed before dealing with it.
+    Failed,
+    /// serve is stopping: the event stays pending for the next start.
+    Interrupted,
+}
+
 fn per_message_worker(
     index: usize,
     spec: &Arc<HandlerSpec>,
@@ -842,25 +1043,36 @@ fn per_message_worker(
     queue: &PerMessageQueue,
     mut store: Store,
 ) {
-    while let Some(event) = queue.take() {
+    while let Some(mut event) = queue.take() {
         let sender = event.peer.clone().unwrap_or_default();
-        let mut attempts = 0;
         loop {
-            attempts += 1;
-            match answer_once(index, spec, outbox, queue, &mut store, &event) {
-                Ok(true) => break,
-                Ok(false)
-                    if !spec.immediate && attempts <= spec.retries && !queue.is_stopping() =>
-                {
-                    tracing::warn!(
-                        "handler[{index}] failed on event {}: handing it over again",
-                        event.seq
-                    );
-                }
-                Ok(false) => break,
-                Err(err) => {
-                    tracing::error!("handler[{index}]: {err:#}");
+            if !count_hand_over(std::slice::from_mut(&mut event), &mut store, spec, outbox) {
+                if queue.is_stopping() {
                     break;
+                }
+                std::thread::sleep(FIRST_RESTART_DELAY);
+                continue;
+            }
+            spec.health.unacknowledged.fetch_add(1, Ordering::Relaxed);
+            let run = answer_once(index, spec, outbox, queue, &store, &event).unwrap_or_else(|err| {
+                tracing::error!("handler[{index}]: {err:#}");
+                Run::Failed
+            });
+            match run {
+                Run::Answered => {
+                    acknowledge(&mut store, std::slice::from_ref(&event), spec);
+                    break;
+                }
+                Run::Interrupted => {
+                    spec.health.unacknowledged.fetch_sub(1, Ordering::Relaxed);
+                    break;
+                }
+                Run::Failed => {
+                    spec.health.unacknowledged.fetch_sub(1, Ordering::Relaxed);
+                    count_crash(spec);
+                    if crashed_on(&event, &store, spec, index) || queue.is_stopping() {
+                        break;
+                    }
                 }
             }
         }
@@ -868,36 +1080,34 @@ fn per_message_worker(
     }
 }
 
-/// Runs the handler for one event; true when it exited with status 0. When serve stops
-/// meanwhile, the handler gets `GRACE`, then SIGTERM, then SIGKILL.
+/// Runs the handler for one event. When serve stops meanwhile, the handler gets `GRACE`,
+/// then SIGTERM, then SIGKILL.
 fn answer_once(
     index: usize,
     spec: &Arc<HandlerSpec>,
     outbox: &Outbox,
     queue: &PerMessageQueue,
-    store: &mut Store,
+    store: &Store,
     event: &Pending,
-) -> Result<bool> {
+) -> Result<Run> {
     let mut child =
         spawn(spec, index).with_context(|| format!("cannot start `{}`", spec.argv[0]))?;
     log_stderr(&mut child, index);
     let mut stdin = child.stdin.take().expect("piped");
     // A handler that exits without reading its input is not an error of ours.
-    let _ = writeln!(stdin, "{}", event_line(event, spec, store)).and_then(|()| stdin.flush());
+    let _ = writeln!(stdin, "{}", handed_line(event, spec, store)).and_then(|()| stdin.flush());
     drop(stdin);
-    mark_delivered(store, event, spec, outbox);
     let (lines, received) = mpsc::channel();
     read_lines(child.stdout.take().expect("piped"), move |line| {
         let _ = lines.send(line);
     });
     let default_to = event.peer.as_deref().and_then(|p| Recipient::parse(p).ok());
     let mut replies = Replies::new(index, spec.clone(), outbox.clone(), default_to);
+    let mut answered = false;
     let mut stopping_since: Option<Instant> = None;
     loop {
         match received.recv_timeout(Duration::from_millis(50)) {
-            Ok(Some(line)) => {
-                replies.handle(&line);
-            }
+            Ok(Some(line)) => answered |= replies.handle(&line).ack.is_some(),
             Ok(None) | Err(RecvTimeoutError::Disconnected) => break,
             Err(RecvTimeoutError::Timeout) if queue.is_stopping() => {
                 if stopping_since.get_or_insert_with(Instant::now).elapsed() > GRACE {
@@ -910,11 +1120,14 @@ fn answer_once(
     let status = finish(&mut child, index);
     if status.is_some_and(|s| s.success()) {
         replies.release();
-        return Ok(true);
+        return Ok(Run::Answered);
     }
-    count_crash(spec);
     replies.drop_held();
-    Ok(false)
+    Ok(match (answered && spec.immediate, stopping_since) {
+        (true, _) => Run::Answered,
+        (false, Some(_)) => Run::Interrupted,
+        (false, None) => Run::Failed,
+    })
 }
 
 #[cfg(test)]

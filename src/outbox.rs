@@ -1,14 +1,24 @@
 //! Sending replies: per recipient in the order they were written, different recipients
-//! concurrently, within Meta's rate, each stored before it is sent.
+//! concurrently, within Meta's rate, each stored before it is sent, none given up while
+//! it can still arrive, none sent twice.
 //!
 //! One scheduler thread owns the order. It loads unsent rows from the database (rows that
 //! this process stored, rows that `wa-cloud send` appended while we hold the lease, rows
 //! left over from before a restart), keeps one queue per recipient, and hands the head of
-//! each free queue to a bounded pool of sender threads (ureq blocks). With
+//! each free queue to a bounded pool of sender threads (ureq blocks) — only when a thread
+//! is free, so that no job ever waits in a queue behind a hung call. With
 //! `messages.sequential`, a recipient's next message waits until WhatsApp reports the
 //! previous one delivered, read, played or failed, or the timeout passes; reactions, which
-//! WhatsApp only ever reports as sent, do not hold the queue. Errors that retrying cannot
-//! mend fail their message, are reported, and release the queue.
+//! WhatsApp only ever reports as sent, do not hold the queue.
+//!
+//! A sender makes one attempt per row. Transport failures and retryable Meta errors put
+//! the row back at the head of its recipient's queue with a stored time for the next
+//! attempt (capped exponential backoff with jitter), until `messages.giveUpAfter` has
+//! passed since it was stored; only errors no retry can mend fail a row, are reported, and
+//! release the queue. Each message carries `biz_opaque_callback_data` naming its row: a
+//! row whose attempt may have reached Meta (wa-cloud died during it, or the answer timed
+//! out) is "in doubt" and is sent again only when no status with that data arrived within
+//! `messages.inDoubtWait`; a status that does arrive marks it sent.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::Path;
@@ -21,38 +31,54 @@ use anyhow::Result;
 use serde_json::{Value, json};
 
 use crate::config::{Config, MessagesConfig};
-use crate::graph::Client;
+use crate::graph::{Client, GraphError};
 use crate::media::{MediaCache, resolve_files};
 use crate::message::Outgoing;
 use crate::store::Store;
-use crate::store::outbox::OutboxRow;
+use crate::store::outbox::{OutboxRow, unix_now_ms};
 
-/// Sender threads: enough to keep many recipients busy while each call waits on Meta.
+/// Sender threads: at most this many Graph API calls are in flight at once.
 const POOL: usize = 16;
 /// How often the scheduler looks at the database without being woken: rows from
-/// `wa-cloud send`, and statuses for sequential sending.
+/// `wa-cloud send`, statuses for sequential sending and for rows in doubt, retry times.
 const TICK: Duration = Duration::from_millis(50);
+/// The wait before a row's next attempt: from 1 s, doubling, to at most a minute.
+const RETRY_BASE: Duration = Duration::from_secs(1);
+const RETRY_CAP: Duration = Duration::from_secs(60);
 
 /// Reports a reply that could not be delivered (its outbox seq and the `error` event),
 /// for the handler's `error` events.
 pub type OnError = Arc<dyn Fn(i64, Value) + Send + Sync>;
 
+/// A read mark (with typing indicator) to make, and how it has fared so far.
+struct ReadMark {
+    wamid: String,
+    typing: bool,
+    attempts: u32,
+    since: Instant,
+}
+
 enum Job {
     Send(OutboxRow),
-    Read { wamid: String, typing: bool },
+    Read(ReadMark),
     Quit,
 }
 
 enum Note {
     Wake,
+    Read(ReadMark),
     Sent {
         recipient: String,
         kind: String,
         wamid: String,
     },
+    /// The row goes back to the head of its queue, to be tried again at `row.next_attempt_at`.
+    Retry(OutboxRow),
     Failed {
         recipient: String,
     },
+    /// A read mark is done (or failed for good), or is to be tried again.
+    ReadDone(Option<(ReadMark, Instant)>),
     Stop,
 }
 
@@ -61,13 +87,13 @@ enum Note {
 pub struct Outbox {
     store: Arc<Mutex<Store>>,
     notes: Sender<Note>,
-    jobs: Sender<Job>,
 }
 
 pub struct Running {
     pub outbox: Outbox,
     scheduler: JoinHandle<()>,
     pool: Vec<JoinHandle<()>>,
+    jobs: Sender<Job>,
 }
 
 impl Outbox {
@@ -87,6 +113,7 @@ impl Outbox {
                 cache: cache.clone(),
                 notes: notes.clone(),
                 on_error: on_error.clone(),
+                settings: settings.clone(),
             };
             let queued = queued.clone();
             pool.push(
@@ -102,12 +129,12 @@ impl Outbox {
         let outbox = Outbox {
             store: Arc::new(Mutex::new(Store::open(db)?)),
             notes,
-            jobs,
         };
         Ok(Running {
             outbox,
             scheduler,
             pool,
+            jobs,
         })
     }
 
@@ -129,12 +156,15 @@ impl Outbox {
         let _ = self.notes.send(Note::Wake);
     }
 
-    /// Marks an incoming message read (and shows typing), outside any queue.
+    /// Marks an incoming message read (and shows typing), outside any recipient's queue;
+    /// retried like a reply, but not across restarts.
     pub fn mark_read(&self, wamid: &str, typing: bool) {
-        let _ = self.jobs.send(Job::Read {
+        let _ = self.notes.send(Note::Read(ReadMark {
             wamid: wamid.to_string(),
             typing,
-        });
+            attempts: 0,
+            since: Instant::now(),
+        }));
     }
 
     /// The sender of a message we received, for replies that name it with `reply_to`.
@@ -147,12 +177,12 @@ impl Outbox {
 }
 
 impl Running {
-    /// Lets the messages being sent finish; what is still queued stays in the database.
+    /// Lets the calls in flight finish; what is still queued stays in the database.
     pub fn stop(self) {
         let _ = self.outbox.notes.send(Note::Stop);
         let _ = self.scheduler.join();
         for _ in &self.pool {
-            let _ = self.outbox.jobs.send(Job::Quit);
+            let _ = self.jobs.send(Job::Quit);
         }
         for worker in self.pool {
             let _ = worker.join();
@@ -167,6 +197,10 @@ struct Scheduler {
     loaded_up_to: i64,
     queues: HashMap<String, VecDeque<OutboxRow>>,
     busy: HashSet<String>,
+    /// Calls handed to the pool and not yet answered: never more than `POOL`.
+    in_flight: usize,
+    /// Read marks to make, each not before its instant.
+    reads: VecDeque<(ReadMark, Instant)>,
     /// Recipients waiting for the delivery of their last message: its wamid and since when.
     waiting: HashMap<String, (String, Instant)>,
     limiter: Limiter,
@@ -182,6 +216,8 @@ impl Scheduler {
             loaded_up_to: 0,
             queues: HashMap::new(),
             busy: HashSet::new(),
+            in_flight: 0,
+            reads: VecDeque::new(),
             waiting: HashMap::new(),
             limiter,
         }
@@ -201,12 +237,16 @@ impl Scheduler {
                 Err(RecvTimeoutError::Disconnected) => stopping = true,
             }
             if stopping {
-                if self.busy.is_empty() {
+                if self.in_flight == 0 {
                     return;
                 }
                 continue;
             }
-            if let Err(err) = self.load().and_then(|()| self.release_delivered()) {
+            if let Err(err) = self
+                .load()
+                .and_then(|()| self.release_delivered())
+                .and_then(|()| self.settle_in_doubt())
+            {
                 tracing::error!("outbox: {err:#}");
                 continue;
             }
@@ -218,31 +258,95 @@ impl Scheduler {
     fn note(&mut self, note: Note) -> bool {
         match note {
             Note::Wake => {}
+            Note::Read(mark) => self.reads.push_back((mark, Instant::now())),
             Note::Sent {
                 recipient,
                 kind,
                 wamid,
             } => {
+                self.in_flight -= 1;
                 self.busy.remove(&recipient);
-                if self.settings.sequential.is_some() && kind != "reaction" {
-                    self.waiting.insert(recipient, (wamid, Instant::now()));
-                }
+                self.sent(recipient, &kind, wamid);
+            }
+            Note::Retry(row) => {
+                self.in_flight -= 1;
+                self.busy.remove(&row.recipient);
+                self.queues
+                    .entry(row.recipient.clone())
+                    .or_default()
+                    .push_front(row);
             }
             Note::Failed { recipient } => {
+                self.in_flight -= 1;
                 self.busy.remove(&recipient);
+            }
+            Note::ReadDone(again) => {
+                self.in_flight -= 1;
+                self.reads.extend(again);
             }
             Note::Stop => return true,
         }
         false
     }
 
+    /// A recipient's message was accepted: with sequential sending, its next one waits.
+    fn sent(&mut self, recipient: String, kind: &str, wamid: String) {
+        if self.settings.sequential.is_some() && kind != "reaction" {
+            self.waiting.insert(recipient, (wamid, Instant::now()));
+        }
+    }
+
     fn load(&mut self) -> Result<()> {
-        for row in self.store.unsent(self.loaded_up_to)? {
+        let in_doubt_until = unix_now_ms() + self.settings.in_doubt_wait.as_millis() as i64;
+        for mut row in self.store.unsent(self.loaded_up_to)? {
             self.loaded_up_to = row.seq;
+            // Found in flight: the process that tried it died. Give its status time to come.
+            if row.tried_at.is_some() && row.callback.is_some() {
+                tracing::info!(
+                    "outbox: message {} to {} was being sent when wa-cloud stopped: waiting up to {:?} \
+                     for WhatsApp to report it before sending it again",
+                    row.seq,
+                    row.recipient,
+                    self.settings.in_doubt_wait
+                );
+                row.next_attempt_at = Some(row.next_attempt_at.unwrap_or(0).max(in_doubt_until));
+            }
             self.queues
                 .entry(row.recipient.clone())
                 .or_default()
                 .push_back(row);
+        }
+        Ok(())
+    }
+
+    /// Rows in doubt at the head of their queue whose status has arrived are sent: they
+    /// are marked so with the wamid the status names, and are not sent again.
+    fn settle_in_doubt(&mut self) -> Result<()> {
+        let mut settled = Vec::new();
+        for (recipient, queue) in &self.queues {
+            if self.busy.contains(recipient) {
+                continue;
+            }
+            let Some(row) = queue.front() else { continue };
+            let (Some(_), Some(callback)) = (row.tried_at, &row.callback) else {
+                continue;
+            };
+            if let Some(wamid) = self.store.callback_wamid(callback)? {
+                self.store.mark_sent(row.seq, &wamid)?;
+                tracing::info!(
+                    "outbox: message {} to {recipient} had reached WhatsApp as {wamid}: not sending it again",
+                    row.seq
+                );
+                settled.push((recipient.clone(), row.kind.clone(), wamid));
+            }
+        }
+        for (recipient, kind, wamid) in settled {
+            let queue = self.queues.get_mut(&recipient).expect("found above");
+            queue.pop_front();
+            if queue.is_empty() {
+                self.queues.remove(&recipient);
+            }
+            self.sent(recipient, &kind, wamid);
         }
         Ok(())
     }
@@ -274,17 +378,38 @@ impl Scheduler {
         Ok(())
     }
 
+    /// Hands the read marks and the heads of the free queues that are due to free sender
+    /// threads; what does not fit waits here, never in a queue in front of the pool.
     fn dispatch(&mut self) {
+        let now = Instant::now();
+        let mut later = VecDeque::new();
+        while self.in_flight < POOL {
+            let Some((mark, at)) = self.reads.pop_front() else {
+                break;
+            };
+            if at > now {
+                later.push_back((mark, at));
+                continue;
+            }
+            self.in_flight += 1;
+            let _ = self.jobs.send(Job::Read(mark));
+        }
+        self.reads.extend(later);
+
+        let now_ms = unix_now_ms();
         let ready: Vec<String> = self
             .queues
             .iter()
             .filter(|(r, q)| {
-                !q.is_empty() && !self.busy.contains(*r) && !self.waiting.contains_key(*r)
+                q.front()
+                    .is_some_and(|row| row.next_attempt_at.is_none_or(|at| at <= now_ms))
+                    && !self.busy.contains(*r)
+                    && !self.waiting.contains_key(*r)
             })
             .map(|(r, _)| r.clone())
             .collect();
         for recipient in ready {
-            if !self.limiter.take() {
+            if self.in_flight >= POOL || !self.limiter.take() {
                 return;
             }
             let queue = self.queues.get_mut(&recipient).expect("listed above");
@@ -293,6 +418,7 @@ impl Scheduler {
                 self.queues.remove(&recipient);
             }
             self.busy.insert(recipient);
+            self.in_flight += 1;
             let _ = self.jobs.send(Job::Send(row));
         }
     }
@@ -304,6 +430,38 @@ struct SendWorker {
     cache: Arc<Mutex<MediaCache>>,
     notes: Sender<Note>,
     on_error: OnError,
+    settings: MessagesConfig,
+}
+
+/// How one attempt ended, when it did not succeed.
+enum Failure {
+    /// Worth another attempt; `maybe_arrived`: Meta may have accepted it all the same.
+    Retry { maybe_arrived: bool },
+    /// No retry can mend it.
+    Final,
+}
+
+fn classify(err: &anyhow::Error) -> Failure {
+    match err.chain().find_map(|c| c.downcast_ref::<GraphError>()) {
+        Some(graph) if graph.is_retryable() => Failure::Retry {
+            maybe_arrived: graph.may_have_arrived(),
+        },
+        // Storage trouble on our side: the message never left.
+        None if crate::store::is_transient(err) => Failure::Retry {
+            maybe_arrived: false,
+        },
+        _ => Failure::Final,
+    }
+}
+
+/// The wait before attempt `attempts + 1`: exponential from `RETRY_BASE`, capped at
+/// `RETRY_CAP`, with equal jitter so that rows that failed together do not retry together.
+fn retry_delay(attempts: i64) -> Duration {
+    let full = RETRY_BASE
+        .saturating_mul(1 << attempts.clamp(1, 17).saturating_sub(1))
+        .min(RETRY_CAP);
+    let half = full / 2;
+    half + half.mul_f64(fastrand::f64())
 }
 
 impl SendWorker {
@@ -313,72 +471,147 @@ impl SendWorker {
                 Ok(job) => job,
                 Err(_) => return,
             };
-            match job {
+            let note = match job {
                 Job::Quit => return,
                 Job::Send(row) => self.send(row),
-                Job::Read { wamid, typing } => {
-                    if let Err(err) = self.client.mark_read(&wamid, typing) {
-                        tracing::warn!("cannot mark {wamid} read: {err}");
-                    }
-                }
+                Job::Read(mark) => self.read(mark),
+            };
+            let _ = self.notes.send(note);
+        }
+    }
+
+    fn read(&self, mut mark: ReadMark) -> Note {
+        mark.attempts += 1;
+        match self.client.mark_read_once(&mark.wamid, mark.typing) {
+            Ok(()) => Note::ReadDone(None),
+            Err(err) if err.is_retryable() && mark.since.elapsed() < self.settings.give_up_after => {
+                let delay = retry_delay(i64::from(mark.attempts));
+                tracing::warn!(
+                    "cannot mark {} read: {err}; trying again in {} ms",
+                    mark.wamid,
+                    delay.as_millis()
+                );
+                Note::ReadDone(Some((mark, Instant::now() + delay)))
+            }
+            Err(err) => {
+                tracing::warn!("cannot mark {} read: {err}", mark.wamid);
+                Note::ReadDone(None)
             }
         }
     }
 
-    fn send(&self, row: OutboxRow) {
-        let recipient = row.recipient.clone();
-        let result = serde_json::from_str::<Value>(&row.body)
-            .map_err(anyhow::Error::from)
-            .and_then(|mut body| {
-                // Only a message that names a local file needs the (shared) media cache.
-                let names_file = body["type"]
-                    .as_str()
-                    .is_some_and(|kind| body[kind]["file"].is_string());
-                if names_file {
-                    resolve_files(
-                        &mut body,
-                        &mut self.cache.lock().expect("no panic holds the lock"),
-                    )?;
+    /// One attempt at sending a row; what became of it, for the scheduler.
+    fn send(&self, mut row: OutboxRow) -> Note {
+        if let Err(err) = self.store.mark_trying(row.seq) {
+            // Without the record of the attempt a crash could not be told from a failure.
+            tracing::warn!("outbox: not sending message {} yet: {err:#}", row.seq);
+            row.next_attempt_at = Some(unix_now_ms() + 1_000);
+            return Note::Retry(row);
+        }
+        row.attempts += 1;
+        row.tried_at = Some(unix_now_ms());
+        match self.attempt(&row) {
+            Ok(wamid) => {
+                if let Err(err) = self.store.mark_sent(row.seq, &wamid) {
+                    tracing::error!("outbox: sent {wamid} but cannot record it: {err:#}");
                 }
-                Ok(self.client.send_message(&body)?)
-            });
-        let note = match result {
-            Ok(sent) => {
-                if let Err(err) = self.store.mark_sent(row.seq, &sent.id) {
-                    tracing::error!("outbox: sent {} but cannot record it: {err:#}", sent.id);
-                }
-                tracing::debug!("sent {} ({}) to {recipient}", sent.id, row.kind);
+                tracing::debug!("sent {wamid} ({}) to {}", row.kind, row.recipient);
                 Note::Sent {
-                    recipient,
+                    recipient: row.recipient,
                     kind: row.kind,
-                    wamid: sent.id,
+                    wamid,
                 }
             }
-            Err(err) => {
-                let message = format!("{err:#}");
+            Err(err) => self.failed(row, err),
+        }
+    }
+
+    fn attempt(&self, row: &OutboxRow) -> Result<String> {
+        let mut body: Value = serde_json::from_str(&row.body)?;
+        // Only a message that names a local file needs the (shared) media cache.
+        let names_file = body["type"]
+            .as_str()
+            .is_some_and(|kind| body[kind]["file"].is_string());
+        if names_file {
+            resolve_files(
+                &mut body,
+                &mut self.cache.lock().expect("no panic holds the lock"),
+            )?;
+        }
+        if let Some(callback) = &row.callback {
+            body["biz_opaque_callback_data"] = json!(callback);
+        }
+        Ok(self.client.send_message_once(&body)?.id)
+    }
+
+    fn failed(&self, mut row: OutboxRow, err: anyhow::Error) -> Note {
+        let message = format!("{err:#}");
+        let age = Duration::from_secs((crate::store::inbox::unix_now() - row.created_at).max(0) as u64);
+        match classify(&err) {
+            Failure::Retry { maybe_arrived } if age < self.settings.give_up_after => {
+                // An attempt that may have arrived is settled by its status, or retried
+                // once none came in time; one that cannot have arrived is simply retried.
+                let in_doubt = maybe_arrived && row.callback.is_some();
+                let mut delay = retry_delay(row.attempts);
+                if in_doubt {
+                    delay = delay.max(self.settings.in_doubt_wait);
+                }
+                let at = unix_now_ms() + delay.as_millis() as i64;
                 tracing::warn!(
-                    "cannot send a {} message to {recipient}: {message}",
-                    row.kind
+                    "cannot send a {} message to {} yet (attempt {}): {message}; trying again in {} ms{}",
+                    row.kind,
+                    row.recipient,
+                    row.attempts,
+                    delay.as_millis(),
+                    if in_doubt {
+                        " unless WhatsApp reports it meanwhile"
+                    } else {
+                        ""
+                    }
+                );
+                if let Err(err) = self.store.mark_retry(row.seq, at, &message, in_doubt) {
+                    tracing::warn!("outbox: {err:#}");
+                }
+                row.next_attempt_at = Some(at);
+                if !in_doubt {
+                    row.tried_at = None;
+                }
+                Note::Retry(row)
+            }
+            failure => {
+                let message = match failure {
+                    Failure::Final => message,
+                    Failure::Retry { .. } => format!(
+                        "gave up after {} attempts in {} s (messages.giveUpAfter): {message}",
+                        row.attempts,
+                        age.as_secs()
+                    ),
+                };
+                tracing::warn!(
+                    "cannot send a {} message to {}: {message}",
+                    row.kind,
+                    row.recipient
                 );
                 if let Err(err) = self.store.mark_failed(row.seq, &message) {
                     tracing::error!("outbox: {err:#}");
                 }
                 let code = err
                     .chain()
-                    .find_map(|c| c.downcast_ref::<crate::graph::GraphError>())
+                    .find_map(|c| c.downcast_ref::<GraphError>())
                     .and_then(|g| g.code());
                 let reply: Value = serde_json::from_str(&row.body).unwrap_or(Value::Null);
                 (self.on_error)(
                     row.seq,
                     json!({
                         "event": "error", "error": message, "code": code,
-                        "to": recipient.trim_start_matches('+'), "reply": reply,
+                        "to": row.recipient.trim_start_matches('+'), "reply": reply,
                     }),
                 );
-                Note::Failed { recipient }
+                Note::Failed {
+                    recipient: row.recipient,
+                }
             }
-        };
-        let _ = self.notes.send(note);
+        }
     }
 }
 

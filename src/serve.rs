@@ -23,6 +23,7 @@ use anyhow::{Context, Result};
 use crate::cli::ServeArgs;
 use crate::config::Config;
 use crate::dispatch::{self, Dispatcher, HandlerSpec};
+use crate::health::Health;
 use crate::notification::{Item, Kind};
 use crate::outbox::{self, Outbox};
 use crate::store::Store;
@@ -103,6 +104,10 @@ pub fn run_until(
     let writer_store = Store::open(&db_path)?;
     let tap_store = Store::open(&db_path)?;
     let backlog = Arc::new(AtomicI64::new(tap_store.backlog(&kinds)? as i64));
+    let health = Arc::new(Health::default());
+    health
+        .parked
+        .store(tap_store.inbox_counts(&kinds)?.parked, Ordering::Relaxed);
 
     let handing_over = match &args.handler {
         Some(cmd) => HandOver::Handler(Handler::start(
@@ -112,7 +117,7 @@ pub fn run_until(
             &kinds,
             &db_path,
             crashes,
-            backlog.clone(),
+            health.clone(),
         )?),
         None => HandOver::Tap,
     };
@@ -357,7 +362,7 @@ impl Handler {
         kinds: &[Kind],
         db: &std::path::Path,
         crashes: Option<Arc<std::sync::atomic::AtomicUsize>>,
-        backlog: Arc<AtomicI64>,
+        health: Arc<Health>,
     ) -> Result<Handler> {
         let argv = dispatch::parse_command(cmd)?;
         let lease_store = Store::open(db)?;
@@ -383,6 +388,42 @@ impl Handler {
         .flatten()
         .map(|s| s.expose())
         .collect();
+        // Replies that cannot be delivered and parked events become `error` events in the
+        // inbox, so that they reach the handler in order with everything else (when it
+        // asked for them).
+        let errors = std::sync::Mutex::new(Store::open(db)?);
+        let counted: Vec<Kind> = kinds
+            .iter()
+            .copied()
+            .filter(|k| *k == Kind::Error)
+            .collect();
+        let report: dispatch::Report = {
+            let health = health.clone();
+            Arc::new(move |key: String, event: serde_json::Value| {
+                let item = Item {
+                    kind: Kind::Error,
+                    key,
+                    peer: event["to"].as_str().map(str::to_string),
+                    event,
+                };
+                match errors
+                    .lock()
+                    .expect("no panic holds the lock")
+                    .insert_items(&[&[item]], &counted)
+                {
+                    Ok(new) => {
+                        health
+                            .backlog
+                            .fetch_add(new.iter().sum::<usize>() as i64, Ordering::Relaxed);
+                    }
+                    Err(err) => tracing::error!("cannot store an error event: {err:#}"),
+                }
+            })
+        };
+        let on_error: outbox::OnError = {
+            let report = report.clone();
+            Arc::new(move |seq: i64, event| report(format!("outbox|{seq}"), event))
+        };
         let media_dir = config.media().download_dir;
         let spec = HandlerSpec {
             argv,
@@ -400,6 +441,10 @@ impl Handler {
             error_events: kinds.contains(&Kind::Error),
             db: db.to_path_buf(),
             crashes,
+            window: settings.window,
+            ack_timeout: settings.ack_timeout,
+            health: health.clone(),
+            report: report.clone(),
             download: args.download_media.then(|| dispatch::MediaDownload {
                 client: crate::graph::Client::new(&graph),
                 dir: media_dir.clone(),
@@ -407,32 +452,6 @@ impl Handler {
             }),
         };
 
-        // Replies that cannot be delivered become `error` events in the inbox, so that they
-        // reach the handler in order with everything else (when it asked for them).
-        let errors = std::sync::Mutex::new(Store::open(db)?);
-        let counted: Vec<Kind> = kinds
-            .iter()
-            .copied()
-            .filter(|k| *k == Kind::Error)
-            .collect();
-        let on_error: outbox::OnError = Arc::new(move |seq: i64, event: serde_json::Value| {
-            let item = Item {
-                kind: Kind::Error,
-                key: format!("outbox|{seq}"),
-                peer: event["to"].as_str().map(str::to_string),
-                event,
-            };
-            match errors
-                .lock()
-                .expect("no panic holds the lock")
-                .insert_items(&[&[item]], &counted)
-            {
-                Ok(new) => {
-                    backlog.fetch_add(new.iter().sum::<usize>() as i64, Ordering::Relaxed);
-                }
-                Err(err) => tracing::error!("cannot store an error event: {err:#}"),
-            }
-        });
         let outbox = Outbox::start(config, db, on_error)?;
         let dispatcher = Arc::new(Dispatcher::start(spec, outbox.outbox.clone())?);
 

@@ -533,6 +533,9 @@ async fn messages(
         sent.recipient,
         summary(&checked.kind, &sent.message)
     );
+    let callback = sent.message["biz_opaque_callback_data"]
+        .as_str()
+        .map(str::to_string);
     shared.lock().sent.push(sent.clone());
     // No subscriber is fine: then nobody watches.
     let _ = shared.activity.send(Activity::Message(sent));
@@ -540,8 +543,15 @@ async fn messages(
         let statuses = statuses_for(&checked.kind, checked.voice);
         let now = Instant::now();
         for (step, status) in (1..).zip(statuses) {
+            let mut body =
+                status_notification(&shared.phone_number_id, &id, status, &checked.recipient);
+            // WhatsApp echoes it, unchanged, in every status of the message.
+            if let Some(callback) = &callback {
+                body["entry"][0]["changes"][0]["value"]["statuses"][0]["biz_opaque_callback_data"] =
+                    json!(callback);
+            }
             let job = StatusJob {
-                body: status_notification(&shared.phone_number_id, &id, status, &checked.recipient),
+                body,
                 wamid: id.clone(),
                 status,
                 not_before: now + STATUS_STEP * step,

@@ -7,6 +7,7 @@
 
 mod error;
 pub mod media;
+mod shim;
 
 use std::time::Duration;
 

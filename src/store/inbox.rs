@@ -2,9 +2,13 @@
 //! before WhatsApp gets its 200, and the latest status of each message we sent.
 //!
 //! Invariants: an event is stored once per (kind, key) — WhatsApp's redeliveries insert
-//! nothing — and is handed on in `seq` order, marked delivered after it was written. A
-//! status never replaces a newer one: the later timestamp wins, and on a tie the later
-//! stage (sent < delivered < read < played < failed).
+//! nothing — and is handed on in `seq` order. It stays pending until it is acknowledged
+//! (`delivered_at`: written to the tap, or dealt with by the handler) or parked (the
+//! handler crashed on it too often); `handed` counts how often it was written to a
+//! handler, so that a second hand-over is marked as one. A status never replaces a newer
+//! one: the later timestamp wins, and on a tie the later stage (sent < delivered < read <
+//! played < failed). A status that carries our `biz_opaque_callback_data` records which
+//! wamid it names, so that the outbox can recognise a message it sent before a crash.
 
 use anyhow::{Context, Result};
 use rusqlite::params;
@@ -45,6 +49,19 @@ pub struct Pending {
     pub kind: String,
     pub peer: Option<String>,
     pub event: String,
+    /// How often it was written to a handler before.
+    pub handed: i64,
+}
+
+/// An event set aside because the handler crashed on it too often.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Parked {
+    pub seq: i64,
+    pub kind: String,
+    pub peer: Option<String>,
+    pub event: String,
+    pub parked_at: i64,
+    pub why: String,
 }
 
 impl Store {
@@ -65,6 +82,9 @@ impl Store {
                 .prepare_cached(
                     "INSERT OR IGNORE INTO inbox (kind, key, peer, event, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )
+                .map_err(explain)?;
+            let mut callback = tx
+                .prepare_cached("INSERT OR IGNORE INTO callbacks (callback, wamid) VALUES (?1, ?2)")
                 .map_err(explain)?;
             let mut status = tx
                 .prepare_cached(&format!(
@@ -95,6 +115,15 @@ impl Store {
                     // A status without id or status tells nothing to order by; it stays in
                     // the inbox as WhatsApp sent it, and fails nothing else.
                     let usable = e["status"].is_string() && e["id"].is_string();
+                    if let (Kind::Status, true, Some(data)) = (
+                        item.kind,
+                        usable,
+                        e["raw"]["biz_opaque_callback_data"].as_str(),
+                    ) {
+                        callback
+                            .execute(params![data, e["id"].as_str()])
+                            .map_err(explain)?;
+                    }
                     if item.kind == Kind::Status && inserted == 1 && usable {
                         status
                             .execute(params![
@@ -119,8 +148,9 @@ impl Store {
         let mut query = self
             .conn()
             .prepare_cached(
-                "SELECT seq, kind, peer, event FROM inbox
-                 WHERE delivered_at IS NULL AND seq > ?3 AND kind IN (SELECT value FROM json_each(?1))
+                "SELECT seq, kind, peer, event, handed FROM inbox
+                 WHERE delivered_at IS NULL AND parked_at IS NULL AND seq > ?3
+                   AND kind IN (SELECT value FROM json_each(?1))
                  ORDER BY seq LIMIT ?2",
             )
             .context("cannot read the inbox")?;
@@ -130,34 +160,139 @@ impl Store {
                 kind: row.get(1)?,
                 peer: row.get(2)?,
                 event: row.get(3)?,
+                handed: row.get(4)?,
             })
         })?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
             .context("cannot read the inbox")
     }
 
-    /// Marks events as handed on, so that they are not handed on again.
+    /// Marks events acknowledged (dealt with), so that they are not handed on again.
     pub fn mark_delivered(&mut self, seqs: &[i64]) -> Result<()> {
-        let tx = self.conn_mut().transaction()?;
-        {
-            let mut update =
-                tx.prepare_cached("UPDATE inbox SET delivered_at = ?2 WHERE seq = ?1")?;
-            let now = unix_now();
-            for seq in seqs {
-                update.execute(params![seq, now])?;
-            }
-        }
-        tx.commit().context("cannot mark events as delivered")
+        self.update_each(
+            seqs,
+            "UPDATE inbox SET delivered_at = ?2 WHERE seq = ?1",
+            unix_now(),
+        )
+        .context("cannot mark events as acknowledged")
     }
 
-    /// How many events of `kinds` wait to be handed on.
+    /// Counts a hand-over of each event to a handler, before it is written.
+    pub fn mark_handed(&mut self, seqs: &[i64]) -> Result<()> {
+        self.update_each(
+            seqs,
+            "UPDATE inbox SET handed = handed + 1 WHERE seq = ?1 AND ?2 = ?2",
+            0,
+        )
+        .context("cannot count a hand-over")
+    }
+
+    /// Runs `sql` with each seq as ?1 and `value` as ?2, in one transaction.
+    fn update_each(&mut self, seqs: &[i64], sql: &str, value: i64) -> Result<()> {
+        let path = self.path.display().to_string();
+        let explain = |e| super::explain(e, &path);
+        let tx = self.conn_mut().transaction().map_err(explain)?;
+        {
+            let mut update = tx.prepare_cached(sql).map_err(explain)?;
+            for seq in seqs {
+                update.execute(params![seq, value]).map_err(explain)?;
+            }
+        }
+        tx.commit().map_err(explain)
+    }
+
+    /// Counts a handler exit that left this event unacknowledged; returns the count.
+    pub fn record_crash(&self, seq: i64) -> Result<i64> {
+        self.conn()
+            .query_row(
+                "UPDATE inbox SET crashes = crashes + 1 WHERE seq = ?1 RETURNING crashes",
+                params![seq],
+                |r| r.get(0),
+            )
+            .map_err(|e| super::explain(e, &self.path.display().to_string()))
+    }
+
+    /// Sets an event aside: it is not handed over again until `unpark`.
+    pub fn park(&self, seq: i64, why: &str) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE inbox SET parked_at = ?2, parked_why = ?3 WHERE seq = ?1",
+                params![seq, unix_now(), why],
+            )
+            .map_err(|e| super::explain(e, &self.path.display().to_string()))?;
+        Ok(())
+    }
+
+    /// The parked events, oldest first.
+    pub fn parked(&self) -> Result<Vec<Parked>> {
+        let mut query = self.conn().prepare_cached(
+            "SELECT seq, kind, peer, event, parked_at, coalesce(parked_why, '') FROM inbox
+             WHERE parked_at IS NOT NULL AND delivered_at IS NULL ORDER BY seq",
+        )?;
+        let rows = query.query_map([], |row| {
+            Ok(Parked {
+                seq: row.get(0)?,
+                kind: row.get(1)?,
+                peer: row.get(2)?,
+                event: row.get(3)?,
+                parked_at: row.get(4)?,
+                why: row.get(5)?,
+            })
+        })?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .context("cannot read the parked events")
+    }
+
+    /// Makes parked events pending again, their crashes forgotten (all of them when
+    /// `seqs` is empty); returns how many there were.
+    pub fn unpark(&mut self, seqs: &[i64]) -> Result<usize> {
+        let sql = "UPDATE inbox SET parked_at = NULL, parked_why = NULL, crashes = 0
+                   WHERE parked_at IS NOT NULL AND delivered_at IS NULL";
+        if seqs.is_empty() {
+            return Ok(self.conn().execute(sql, [])?);
+        }
+        let tx = self.conn_mut().transaction()?;
+        let mut count = 0;
+        {
+            let mut update = tx.prepare_cached(&format!("{sql} AND seq = ?1"))?;
+            for seq in seqs {
+                count += update.execute(params![seq])?;
+            }
+        }
+        tx.commit()?;
+        Ok(count)
+    }
+
+    /// How many events of `kinds` wait to be handed on (parked ones not counted).
     pub fn backlog(&self, kinds: &[Kind]) -> Result<u64> {
         let count: i64 = self.conn().query_row(
-            "SELECT count(*) FROM inbox WHERE delivered_at IS NULL AND kind IN (SELECT value FROM json_each(?1))",
+            "SELECT count(*) FROM inbox WHERE delivered_at IS NULL AND parked_at IS NULL
+               AND kind IN (SELECT value FROM json_each(?1))",
             params![kinds_json(kinds)],
             |row| row.get(0),
         )?;
         Ok(count as u64)
+    }
+
+    /// How many events of `kinds` wait (`waiting`: never handed over; `unacknowledged`:
+    /// handed over, not yet acknowledged) and how many are parked.
+    pub fn inbox_counts(&self, kinds: &[Kind]) -> Result<InboxCounts> {
+        self.conn()
+            .query_row(
+                "SELECT coalesce(sum(parked_at IS NULL AND handed = 0), 0),
+                        coalesce(sum(parked_at IS NULL AND handed > 0), 0),
+                        coalesce(sum(parked_at IS NOT NULL), 0)
+                 FROM inbox WHERE delivered_at IS NULL AND kind IN (SELECT value FROM json_each(?1))",
+                params![kinds_json(kinds)],
+                |r| {
+                    Ok(InboxCounts {
+                        waiting: r.get(0)?,
+                        unacknowledged: r.get(1)?,
+                        parked: r.get(2)?,
+                    })
+                },
+            )
+            .context("cannot count the inbox")
     }
 
     /// The latest status WhatsApp reported for a message we sent, and its timestamp.
@@ -171,6 +306,14 @@ impl Store {
             None => None,
         })
     }
+}
+
+/// What the inbox holds that is not yet dealt with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct InboxCounts {
+    pub waiting: i64,
+    pub unacknowledged: i64,
+    pub parked: i64,
 }
 
 fn kinds_json(kinds: &[Kind]) -> String {

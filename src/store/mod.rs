@@ -10,6 +10,28 @@ pub mod inbox;
 pub mod media;
 pub mod outbox;
 
+/// Migration 4: acknowledged hand-over (how often an event was handed over, the crashes
+/// it caused, parking) and an outbox that retries and recognises its own messages in
+/// statuses (attempts, next attempt, the send in flight, `biz_opaque_callback_data`).
+const HAND_OVER_AND_RETRIES: &str = "
+ALTER TABLE inbox ADD COLUMN handed INTEGER NOT NULL DEFAULT 0;   -- times written to a handler
+ALTER TABLE inbox ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0;  -- handler exits while it was the oldest unacknowledged
+ALTER TABLE inbox ADD COLUMN parked_at INTEGER;                   -- set aside after too many crashes
+ALTER TABLE inbox ADD COLUMN parked_why TEXT;
+DROP INDEX inbox_pending;
+CREATE INDEX inbox_pending ON inbox (kind, seq) WHERE delivered_at IS NULL AND parked_at IS NULL;
+ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN next_attempt_at INTEGER;            -- unix ms; NULL: at once
+ALTER TABLE outbox ADD COLUMN tried_at INTEGER;                   -- unix ms: a send began and its outcome is unknown
+ALTER TABLE outbox ADD COLUMN callback TEXT;                      -- our biz_opaque_callback_data; NULL when the reply set its own
+CREATE TABLE callbacks (
+    callback  TEXT PRIMARY KEY,                                   -- biz_opaque_callback_data of a status
+    wamid     TEXT NOT NULL
+);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta (key, value) VALUES ('id', lower(hex(randomblob(6))));
+";
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -18,7 +40,12 @@ use rusqlite::Connection;
 
 /// Each entry brings the schema from version `i` to `i + 1`. Append only: never edit a
 /// migration that has been released.
-const MIGRATIONS: &[&str] = &[media::SCHEMA, inbox::SCHEMA, outbox::SCHEMA];
+const MIGRATIONS: &[&str] = &[
+    media::SCHEMA,
+    inbox::SCHEMA,
+    outbox::SCHEMA,
+    HAND_OVER_AND_RETRIES,
+];
 
 /// An open database, migrated to the current schema.
 pub struct Store {
@@ -75,6 +102,13 @@ impl Store {
         &self.path
     }
 
+    /// This database's random id, which tells its outbox rows from those of another.
+    pub fn id(&self) -> Result<String> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = 'id'", [], |r| r.get(0))
+            .context("cannot read the database id")
+    }
+
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
     }
@@ -92,6 +126,19 @@ fn migrate(conn: &mut Connection, from: usize) -> rusqlite::Result<()> {
         tx.commit()?;
     }
     Ok(())
+}
+
+/// TEMPORARY (branch storage-trouble has the real one): a busy, locked or full database.
+pub(crate) fn is_transient(err: &anyhow::Error) -> bool {
+    use rusqlite::ErrorCode;
+    err.chain()
+        .filter_map(|c| c.downcast_ref::<rusqlite::Error>())
+        .any(|e| {
+            matches!(
+                e.sqlite_error_code(),
+                Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::DiskFull)
+            )
+        })
 }
 
 /// A database error in words a user can act on, naming the file.

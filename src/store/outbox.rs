@@ -1,17 +1,28 @@
 //! The outbox: replies stored before they are sent, and the lease of the running server.
 //!
 //! Invariants: rows of one recipient are sent in `seq` order; a row is `pending` until it
-//! is `sent` (with its wamid) or `failed` (with Meta's error). Nothing is written when a
-//! row is handed to a sender, which keeps the scheduler free of database writes: a row
-//! that was being sent when wa-cloud crashed is still `pending` and is sent again after a
-//! restart (Meta may then have it twice, which beats never). `wa-cloud send` appends rows here while a server
-//! holds the lease, so that the two never overtake each other at one recipient.
+//! is `sent` (with its wamid) or `failed` (with the error no retry can mend, or after
+//! `messages.giveUpAfter`). A pending row that waits for its next attempt says when
+//! (`next_attempt_at`). `tried_at` is set before each attempt and cleared when its
+//! outcome is known, so a row found with `tried_at` set after a restart was in flight
+//! when wa-cloud died: it is "in doubt". Each row sends `callback` as its
+//! `biz_opaque_callback_data`, which WhatsApp echoes in every status of the message; a
+//! status seen with it proves the message was accepted, and names its wamid.
+//! `wa-cloud send` appends rows here while a server holds the lease, so that the two
+//! never overtake each other at one recipient.
 
 use anyhow::{Context, Result};
 use rusqlite::{OptionalExtension, params};
 
 use super::Store;
 use super::inbox::unix_now;
+
+/// Unix time in milliseconds.
+pub fn unix_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
 
 /// Migration 3.
 pub(super) const SCHEMA: &str = "
@@ -44,6 +55,14 @@ pub struct OutboxRow {
     pub recipient: String,
     pub kind: String,
     pub body: String,
+    pub created_at: i64,
+    pub attempts: i64,
+    /// Unix milliseconds; `None`: at once.
+    pub next_attempt_at: Option<i64>,
+    /// Unix milliseconds when an attempt began whose outcome is unknown.
+    pub tried_at: Option<i64>,
+    /// Our `biz_opaque_callback_data`; `None` when the message sets its own.
+    pub callback: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,21 +73,37 @@ pub enum Outcome {
 }
 
 impl Store {
-    /// Stores a message to send; returns its place in the outbox.
+    /// Stores a message to send; returns its place in the outbox. Unless `body` sets its
+    /// own `biz_opaque_callback_data`, the row gets one naming this database and row.
     pub fn enqueue(&self, recipient: &str, kind: &str, body: &str, origin: &str) -> Result<i64> {
-        self.conn()
-            .execute(
-                "INSERT INTO outbox (recipient, kind, body, origin, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![recipient, kind, body, origin, unix_now()],
+        let own_callback = serde_json::from_str::<serde_json::Value>(body)
+            .is_ok_and(|b| b.get("biz_opaque_callback_data").is_some());
+        let id = if own_callback { None } else { Some(self.id()?) };
+        let path = self.path.display().to_string();
+        let explain = |e| super::explain(e, &path);
+        let tx = self.conn().unchecked_transaction().map_err(explain)?;
+        tx.execute(
+            "INSERT INTO outbox (recipient, kind, body, origin, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![recipient, kind, body, origin, unix_now()],
+        )
+        .map_err(explain)?;
+        let seq = tx.last_insert_rowid();
+        if let Some(id) = id {
+            tx.execute(
+                "UPDATE outbox SET callback = ?2 WHERE seq = ?1",
+                params![seq, format!("wa-cloud:{id}:{seq}")],
             )
-            .map_err(|e| super::explain(e, &self.path.display().to_string()))?;
-        Ok(self.conn().last_insert_rowid())
+            .map_err(explain)?;
+        }
+        tx.commit().map_err(explain)?;
+        Ok(seq)
     }
 
     /// Unsent rows after `after`, in order.
     pub fn unsent(&self, after: i64) -> Result<Vec<OutboxRow>> {
         let mut query = self.conn().prepare_cached(
-            "SELECT seq, recipient, kind, body FROM outbox WHERE state = 'pending' AND seq > ?1 ORDER BY seq",
+            "SELECT seq, recipient, kind, body, created_at, attempts, next_attempt_at, tried_at, callback
+             FROM outbox WHERE state = 'pending' AND seq > ?1 ORDER BY seq",
         )?;
         let rows = query.query_map(params![after], |row| {
             Ok(OutboxRow {
@@ -76,26 +111,69 @@ impl Store {
                 recipient: row.get(1)?,
                 kind: row.get(2)?,
                 body: row.get(3)?,
+                created_at: row.get(4)?,
+                attempts: row.get(5)?,
+                next_attempt_at: row.get(6)?,
+                tried_at: row.get(7)?,
+                callback: row.get(8)?,
             })
         })?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
             .context("cannot read the outbox")
     }
 
+    /// Records that an attempt to send the row begins now (before it is made).
+    pub fn mark_trying(&self, seq: i64) -> Result<()> {
+        self.write(
+            "UPDATE outbox SET attempts = attempts + 1, tried_at = ?2 WHERE seq = ?1",
+            params![seq, unix_now_ms()],
+        )
+    }
+
+    /// The row waits for another attempt at `at` (unix ms); `in_doubt` keeps `tried_at`
+    /// (the failed attempt may have reached Meta).
+    pub fn mark_retry(&self, seq: i64, at: i64, error: &str, in_doubt: bool) -> Result<()> {
+        self.write(
+            "UPDATE outbox SET next_attempt_at = ?2, error = ?3,
+                 tried_at = CASE WHEN ?4 THEN tried_at ELSE NULL END
+             WHERE seq = ?1",
+            params![seq, at, error, in_doubt],
+        )
+    }
+
     pub fn mark_sent(&self, seq: i64, wamid: &str) -> Result<()> {
-        self.conn().execute(
-            "UPDATE outbox SET state = 'sent', wamid = ?2, sent_at = ?3 WHERE seq = ?1",
+        self.write(
+            "UPDATE outbox SET state = 'sent', wamid = ?2, sent_at = ?3, tried_at = NULL, error = NULL
+             WHERE seq = ?1",
             params![seq, wamid, unix_now()],
-        )?;
-        Ok(())
+        )
     }
 
     pub fn mark_failed(&self, seq: i64, error: &str) -> Result<()> {
-        self.conn().execute(
-            "UPDATE outbox SET state = 'failed', error = ?2 WHERE seq = ?1",
+        self.write(
+            "UPDATE outbox SET state = 'failed', error = ?2, tried_at = NULL WHERE seq = ?1",
             params![seq, error],
-        )?;
+        )
+    }
+
+    fn write(&self, sql: &str, params: impl rusqlite::Params) -> Result<()> {
+        self.conn()
+            .prepare_cached(sql)
+            .and_then(|mut update| update.execute(params))
+            .map_err(|e| super::explain(e, &self.path.display().to_string()))?;
         Ok(())
+    }
+
+    /// The wamid of the message whose statuses carry this `biz_opaque_callback_data`.
+    pub fn callback_wamid(&self, callback: &str) -> Result<Option<String>> {
+        self.conn()
+            .query_row(
+                "SELECT wamid FROM callbacks WHERE callback = ?1",
+                params![callback],
+                |r| r.get(0),
+            )
+            .optional()
+            .context("cannot read the statuses")
     }
 
     /// What became of an outbox row.

@@ -96,9 +96,11 @@ fn a_bot_that_crashes_once_is_restarted_and_dev_exits_1() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&bot, std::fs::Permissions::from_mode(0o755)).unwrap();
     let run = command
-        .file("chat.txt", "first\nsecond\nexpect: second\n")
+        .file("chat.txt", "first\nexpect: first\nsecond\nexpect: second\n")
         .run();
+    // The message the bot crashed on is handed over again and answered.
     run.status(1)
+        .stdout_has("< first\n  ✓ expect: first\n")
         .stdout_has("> second\n< second\n  ✓ expect: second\n")
         .stderr_has("the bot crashed 1 time");
     assert!(

@@ -519,17 +519,6 @@ fn count_hand_over(events: &mut [Pending], store: &mut Store, spec: &HandlerSpec
     true
 }
 
-/// Marks events acknowledged; they are never handed over again.
-fn acknowledge(store: &mut Store, events: &[Pending], spec: &HandlerSpec) {
-    let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
-    // Not acknowledged in the database: handed over again after a restart, which the
-    // protocol allows (at least once); nothing is lost.
-    if let Err(err) = store.mark_delivered(&seqs) {
-        tracing::error!("cannot mark {} events acknowledged: {err:#}", seqs.len());
-    }
-    spec.health.unacknowledged.fetch_sub(seqs.len() as i64, Ordering::Relaxed);
-}
-
 /// A handler exited (or could not start) while `event` was the oldest it had not
 /// acknowledged: counts the crash against the event, and parks the event when it has
 /// caused more than `retries`. True when it was parked.
@@ -587,10 +576,12 @@ enum Ack {
     Contact(String),
 }
 
-/// What one line did: the event it acknowledges, and the `error` event for an invalid
-/// line when the handler asked for error events.
+/// What one line asks for: replies to store (at once with `immediate`, else the held
+/// ones a `done` releases), the event it acknowledges, and the `error` event for an
+/// invalid line when the handler asked for error events.
 #[derive(Default)]
 struct Handled {
+    replies: Vec<Outgoing>,
     ack: Option<Ack>,
     error: Option<Value>,
 }
@@ -621,7 +612,7 @@ impl Replies {
         }
     }
 
-    /// Acts on one line. With `immediate`, a reply or a read mark acknowledges the event
+    /// Reads one line. With `immediate`, a reply or a read mark acknowledges the event
     /// it answers; otherwise only `done` does.
     fn handle(&mut self, line: &str) -> Handled {
         let context = ReplyContext {
@@ -629,6 +620,7 @@ impl Replies {
             outbox: &self.outbox,
         };
         let immediate = self.spec.immediate;
+        let mut replies = Vec::new();
         let ack = match parse_line(line, &context) {
             Line::Reply(reply) => {
                 let answered = match reply.body["context"]["message_id"].as_str() {
@@ -636,14 +628,14 @@ impl Replies {
                     None => Ack::Contact(contact_key(&reply.recipient.to_graph())),
                 };
                 if immediate {
-                    self.enqueue(&reply);
+                    replies.push(reply);
                 } else {
                     self.held.push(reply);
                 }
                 immediate.then_some(answered)
             }
             Line::Done(id) => {
-                self.release();
+                replies = self.release();
                 Some(Ack::Event(id))
             }
             Line::Read(wamid) => {
@@ -662,19 +654,21 @@ impl Replies {
                 );
                 let event = json!({"event": "error", "error": reason, "line": cut(line)});
                 return Handled {
-                    ack: None,
                     error: self.spec.error_events.then_some(event),
+                    ..Handled::default()
                 };
             }
         };
-        Handled { ack, error: None }
+        Handled {
+            replies,
+            ack,
+            error: None,
+        }
     }
 
-    /// Sends the held replies (the event they answer is done).
-    fn release(&mut self) {
-        for reply in std::mem::take(&mut self.held) {
-            self.enqueue(&reply);
-        }
+    /// The held replies, to send (the event they answer is done).
+    fn release(&mut self) -> Vec<Outgoing> {
+        std::mem::take(&mut self.held)
     }
 
     /// Drops the held replies: no half answers from a handler that died.
@@ -689,9 +683,25 @@ impl Replies {
         }
     }
 
-    fn enqueue(&self, reply: &Outgoing) {
-        if let Err(err) = self.outbox.enqueue(reply, "handler") {
-            tracing::error!("cannot store a reply of handler[{}]: {err:#}", self.index);
+    /// Stores `replies` and acknowledges `answered` in one transaction: an event is never
+    /// answered and still handed over again, nor acknowledged with its answer lost.
+    fn store(&self, replies: &[Outgoing], answered: &[Pending]) {
+        if replies.is_empty() && answered.is_empty() {
+            return;
+        }
+        let seqs: Vec<i64> = answered.iter().map(|e| e.seq).collect();
+        match self.outbox.enqueue(replies, "handler", &seqs) {
+            Ok(()) => {
+                self.spec
+                    .health
+                    .unacknowledged
+                    .fetch_sub(seqs.len() as i64, Ordering::Relaxed);
+            }
+            Err(err) => tracing::error!(
+                "cannot store {} replies of handler[{}]: {err:#}",
+                replies.len(),
+                self.index
+            ),
         }
     }
 }
@@ -865,17 +875,19 @@ impl LongRunning {
     /// it may acknowledge what was written to that process.
     fn answer(&mut self, line: &str, stdin: &Option<Sender<String>>, current: bool) {
         let handled = self.replies.handle(line);
-        if let (Some(ack), true) = (handled.ack, current) {
-            self.acknowledge(&ack);
-        }
+        let answered = match (handled.ack, current) {
+            (Some(ack), true) => self.answered(&ack),
+            _ => Vec::new(),
+        };
+        self.replies.store(&handled.replies, &answered);
         if let (Some(event), Some(pipe)) = (handled.error, stdin.as_ref()) {
             let _ = pipe.send(event.to_string());
         }
     }
 
-    /// Acknowledges the event `ack` names and, since the handler reads its input in
-    /// order, every event written before it.
-    fn acknowledge(&mut self, ack: &Ack) {
+    /// Takes out of `outstanding` the event `ack` names and, since the handler reads its
+    /// input in order, every event written before it.
+    fn answered(&mut self, ack: &Ack) -> Vec<Pending> {
         let position = self.outstanding.iter().position(|o| match ack {
             Ack::Event(id) => o.id.as_deref() == Some(id.as_str()),
             Ack::Contact(contact) => {
@@ -883,9 +895,9 @@ impl LongRunning {
                     && o.event.peer.as_deref().map(contact_key).as_deref() == Some(contact.as_str())
             }
         });
-        if let Some(last) = position {
-            let done: Vec<Pending> = self.outstanding.drain(..=last).map(|o| o.event).collect();
-            acknowledge(&mut self.store, &done, &self.spec);
+        match position {
+            Some(last) => self.outstanding.drain(..=last).map(|o| o.event).collect(),
+            None => Vec::new(),
         }
     }
 
@@ -911,7 +923,7 @@ impl LongRunning {
                     oldest.event.seq
                 );
             }
-            acknowledge(&mut self.store, &[oldest.event], &self.spec);
+            self.replies.store(&[], &[oldest.event]);
         }
     }
 
@@ -1059,10 +1071,7 @@ fn per_message_worker(
                 Run::Failed
             });
             match run {
-                Run::Answered => {
-                    acknowledge(&mut store, std::slice::from_ref(&event), spec);
-                    break;
-                }
+                Run::Answered => break,
                 Run::Interrupted => {
                     spec.health.unacknowledged.fetch_sub(1, Ordering::Relaxed);
                     break;
@@ -1103,11 +1112,18 @@ fn answer_once(
     });
     let default_to = event.peer.as_deref().and_then(|p| Recipient::parse(p).ok());
     let mut replies = Replies::new(index, spec.clone(), outbox.clone(), default_to);
+    // With `immediate`, the first answer acknowledges the event, with that answer.
     let mut answered = false;
     let mut stopping_since: Option<Instant> = None;
     loop {
         match received.recv_timeout(Duration::from_millis(50)) {
-            Ok(Some(line)) => answered |= replies.handle(&line).ack.is_some(),
+            Ok(Some(line)) => {
+                let handled = replies.handle(&line);
+                let acknowledges = handled.ack.is_some() && !answered;
+                let this = if acknowledges { std::slice::from_ref(event) } else { &[] };
+                replies.store(&handled.replies, this);
+                answered |= acknowledges;
+            }
             Ok(None) | Err(RecvTimeoutError::Disconnected) => break,
             Err(RecvTimeoutError::Timeout) if queue.is_stopping() => {
                 if stopping_since.get_or_insert_with(Instant::now).elapsed() > GRACE {
@@ -1119,11 +1135,13 @@ fn answer_once(
     }
     let status = finish(&mut child, index);
     if status.is_some_and(|s| s.success()) {
-        replies.release();
+        let held = replies.release();
+        let this = if answered { &[] } else { std::slice::from_ref(event) };
+        replies.store(&held, this);
         return Ok(Run::Answered);
     }
     replies.drop_held();
-    Ok(match (answered && spec.immediate, stopping_since) {
+    Ok(match (answered, stopping_since) {
         (true, _) => Run::Answered,
         (false, Some(_)) => Run::Interrupted,
         (false, None) => Run::Failed,

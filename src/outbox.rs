@@ -138,15 +138,23 @@ impl Outbox {
         })
     }
 
-    /// Stores a message, then wakes the scheduler. Once this returns, the message will be
-    /// sent, after a restart if need be.
-    pub fn enqueue(&self, message: &Outgoing, origin: &str) -> Result<()> {
-        let body = message.body.to_string();
-        let recipient = message.recipient.to_graph();
+    /// Stores messages and acknowledges the inbox events (`acknowledged`, by seq) they
+    /// answer, in one transaction, then wakes the scheduler. Once this returns, the
+    /// messages will be sent, after a restart if need be.
+    pub fn enqueue(&self, messages: &[Outgoing], origin: &str, acknowledged: &[i64]) -> Result<()> {
+        let bodies: Vec<(String, String)> = messages
+            .iter()
+            .map(|m| (m.recipient.to_graph(), m.body.to_string()))
+            .collect();
+        let rows: Vec<(&str, &str, &str)> = messages
+            .iter()
+            .zip(&bodies)
+            .map(|(m, (recipient, body))| (recipient.as_str(), m.kind.as_str(), body.as_str()))
+            .collect();
         self.store
             .lock()
             .expect("no panic holds the lock")
-            .enqueue(&recipient, &message.kind, &body, origin)?;
+            .enqueue_all(&rows, origin, acknowledged)?;
         let _ = self.notes.send(Note::Wake);
         Ok(())
     }

@@ -73,30 +73,59 @@ pub enum Outcome {
 }
 
 impl Store {
-    /// Stores a message to send; returns its place in the outbox. Unless `body` sets its
-    /// own `biz_opaque_callback_data`, the row gets one naming this database and row.
+    /// Stores a message to send; returns its place in the outbox.
     pub fn enqueue(&self, recipient: &str, kind: &str, body: &str, origin: &str) -> Result<i64> {
-        let own_callback = serde_json::from_str::<serde_json::Value>(body)
-            .is_ok_and(|b| b.get("biz_opaque_callback_data").is_some());
-        let id = if own_callback { None } else { Some(self.id()?) };
+        let seqs = self.enqueue_all(&[(recipient, kind, body)], origin, &[])?;
+        Ok(seqs[0])
+    }
+
+    /// Stores messages to send (recipient, kind, body) and, in the same transaction,
+    /// acknowledges the inbox events they answer, so that an event is never both
+    /// unacknowledged and answered. Unless a body sets its own `biz_opaque_callback_data`,
+    /// its row gets one naming this database and row. Returns the rows' places.
+    pub fn enqueue_all(
+        &self,
+        messages: &[(&str, &str, &str)],
+        origin: &str,
+        acknowledged: &[i64],
+    ) -> Result<Vec<i64>> {
+        let id = self.id()?;
         let path = self.path.display().to_string();
         let explain = |e| super::explain(e, &path);
         let tx = self.conn().unchecked_transaction().map_err(explain)?;
-        tx.execute(
-            "INSERT INTO outbox (recipient, kind, body, origin, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![recipient, kind, body, origin, unix_now()],
-        )
-        .map_err(explain)?;
-        let seq = tx.last_insert_rowid();
-        if let Some(id) = id {
-            tx.execute(
-                "UPDATE outbox SET callback = ?2 WHERE seq = ?1",
-                params![seq, format!("wa-cloud:{id}:{seq}")],
-            )
-            .map_err(explain)?;
+        let mut seqs = Vec::with_capacity(messages.len());
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO outbox (recipient, kind, body, origin, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(explain)?;
+            let mut callback = tx
+                .prepare_cached("UPDATE outbox SET callback = ?2 WHERE seq = ?1")
+                .map_err(explain)?;
+            for (recipient, kind, body) in messages {
+                insert
+                    .execute(params![recipient, kind, body, origin, unix_now()])
+                    .map_err(explain)?;
+                let seq = tx.last_insert_rowid();
+                let own_callback = serde_json::from_str::<serde_json::Value>(body)
+                    .is_ok_and(|b| b.get("biz_opaque_callback_data").is_some());
+                if !own_callback {
+                    callback
+                        .execute(params![seq, format!("wa-cloud:{id}:{seq}")])
+                        .map_err(explain)?;
+                }
+                seqs.push(seq);
+            }
+            let mut acknowledge = tx
+                .prepare_cached("UPDATE inbox SET delivered_at = ?2 WHERE seq = ?1")
+                .map_err(explain)?;
+            for seq in acknowledged {
+                acknowledge.execute(params![seq, unix_now()]).map_err(explain)?;
+            }
         }
         tx.commit().map_err(explain)?;
-        Ok(seq)
+        Ok(seqs)
     }
 
     /// Unsent rows after `after`, in order.

@@ -15,6 +15,7 @@ pub mod store;
 
 mod dispatch;
 mod health;
+mod inbox;
 mod logging;
 mod media;
 mod outbox;
@@ -102,7 +103,11 @@ fn run_command(cli: &Cli, matches: &ArgMatches) -> Result<()> {
                 &mut stdout,
             )
         }
-        Command::Inbox { .. } => anyhow::bail!("`wa-cloud inbox` is being built"),
+        Command::Inbox { command } => {
+            let config = load_config(&cli.global)?;
+            let command = command.as_ref().unwrap_or(&cli::InboxCommand::Status);
+            inbox::run(command, &config, cli.global.json, &mut stdout)
+        }
         Command::Dev(args) => {
             let config = load_config(&cli.global)?;
             dev::run(args, &config, &cli.global, &mut stdout)

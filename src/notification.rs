@@ -32,6 +32,13 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub const ALL: [Kind; 4] = [Kind::Message, Kind::Status, Kind::Update, Kind::Error];
+
+    /// The kind named `message`, `status`, `update` or `error`.
+    pub fn parse(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == name.trim())
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Message => "message",

@@ -203,17 +203,12 @@ pub fn run_until(
 
 /// `message,status,...` as event kinds; unknown names are a usage error.
 fn event_kinds(names: Vec<String>) -> Result<Vec<Kind>> {
-    let all = [Kind::Message, Kind::Status, Kind::Update, Kind::Error];
     names
         .iter()
-        .map(
-            |name| match all.iter().find(|k| k.as_str() == name.trim()) {
-                Some(kind) => Ok(*kind),
-                None => {
-                    usage!("unknown event {name:?}: events are message, status, update and error")
-                }
-            },
-        )
+        .map(|name| match Kind::parse(name) {
+            Some(kind) => Ok(kind),
+            None => usage!("unknown event {name:?}: events are message, status, update and error"),
+        })
         .collect()
 }
 

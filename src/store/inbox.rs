@@ -244,23 +244,40 @@ impl Store {
     }
 
     /// Makes parked events pending again, their crashes forgotten (all of them when
-    /// `seqs` is empty); returns how many there were.
+    /// `seqs` is empty); returns how many there were. Each gets a new seq, so that a
+    /// running `serve`, which hands over events in seq order, picks it up at once.
     pub fn unpark(&mut self, seqs: &[i64]) -> Result<usize> {
-        let sql = "UPDATE inbox SET parked_at = NULL, parked_why = NULL, crashes = 0
-                   WHERE parked_at IS NOT NULL AND delivered_at IS NULL";
-        if seqs.is_empty() {
-            return Ok(self.conn().execute(sql, [])?);
-        }
-        let tx = self.conn_mut().transaction()?;
-        let mut count = 0;
+        let path = self.path.display().to_string();
+        let explain = |e| super::explain(e, &path);
+        let parked: Vec<i64> = self
+            .parked()?
+            .into_iter()
+            .map(|p| p.seq)
+            .filter(|seq| seqs.is_empty() || seqs.contains(seq))
+            .collect();
+        let tx = self.conn_mut().transaction().map_err(explain)?;
         {
-            let mut update = tx.prepare_cached(&format!("{sql} AND seq = ?1"))?;
-            for seq in seqs {
-                count += update.execute(params![seq])?;
+            let mut copy = tx
+                .prepare_cached(
+                    "INSERT INTO inbox (kind, key, peer, event, received_at, handed)
+                     SELECT kind, key || '|retry', peer, event, received_at, handed FROM inbox WHERE seq = ?1",
+                )
+                .map_err(explain)?;
+            let mut delete = tx
+                .prepare_cached("DELETE FROM inbox WHERE seq = ?1")
+                .map_err(explain)?;
+            let mut rekey = tx
+                .prepare_cached("UPDATE inbox SET key = substr(key, 1, length(key) - 6) WHERE seq = ?1")
+                .map_err(explain)?;
+            for seq in &parked {
+                copy.execute(params![seq]).map_err(explain)?;
+                let new = tx.last_insert_rowid();
+                delete.execute(params![seq]).map_err(explain)?;
+                rekey.execute(params![new]).map_err(explain)?;
             }
         }
-        tx.commit()?;
-        Ok(count)
+        tx.commit().map_err(explain)?;
+        Ok(parked.len())
     }
 
     /// How many events of `kinds` wait to be handed on (parked ones not counted).
@@ -400,5 +417,67 @@ mod tests {
             store.latest_status("w").unwrap(),
             Some(("failed".to_string(), 20))
         );
+    }
+
+    fn message(wamid: &str) -> Vec<Item> {
+        let body = format!(
+            r#"{{"entry":[{{"changes":[{{"field":"messages","value":{{"messages":[
+            {{"from":"491","id":"{wamid}","timestamp":"1","type":"text","text":{{"body":"a"}}}}]}}}}]}}]}}"#
+        );
+        parse(body.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn an_event_handed_over_stays_pending_until_acknowledged_and_is_parked_after_crashes() {
+        let mut store = Store::open_in_memory().unwrap();
+        store
+            .insert_items(&[&message("wamid.1"), &message("wamid.2")], &[])
+            .unwrap();
+        let pending = store.pending(&[Kind::Message], 0, 10).unwrap();
+        store.mark_handed(&[pending[0].seq]).unwrap();
+        let again = store.pending(&[Kind::Message], 0, 10).unwrap();
+        assert_eq!(
+            (again.len(), again[0].handed),
+            (2, 1),
+            "handed over, not acknowledged"
+        );
+        let counts = store.inbox_counts(&[Kind::Message]).unwrap();
+        assert_eq!((counts.waiting, counts.unacknowledged), (1, 1));
+
+        assert_eq!(store.record_crash(pending[0].seq).unwrap(), 1);
+        assert_eq!(store.record_crash(pending[0].seq).unwrap(), 2);
+        store.park(pending[0].seq, "crashed twice").unwrap();
+        let left = store.pending(&[Kind::Message], 0, 10).unwrap();
+        assert_eq!(left.len(), 1, "a parked event is not handed over");
+        assert_eq!(store.parked().unwrap()[0].why, "crashed twice");
+        assert_eq!(store.backlog(&[Kind::Message]).unwrap(), 1);
+
+        assert_eq!(store.unpark(&[]).unwrap(), 1);
+        let back = store.pending(&[Kind::Message], 0, 10).unwrap();
+        assert_eq!(back.len(), 2);
+        assert!(
+            back[1].seq > pending[1].seq,
+            "a retried event comes after the others, for a running serve to see"
+        );
+        assert_eq!(back[1].handed, 1, "it will say redelivered");
+        assert!(store.parked().unwrap().is_empty());
+        assert_eq!(
+            store.insert_items(&[&message("wamid.1")], &[Kind::Message]).unwrap(),
+            vec![0],
+            "its key still deduplicates WhatsApp's redeliveries"
+        );
+    }
+
+    #[test]
+    fn a_status_with_callback_data_names_the_wamid_it_belongs_to() {
+        let mut store = Store::open_in_memory().unwrap();
+        let body = br#"{"entry":[{"changes":[{"field":"messages","value":{"statuses":[
+            {"id":"wamid.S","status":"sent","timestamp":"5","recipient_id":"491","biz_opaque_callback_data":"wa-cloud:x:7"}]}}]}]}"#;
+        store.insert_items(&[&parse(body).unwrap()], &[]).unwrap();
+        assert_eq!(
+            store.callback_wamid("wa-cloud:x:7").unwrap().as_deref(),
+            Some("wamid.S")
+        );
+        assert_eq!(store.callback_wamid("wa-cloud:x:8").unwrap(), None);
     }
 }

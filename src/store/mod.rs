@@ -20,6 +20,7 @@ ALTER TABLE inbox ADD COLUMN parked_at INTEGER;                   -- set aside a
 ALTER TABLE inbox ADD COLUMN parked_why TEXT;
 DROP INDEX inbox_pending;
 CREATE INDEX inbox_pending ON inbox (kind, seq) WHERE delivered_at IS NULL AND parked_at IS NULL;
+CREATE INDEX inbox_parked ON inbox (seq) WHERE parked_at IS NOT NULL;
 ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN next_attempt_at INTEGER;            -- unix ms; NULL: at once
 ALTER TABLE outbox ADD COLUMN tried_at INTEGER;                   -- unix ms: a send began and its outcome is unknown

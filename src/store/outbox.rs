@@ -304,4 +304,34 @@ mod tests {
         store.release_lease().unwrap();
         assert!(!store.server_running().unwrap());
     }
+
+    #[test]
+    fn replies_and_the_acknowledgement_of_what_they_answer_are_stored_together() {
+        let mut store = Store::open_in_memory().unwrap();
+        let body = br#"{"entry":[{"changes":[{"field":"messages","value":{"messages":[
+            {"from":"491","id":"wamid.1","timestamp":"1","type":"text","text":{"body":"a"}}]}}]}]}"#;
+        let items = crate::notification::parse(body).unwrap();
+        store.insert_items(&[&items], &[]).unwrap();
+        let event = store.pending(&[crate::notification::Kind::Message], 0, 1).unwrap();
+        let seqs = store
+            .enqueue_all(
+                &[
+                    ("+491", "text", r#"{"type":"text"}"#),
+                    ("+491", "text", r#"{"biz_opaque_callback_data":"mine"}"#),
+                ],
+                "handler",
+                &[event[0].seq],
+            )
+            .unwrap();
+        assert!(
+            store
+                .pending(&[crate::notification::Kind::Message], 0, 1)
+                .unwrap()
+                .is_empty()
+        );
+        let rows = store.unsent(0).unwrap();
+        let id = store.id().unwrap();
+        assert_eq!(rows[0].callback, Some(format!("wa-cloud:{id}:{}", seqs[0])));
+        assert_eq!(rows[1].callback, None, "a reply's own callback data is kept");
+    }
 }

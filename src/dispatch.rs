@@ -502,7 +502,7 @@ fn handed_line(event: &Pending, spec: &HandlerSpec, store: &Store) -> String {
 
 /// Counts the hand-over of `events` in the database before they are written, and marks
 /// first-time messages read. False when the database cannot count them now.
-fn count_hand_over(events: &mut [Pending], store: &mut Store, spec: &HandlerSpec, outbox: &Outbox) -> bool {
+fn count_hand_over(events: &[Pending], store: &mut Store, spec: &HandlerSpec, outbox: &Outbox) -> bool {
     let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
     if let Err(err) = store.mark_handed(&seqs) {
         tracing::warn!("cannot hand events over yet: {err:#}");
@@ -514,7 +514,6 @@ fn count_hand_over(events: &mut [Pending], store: &mut Store, spec: &HandlerSpec
                 outbox.mark_read(&wamid, false);
             }
         }
-        event.handed += 1;
     }
     true
 }
@@ -847,18 +846,19 @@ impl LongRunning {
             return;
         }
         let take = room.min(self.waiting.len());
-        let mut events: Vec<Pending> = self.waiting.drain(..take).collect();
-        if !count_hand_over(&mut events, &mut self.store, &self.spec, &self.replies.outbox) {
+        let events: Vec<Pending> = self.waiting.drain(..take).collect();
+        if !count_hand_over(&events, &mut self.store, &self.spec, &self.replies.outbox) {
             // Tried again at the next tick.
             for event in events.into_iter().rev() {
                 self.waiting.push_front(event);
             }
             return;
         }
-        for event in events {
+        for mut event in events {
             let line = handed_line(&event, &self.spec, &self.store);
             // A closed pipe is noticed when the handler's exit is: the event is handed back then.
             let _ = pipe.send(line);
+            event.handed += 1;
             self.spec
                 .health
                 .unacknowledged
@@ -1058,7 +1058,7 @@ fn per_message_worker(
     while let Some(mut event) = queue.take() {
         let sender = event.peer.clone().unwrap_or_default();
         loop {
-            if !count_hand_over(std::slice::from_mut(&mut event), &mut store, spec, outbox) {
+            if !count_hand_over(std::slice::from_ref(&event), &mut store, spec, outbox) {
                 if queue.is_stopping() {
                     break;
                 }
@@ -1070,6 +1070,7 @@ fn per_message_worker(
                 tracing::error!("handler[{index}]: {err:#}");
                 Run::Failed
             });
+            event.handed += 1;
             match run {
                 Run::Answered => break,
                 Run::Interrupted => {

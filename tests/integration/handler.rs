@@ -10,10 +10,10 @@ use crate::fake_graph::{FakeGraph, meta_error};
 use crate::harness::{PHONE_NUMBER_ID, TOKEN};
 use crate::server::{Options, Server, text_notification};
 
-const PATIENCE: Duration = Duration::from_secs(30);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(30);
 
 /// Writes an executable Python bot into `dir`.
-fn python_bot(dir: &Path, name: &str, body: &str) -> PathBuf {
+pub(crate) fn python_bot(dir: &Path, name: &str, body: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(
         &path,
@@ -40,7 +40,7 @@ for line in sys.stdin:
 "#;
 
 /// `serve` (options still to add) configured to send through `graph`.
-fn against<'a>(dir: &'a Path, graph: &FakeGraph) -> Options<'a> {
+pub(crate) fn against<'a>(dir: &'a Path, graph: &FakeGraph) -> Options<'a> {
     Options::new(dir)
         .env("WHATSAPP_CLOUD_GRAPHAPI_BASE_URL", "127.0.0.1")
         .env(
@@ -52,7 +52,7 @@ fn against<'a>(dir: &'a Path, graph: &FakeGraph) -> Options<'a> {
 }
 
 /// `serve --handler` against `graph`, with sequential sending off unless the test sets it.
-fn start<'a>(dir: &'a Path, graph: &FakeGraph, args: &[&'a str]) -> Server {
+pub(crate) fn start<'a>(dir: &'a Path, graph: &FakeGraph, args: &[&'a str]) -> Server {
     let mut all = vec!["--handler"];
     all.extend_from_slice(args);
     against(dir, graph)
@@ -62,7 +62,7 @@ fn start<'a>(dir: &'a Path, graph: &FakeGraph, args: &[&'a str]) -> Server {
 }
 
 /// The messages (not read receipts) the fake received, in order.
-fn sent_messages(graph: &FakeGraph) -> Vec<Value> {
+pub(crate) fn sent_messages(graph: &FakeGraph) -> Vec<Value> {
     let posts = graph.requests_to("POST", "/messages");
     posts
         .iter()
@@ -72,7 +72,7 @@ fn sent_messages(graph: &FakeGraph) -> Vec<Value> {
 }
 
 /// Waits until the fake received `n` messages and returns them.
-fn wait_for_messages(graph: &FakeGraph, n: usize, server: &Server) -> Vec<Value> {
+pub(crate) fn wait_for_messages(graph: &FakeGraph, n: usize, server: &Server) -> Vec<Value> {
     let deadline = Instant::now() + PATIENCE;
     loop {
         let sent = sent_messages(graph);
@@ -89,7 +89,7 @@ fn wait_for_messages(graph: &FakeGraph, n: usize, server: &Server) -> Vec<Value>
     }
 }
 
-fn texts(messages: &[Value]) -> Vec<(String, String)> {
+pub(crate) fn texts(messages: &[Value]) -> Vec<(String, String)> {
     messages
         .iter()
         .map(|m| {

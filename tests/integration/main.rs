@@ -7,6 +7,7 @@ mod server;
 
 mod cli;
 mod config;
+mod delivery;
 mod dev_chat;
 mod dev_graph;
 mod generated;

@@ -121,10 +121,11 @@ fn a_handler_that_crashes_every_tenth_message_loses_none() {
     for event in &events {
         let id = event["id"].as_str().unwrap();
         let before = handed.entry(id).or_default();
-        assert_eq!(
-            event.get("redelivered") == Some(&Value::Bool(true)),
-            *before > 0,
-            "a first hand-over is plain, every later one says redelivered: {event}"
+        // The first time a handler reads it may be a redelivery already: the handler that
+        // crashed may have held it in its pipe, unread.
+        assert!(
+            *before == 0 || event["redelivered"] == true,
+            "every hand-over after the first says redelivered: {event}"
         );
         *before += 1;
     }

@@ -171,7 +171,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "EVENTS", value_delimiter = ',')]
     pub events: Vec<String>,
     /// Run CMD (split like a shell would, no other shell features) and write each event to
-    /// its stdin as a JSON line; its stdout lines are the replies (see PROTOCOL.md)
+    /// its stdin as a JSON line; its stdout lines are the replies (see docs/PROTOCOL.md)
     #[arg(long, value_name = "CMD")]
     pub handler: Option<String>,
     /// Handler copies to run; events of one sender always go to the same one (dispatch.workers)
@@ -442,7 +442,9 @@ pub struct SendArgs {
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     crate::config::parse_duration_ms(text.trim())
         .map(std::time::Duration::from_millis)
-        .ok_or_else(|| format!("{text:?} is not a duration: give one such as 500ms, 30s, 5m or 24h"))
+        .ok_or_else(|| {
+            format!("{text:?} is not a duration: give one such as 500ms, 30s, 5m or 24h")
+        })
 }
 
 /// The clap command, for parsing and for generating completions and man pages.

@@ -1,5 +1,5 @@
 //! The handler: processes that get events as JSON lines on stdin and write replies as
-//! JSON lines on stdout (PROTOCOL.md).
+//! JSON lines on stdout (docs/PROTOCOL.md).
 //!
 //! Long-running mode runs `workers` copies; a sender's events always go to the same copy
 //! (a stable hash of the sender), so a conversation stays in order. A copy that exits is
@@ -23,8 +23,8 @@ use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::atomic::Ordering;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -502,7 +502,12 @@ fn handed_line(event: &Pending, spec: &HandlerSpec, store: &Store) -> String {
 
 /// Counts the hand-over of `events` in the database before they are written, and marks
 /// first-time messages read. False when the database cannot count them now.
-fn count_hand_over(events: &[Pending], store: &mut Store, spec: &HandlerSpec, outbox: &Outbox) -> bool {
+fn count_hand_over(
+    events: &[Pending],
+    store: &mut Store,
+    spec: &HandlerSpec,
+    outbox: &Outbox,
+) -> bool {
     let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
     if let Err(err) = store.mark_handed(&seqs) {
         tracing::warn!("cannot hand events over yet: {err:#}");
@@ -1066,10 +1071,11 @@ fn per_message_worker(
                 continue;
             }
             spec.health.unacknowledged.fetch_add(1, Ordering::Relaxed);
-            let run = answer_once(index, spec, outbox, queue, &store, &event).unwrap_or_else(|err| {
-                tracing::error!("handler[{index}]: {err:#}");
-                Run::Failed
-            });
+            let run =
+                answer_once(index, spec, outbox, queue, &store, &event).unwrap_or_else(|err| {
+                    tracing::error!("handler[{index}]: {err:#}");
+                    Run::Failed
+                });
             event.handed += 1;
             match run {
                 Run::Answered => break,
@@ -1121,7 +1127,11 @@ fn answer_once(
             Ok(Some(line)) => {
                 let handled = replies.handle(&line);
                 let acknowledges = handled.ack.is_some() && !answered;
-                let this = if acknowledges { std::slice::from_ref(event) } else { &[] };
+                let this = if acknowledges {
+                    std::slice::from_ref(event)
+                } else {
+                    &[]
+                };
                 replies.store(&handled.replies, this);
                 answered |= acknowledges;
             }
@@ -1137,7 +1147,11 @@ fn answer_once(
     let status = finish(&mut child, index);
     if status.is_some_and(|s| s.success()) {
         let held = replies.release();
-        let this = if answered { &[] } else { std::slice::from_ref(event) };
+        let this = if answered {
+            &[]
+        } else {
+            std::slice::from_ref(event)
+        };
         replies.store(&held, this);
         return Ok(Run::Answered);
     }

@@ -13,7 +13,12 @@ use crate::notification::Kind;
 use crate::store::Store;
 use crate::store::inbox::unix_now;
 
-pub fn run(command: &InboxCommand, config: &Config, as_json: bool, out: &mut dyn Write) -> Result<()> {
+pub fn run(
+    command: &InboxCommand,
+    config: &Config,
+    as_json: bool,
+    out: &mut dyn Write,
+) -> Result<()> {
     let db = config.media().db_path;
     if !db.exists() {
         anyhow::bail!(

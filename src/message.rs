@@ -1,6 +1,6 @@
 //! Outgoing messages: shorthand expansion and validation against WhatsApp's limits.
 //!
-//! One function, [`normalize`], turns a message as a person writes it (PROTOCOL.md's reply
+//! One function, [`normalize`], turns a message as a person writes it (docs/PROTOCOL.md's reply
 //! shapes: `{"text":"hi"}`, `type` left out, `reply_to`, ...) into the exact object that
 //! the Graph API's messages endpoint takes, or says which field breaks which limit.
 //! `send`'s flags, `send --raw` and (later) the handler's replies all go through it, so a

@@ -2,7 +2,7 @@
 //!
 //! A notification batches entries × changes × messages/statuses/errors in any mix
 //! (WHATSAPP.md §2); [`parse`] yields every one of them, in order, as an [`Item`] that
-//! carries the PROTOCOL.md event and the key that de-duplicates redeliveries. This is the
+//! carries the docs/PROTOCOL.md event and the key that de-duplicates redeliveries. This is the
 //! one normalization of incoming messages: the tap and the handler both use it. Nothing
 //! is dropped: every event keeps WhatsApp's object untouched in `raw`, and types this code
 //! does not know pass through with their own name.
@@ -19,7 +19,7 @@ pub struct Item {
     pub key: String,
     /// The sender of a message (its `from`); the recipient of a status.
     pub peer: Option<String>,
-    /// The event line of PROTOCOL.md.
+    /// The event line of docs/PROTOCOL.md.
     pub event: Value,
 }
 
@@ -157,7 +157,7 @@ fn messages_change(value: &Value, items: &mut Vec<Item>) {
     }
 }
 
-/// PROTOCOL.md's `message` event.
+/// docs/PROTOCOL.md's `message` event.
 pub fn message_event(message: &Value, contacts: &[Value], phone_number_id: &Value) -> Value {
     let from = message
         .get("from")
@@ -309,7 +309,7 @@ fn action(kind: &str, body: &Value) -> Option<Value> {
     Some(Value::Object(action))
 }
 
-/// PROTOCOL.md's `status` event.
+/// docs/PROTOCOL.md's `status` event.
 fn status_event(status: &Value) -> Value {
     let to = status
         .get("recipient_id")

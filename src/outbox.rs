@@ -492,7 +492,9 @@ impl SendWorker {
         mark.attempts += 1;
         match self.client.mark_read_once(&mark.wamid, mark.typing) {
             Ok(()) => Note::ReadDone(None),
-            Err(err) if err.is_retryable() && mark.since.elapsed() < self.settings.give_up_after => {
+            Err(err)
+                if err.is_retryable() && mark.since.elapsed() < self.settings.give_up_after =>
+            {
                 let delay = retry_delay(i64::from(mark.attempts));
                 tracing::warn!(
                     "cannot mark {} read: {err}; trying again in {} ms",
@@ -554,7 +556,8 @@ impl SendWorker {
 
     fn failed(&self, mut row: OutboxRow, err: anyhow::Error) -> Note {
         let message = format!("{err:#}");
-        let age = Duration::from_secs((crate::store::inbox::unix_now() - row.created_at).max(0) as u64);
+        let age =
+            Duration::from_secs((crate::store::inbox::unix_now() - row.created_at).max(0) as u64);
         match classify(&err) {
             Failure::Retry { maybe_arrived } if age < self.settings.give_up_after => {
                 // An attempt that may have arrived is settled by its status, or retried

@@ -267,7 +267,9 @@ impl Store {
                 .prepare_cached("DELETE FROM inbox WHERE seq = ?1")
                 .map_err(explain)?;
             let mut rekey = tx
-                .prepare_cached("UPDATE inbox SET key = substr(key, 1, length(key) - 6) WHERE seq = ?1")
+                .prepare_cached(
+                    "UPDATE inbox SET key = substr(key, 1, length(key) - 6) WHERE seq = ?1",
+                )
                 .map_err(explain)?;
             for seq in &parked {
                 copy.execute(params![seq]).map_err(explain)?;
@@ -462,7 +464,9 @@ mod tests {
         assert_eq!(back[1].handed, 1, "it will say redelivered");
         assert!(store.parked().unwrap().is_empty());
         assert_eq!(
-            store.insert_items(&[&message("wamid.1")], &[Kind::Message]).unwrap(),
+            store
+                .insert_items(&[&message("wamid.1")], &[Kind::Message])
+                .unwrap(),
             vec![0],
             "its key still deduplicates WhatsApp's redeliveries"
         );

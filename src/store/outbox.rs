@@ -121,7 +121,9 @@ impl Store {
                 .prepare_cached("UPDATE inbox SET delivered_at = ?2 WHERE seq = ?1")
                 .map_err(explain)?;
             for seq in acknowledged {
-                acknowledge.execute(params![seq, unix_now()]).map_err(explain)?;
+                acknowledge
+                    .execute(params![seq, unix_now()])
+                    .map_err(explain)?;
             }
         }
         tx.commit().map_err(explain)?;
@@ -312,7 +314,9 @@ mod tests {
             {"from":"491","id":"wamid.1","timestamp":"1","type":"text","text":{"body":"a"}}]}}]}]}"#;
         let items = crate::notification::parse(body).unwrap();
         store.insert_items(&[&items], &[]).unwrap();
-        let event = store.pending(&[crate::notification::Kind::Message], 0, 1).unwrap();
+        let event = store
+            .pending(&[crate::notification::Kind::Message], 0, 1)
+            .unwrap();
         let seqs = store
             .enqueue_all(
                 &[
@@ -332,6 +336,9 @@ mod tests {
         let rows = store.unsent(0).unwrap();
         let id = store.id().unwrap();
         assert_eq!(rows[0].callback, Some(format!("wa-cloud:{id}:{}", seqs[0])));
-        assert_eq!(rows[1].callback, None, "a reply's own callback data is kept");
+        assert_eq!(
+            rows[1].callback, None,
+            "a reply's own callback data is kept"
+        );
     }
 }

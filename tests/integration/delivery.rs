@@ -68,7 +68,11 @@ fn assert_answered_once_in_order(graph: &FakeGraph, server: &Server, messages: &
             m.text
         );
     }
-    assert_eq!(replies.len(), messages.len(), "no reply beyond them: {replies:?}");
+    assert_eq!(
+        replies.len(),
+        messages.len(),
+        "no reply beyond them: {replies:?}"
+    );
     let mut by_recipient: HashMap<&str, Vec<&str>> = HashMap::new();
     for (to, text) in &replies {
         by_recipient.entry(to.as_str()).or_default().push(text);
@@ -105,7 +109,11 @@ fn a_handler_that_crashes_every_tenth_message_loses_none() {
     let log = dir.path().join("events.log");
     let cmd = format!("{} {} 10", bot.display(), log.display());
     let server = start(dir.path(), &graph, &[&cmd, "--workers", "2"]);
-    let sent = messages(60, &["4915100000001", "4915100000002", "4915100000003"], "C");
+    let sent = messages(
+        60,
+        &["4915100000001", "4915100000002", "4915100000003"],
+        "C",
+    );
     post_all(&server, &sent);
 
     assert_answered_once_in_order(&graph, &server, &sent);
@@ -178,18 +186,27 @@ for line in sys.stdin:
         if let Some(error) = error {
             break error;
         }
-        assert!(Instant::now() < deadline, "no error event for the parked message");
+        assert!(
+            Instant::now() < deadline,
+            "no error event for the parked message"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(
-        error["error"].as_str().unwrap().contains("dispatch.retries"),
+        error["error"]
+            .as_str()
+            .unwrap()
+            .contains("dispatch.retries"),
         "{error}"
     );
     let poisons = logged(&log)
         .into_iter()
         .filter(|e| e["id"] == "wamid.P1")
         .count();
-    assert_eq!(poisons, 3, "handed over once, then again after each of 2 crashes");
+    assert_eq!(
+        poisons, 3,
+        "handed over once, then again after each of 2 crashes"
+    );
 
     let db = dir.path().join("media/media-ids.db");
     let inbox = |args: &[&str]| {

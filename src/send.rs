@@ -6,6 +6,10 @@
 //! is sent, so an invalid message in a batch sends nothing at all. Media given as a local
 //! file is checked with the rest, then uploaded through the media cache (`media`) before
 //! the first message goes out.
+//!
+//! While the Graph API cannot be reached, or answers with a rate limit or a server error,
+//! each message is retried (with a warning on stderr) for up to `--timeout` (60 s by
+//! default; `--timeout 0` tries once); an error no retry can mend fails at once.
 
 use std::io::{BufRead, Write};
 

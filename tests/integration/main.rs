@@ -9,6 +9,7 @@ mod cli;
 mod config;
 mod dev_chat;
 mod dev_graph;
+mod fake_graph_faults;
 mod generated;
 mod handler;
 mod media;

@@ -490,13 +490,25 @@ async fn handle(
     let arrived = Instant::now();
     let is_message = method == Method::POST && uri.path().ends_with("/messages");
     let recipient = is_message.then(|| recipient_of(&body)).flatten();
-    shared.state.lock().unwrap().requests.push(Recorded {
-        method: method.to_string(),
-        path: uri.path().to_string(),
-        headers: headers.clone(),
-        body: body.to_vec(),
-        at: arrived,
-    });
+    let delay = {
+        let mut state = shared.state.lock().unwrap();
+        state.requests.push(Recorded {
+            method: method.to_string(),
+            path: uri.path().to_string(),
+            headers: headers.clone(),
+            body: body.to_vec(),
+            at: arrived,
+        });
+        let hangs = recipient
+            .as_ref()
+            .is_some_and(|r| state.hanging.contains(r));
+        if !hangs && state.delay.is_zero() {
+            // Answered under the lock it was recorded with: wamids are numbered in the
+            // order requests were recorded.
+            return respond(&mut state, method, uri, headers, body, recipient);
+        }
+        state.delay
+    };
     if let Some(recipient) = &recipient {
         // Subscribed before looking, so that a release in between is not missed.
         let mut released = shared.release.subscribe();
@@ -506,11 +518,21 @@ async fn handle(
             }
         }
     }
-    let delay = shared.state.lock().unwrap().delay;
     tokio::time::sleep_until((arrived + delay).into()).await;
-
     let mut state = shared.state.lock().unwrap();
-    let (response, wamid) = answer(&mut state, method, uri, headers, body.clone());
+    respond(&mut state, method, uri, headers, body, recipient)
+}
+
+/// The answer, with the accepted message's statuses queued for posting.
+fn respond(
+    state: &mut State,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+    recipient: Option<String>,
+) -> Response {
+    let (response, wamid) = answer(state, method, uri, headers, body.clone());
     if let (Some(wamid), Some(jobs)) = (wamid, &state.status_jobs) {
         if state.statuses.is_some() {
             let request: Value = serde_json::from_slice(&body).unwrap_or_default();

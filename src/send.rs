@@ -6,6 +6,10 @@
 //! is sent, so an invalid message in a batch sends nothing at all. Media given as a local
 //! file is checked with the rest, then uploaded through the media cache (`media`) before
 //! the first message goes out.
+//!
+//! While the Graph API cannot be reached, or answers with a rate limit or a server error,
+//! each message is retried (with a warning on stderr) for up to `--timeout` (60 s by
+//! default; `--timeout 0` tries once); an error no retry can mend fails at once.
 
 use std::io::{BufRead, Write};
 
@@ -16,7 +20,7 @@ use serde_json::{Value, json};
 use crate::cli::SendArgs;
 use crate::config::Config;
 use crate::error::UsageError;
-use crate::graph::Client;
+use crate::graph::{Client, GraphError};
 use crate::media::{self, MediaCache};
 use crate::message::{self, Outgoing, Recipient};
 use crate::store::Store;
@@ -109,14 +113,16 @@ pub fn run(
             db.display()
         );
     }
-    let client = Client::new(&graph);
+    // Each message may take --timeout: while the Graph API cannot be reached or asks to
+    // wait, the client retries (saying so on stderr) until then.
+    let client = Client::new(&graph).retrying_for(args.timeout);
     for (i, message) in messages.iter().enumerate() {
         let sent = match &queue {
             Some(store) => through_server(store, message),
             None => client
                 .send_message(&message.body)
                 .map(|sent| sent.id)
-                .map_err(Into::into),
+                .map_err(|error| explain_timeout(error, args.timeout)),
         };
         let id = sent.with_context(|| {
             format!(
@@ -139,6 +145,36 @@ pub fn run(
         stdout.flush()?;
     }
     Ok(())
+}
+
+/// A failure that more patience might have mended names --timeout.
+fn explain_timeout(error: GraphError, timeout: std::time::Duration) -> anyhow::Error {
+    let doubt = if error.may_have_arrived() {
+        "; an attempt may have reached WhatsApp all the same, so check before sending it again"
+    } else {
+        ""
+    };
+    let note = match &error {
+        GraphError::GaveUp { .. } => format!(
+            "still failing when --timeout {} ran out (give a longer --timeout to keep trying){doubt}",
+            show_duration(timeout)
+        ),
+        retryable if retryable.is_retryable() => format!(
+            "--timeout {} allows one attempt only (give --timeout 60s to keep trying){doubt}",
+            show_duration(timeout)
+        ),
+        _ => return error.into(),
+    };
+    anyhow::Error::new(error).context(note)
+}
+
+/// A duration the way --timeout takes it: `500ms`, `60s`, `0`.
+fn show_duration(duration: std::time::Duration) -> String {
+    match duration.as_millis() {
+        0 => "0".to_string(),
+        ms if ms % 1000 == 0 => format!("{}s", ms / 1000),
+        ms => format!("{ms}ms"),
+    }
 }
 
 /// Appends a message to the running server's outbox and waits until the server sent it.

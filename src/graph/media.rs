@@ -55,7 +55,7 @@ impl Client {
         let boundary = boundary();
         let (preamble, trailer) = multipart_frame(&boundary, upload.filename, upload.mime_type);
         let length = preamble.len() as u64 + upload.size + trailer.len() as u64;
-        let reply = self.with_retries(&url, || {
+        let reply = self.with_retries(self.retry, &url, || {
             // A retry sends the file from its start again.
             let mut file = upload.file;
             file.seek(SeekFrom::Start(0)).map_err(ureq::Error::Io)?;
@@ -92,7 +92,7 @@ impl Client {
     /// Where media `id` can be downloaded, its type, size and hash (`GET /{media-id}`).
     pub fn media_info(&self, id: &str) -> Result<MediaInfo, GraphError> {
         let url = format!("{}/{id}", self.base_url);
-        let reply = self.with_retries(&url, || {
+        let reply = self.with_retries(self.retry, &url, || {
             self.agent
                 .get(&url)
                 .header("Authorization", self.authorization.expose())
@@ -162,7 +162,7 @@ impl Client {
     /// Deletes media `id` at WhatsApp (`DELETE /{media-id}`).
     pub fn delete_media(&self, id: &str) -> Result<(), GraphError> {
         let url = format!("{}/{id}", self.base_url);
-        let reply = self.with_retries(&url, || {
+        let reply = self.with_retries(self.retry, &url, || {
             self.agent
                 .delete(&url)
                 .header("Authorization", self.authorization.expose())
@@ -181,9 +181,9 @@ impl Client {
         url: &str,
         mut request: impl FnMut() -> Result<Response<ureq::Body>, ureq::Error>,
     ) -> Result<Response<ureq::Body>, GraphError> {
-        self.retrying(|| match request() {
+        self.retrying(self.retry, || match request() {
             Ok(response) if response.status().is_success() => Ok(response),
-            Ok(response) => match read_reply(response) {
+            Ok(response) => match read_reply(url, response) {
                 Ok(_) => unreachable!("read_reply accepts only a 2xx status"),
                 Err(error) => Err(error),
             },

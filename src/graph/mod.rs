@@ -1,15 +1,18 @@
-//! The Graph API client: messages (and, later, media) over blocking HTTP with ureq.
+//! The Graph API client: messages and media over blocking HTTP with ureq.
 //!
 //! Every call carries the Bearer token and a `User-Agent` naming wa-cloud; the token is
-//! kept in a [`Secret`] and is never part of a URL, a log line or an error. Rate limits,
-//! throttling and server errors are retried with exponential backoff and jitter, a
-//! bounded number of times; every other error is returned at once.
+//! kept in a [`Secret`] and is never part of a URL, a log line or an error. Each request
+//! may take `graphApi.timeout` to connect and as long again for the answer. Rate limits,
+//! throttling, server errors and transport failures are retried with exponential backoff
+//! and jitter until the client's retry limit ([`Retry`]) has passed; every other error is
+//! returned at once. The `*_once` methods make exactly one attempt, for callers (the
+//! outbox) that schedule retries themselves.
 
 mod error;
 pub mod media;
 mod shim;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use ureq::Agent;
@@ -21,11 +24,13 @@ use crate::config::{GraphConfig, Secret};
 
 pub const USER_AGENT: &str = concat!("wa-cloud/", env!("CARGO_PKG_VERSION"));
 
-/// How retryable errors are retried.
+/// How long a [`Client::new`] keeps retrying by default: about what 5 attempts took
+/// before, so that upload, download and the server are not slowed down.
+pub const DEFAULT_RETRY: Duration = Duration::from_secs(10);
+
+/// The waits between retries: exponential from `base`, at most `cap`, with jitter.
 #[derive(Clone, Debug)]
 pub struct Backoff {
-    /// Attempts in all, the first one included.
-    pub attempts: u32,
     pub base: Duration,
     pub cap: Duration,
 }
@@ -33,7 +38,6 @@ pub struct Backoff {
 impl Default for Backoff {
     fn default() -> Self {
         Backoff {
-            attempts: 5,
             base: Duration::from_millis(500),
             cap: Duration::from_secs(8),
         }
@@ -42,11 +46,33 @@ impl Default for Backoff {
 
 impl Backoff {
     /// The wait before retry number `retry` (0-based): exponential, capped, with "equal
-    /// jitter" so that many clients that failed together do not retry together.
-    fn delay(&self, retry: u32) -> Duration {
+    /// jitter" (between half and all of it) so that many clients that failed together do
+    /// not retry together.
+    pub fn delay(&self, retry: u32) -> Duration {
         let full = self.base.saturating_mul(1 << retry.min(16)).min(self.cap);
         let half = full / 2;
         half + half.mul_f64(fastrand::f64())
+    }
+}
+
+/// How long retryable errors are retried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Retry {
+    /// One attempt, no retry.
+    Once,
+    /// New attempts may start until this long after the first one started; the last one
+    /// starts at that moment at the latest.
+    For(Duration),
+}
+
+impl Retry {
+    /// `Retry::For(limit)`, or `Retry::Once` for a zero limit.
+    pub fn limited_to(limit: Duration) -> Retry {
+        if limit.is_zero() {
+            Retry::Once
+        } else {
+            Retry::For(limit)
+        }
     }
 }
 
@@ -65,16 +91,21 @@ pub struct Client {
     phone_number_id: String,
     authorization: Secret,
     backoff: Backoff,
+    retry: Retry,
 }
 
 impl Client {
+    /// A client whose requests may each take `config.timeout` to connect and as long
+    /// again for the answer, retrying for [`DEFAULT_RETRY`].
     pub fn new(config: &GraphConfig) -> Self {
+        // A zero timeout would fail every request at once: take it as "no limit".
+        let timeout = Some(config.timeout).filter(|t| !t.is_zero());
         let agent: Agent = Agent::config_builder()
             .http_status_as_error(false)
             .user_agent(USER_AGENT)
-            .timeout_connect(Some(Duration::from_secs(10)))
-            .timeout_recv_response(Some(Duration::from_secs(30)))
-            .timeout_recv_body(Some(Duration::from_secs(60)))
+            .timeout_connect(timeout)
+            .timeout_recv_response(timeout)
+            .timeout_recv_body(timeout)
             .build()
             .into();
         Client {
@@ -83,13 +114,46 @@ impl Client {
             phone_number_id: config.phone_number_id.clone(),
             authorization: Secret::new(format!("Bearer {}", config.access_token.expose())),
             backoff: Backoff::default(),
+            retry: Retry::For(DEFAULT_RETRY),
         }
     }
 
-    /// Sends one message: `body` is a complete Graph API message object.
+    /// Keeps retrying for `limit` (from the first attempt's start); zero tries once.
+    pub fn retrying_for(mut self, limit: Duration) -> Self {
+        self.retry = Retry::limited_to(limit);
+        self
+    }
+
+    /// Waits between retries as `backoff` says.
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// How this client retries.
+    pub fn retry(&self) -> Retry {
+        self.retry
+    }
+
+    fn messages_url(&self) -> String {
+        format!("{}/{}/messages", self.base_url, self.phone_number_id)
+    }
+
+    /// Sends one message: `body` is a complete Graph API message object. Retries as the
+    /// client's [`Retry`] says.
     pub fn send_message(&self, body: &Value) -> Result<Sent, GraphError> {
-        let url = format!("{}/{}/messages", self.base_url, self.phone_number_id);
-        let reply = self.with_retries(&url, || {
+        self.send_message_with(self.retry, body)
+    }
+
+    /// Sends one message with exactly one attempt: whatever fails is returned at once
+    /// (see [`GraphError::is_retryable`] and [`GraphError::may_have_arrived`]).
+    pub fn send_message_once(&self, body: &Value) -> Result<Sent, GraphError> {
+        self.send_message_with(Retry::Once, body)
+    }
+
+    fn send_message_with(&self, retry: Retry, body: &Value) -> Result<Sent, GraphError> {
+        let url = self.messages_url();
+        let reply = self.with_retries(retry, &url, || {
             self.agent
                 .post(&url)
                 .header("Authorization", self.authorization.expose())
@@ -104,14 +168,23 @@ impl Client {
     }
 
     /// Marks an incoming message read; with `typing`, also shows the typing indicator to
-    /// its sender (for up to 25 s, or until we reply).
+    /// its sender (for up to 25 s, or until we reply). Retries as the client says.
     pub fn mark_read(&self, wamid: &str, typing: bool) -> Result<(), GraphError> {
-        let url = format!("{}/{}/messages", self.base_url, self.phone_number_id);
+        self.mark_read_with(self.retry, wamid, typing)
+    }
+
+    /// [`Client::mark_read`] with exactly one attempt.
+    pub fn mark_read_once(&self, wamid: &str, typing: bool) -> Result<(), GraphError> {
+        self.mark_read_with(Retry::Once, wamid, typing)
+    }
+
+    fn mark_read_with(&self, retry: Retry, wamid: &str, typing: bool) -> Result<(), GraphError> {
+        let url = self.messages_url();
         let mut body = serde_json::json!({"messaging_product": "whatsapp", "status": "read", "message_id": wamid});
         if typing {
             body["typing_indicator"] = serde_json::json!({"type": "text"});
         }
-        self.with_retries(&url, || {
+        self.with_retries(retry, &url, || {
             self.agent
                 .post(&url)
                 .header("Authorization", self.authorization.expose())
@@ -120,14 +193,15 @@ impl Client {
         .map(drop)
     }
 
-    /// Runs `request` until it succeeds, fails for good, or runs out of attempts.
+    /// Runs `request` until it succeeds, fails for good, or `retry` runs out.
     fn with_retries(
         &self,
+        retry: Retry,
         url: &str,
         mut request: impl FnMut() -> Result<Response<ureq::Body>, ureq::Error>,
     ) -> Result<Value, GraphError> {
-        self.retrying(|| match request() {
-            Ok(response) => read_reply(response),
+        self.retrying(retry, || match request() {
+            Ok(response) => read_reply(url, response),
             Err(source) => Err(GraphError::Transport {
                 url: abbreviate(url),
                 source,
@@ -135,31 +209,47 @@ impl Client {
         })
     }
 
-    /// Runs `attempt` until it succeeds, fails for good, or runs out of attempts, waiting
-    /// with backoff and jitter between attempts.
+    /// Runs `attempt` until it succeeds, fails for good, or `retry` runs out, waiting with
+    /// backoff and jitter between attempts. The last attempt starts when the retry limit
+    /// is reached at the latest; a failure after it is a [`GraphError::GaveUp`].
     fn retrying<T>(
         &self,
+        retry: Retry,
         mut attempt: impl FnMut() -> Result<T, GraphError>,
     ) -> Result<T, GraphError> {
+        let start = Instant::now();
+        let limit = match retry {
+            Retry::Once => return attempt(),
+            Retry::For(limit) => limit,
+        };
         let mut attempts = 1;
+        let mut any_arrived = false;
         loop {
             let error = match attempt() {
                 Ok(value) => return Ok(value),
                 Err(error) if !error.is_retryable() => return Err(error),
-                Err(error) if attempts >= self.backoff.attempts => {
-                    return Err(GraphError::GaveUp {
-                        attempts,
-                        last: Box::new(error),
-                    });
-                }
                 Err(error) => error,
             };
-            let delay = self.backoff.delay(attempts - 1);
+            any_arrived |= error.may_have_arrived();
+            let elapsed = start.elapsed();
+            if elapsed >= limit {
+                return Err(GraphError::GaveUp {
+                    attempts,
+                    elapsed,
+                    any_arrived,
+                    last: Box::new(error),
+                });
+            }
+            let delay = self.backoff.delay(attempts - 1).min(limit - elapsed);
+            let doubt = if error.may_have_arrived() {
+                " (it may have arrived: a retry may deliver it twice)"
+            } else {
+                ""
+            };
             tracing::warn!(
-                "{error}; retrying in {} ms (attempt {} of {})",
-                delay.as_millis(),
-                attempts + 1,
-                self.backoff.attempts
+                "{error}{doubt}; retrying in {} (until {} have passed)",
+                seconds(delay),
+                seconds(limit)
             );
             std::thread::sleep(delay);
             attempts += 1;
@@ -167,10 +257,30 @@ impl Client {
     }
 }
 
-/// A 2xx JSON body, or the error the response stands for.
-fn read_reply(mut response: Response<ureq::Body>) -> Result<Value, GraphError> {
+/// A duration for a log line: `1.2 s`, `60 s`, `350 ms`.
+fn seconds(duration: Duration) -> String {
+    match duration.as_millis() {
+        ms if ms < 1000 => format!("{ms} ms"),
+        ms if ms % 1000 == 0 => format!("{} s", ms / 1000),
+        _ => format!("{:.1} s", duration.as_secs_f64()),
+    }
+}
+
+/// A 2xx JSON body, or the error the response stands for. A body that breaks off is a
+/// transport error (retryable, and it may have arrived).
+fn read_reply(url: &str, mut response: Response<ureq::Body>) -> Result<Value, GraphError> {
     let status = response.status().as_u16();
-    let body = response.body_mut().read_to_string().unwrap_or_default();
+    let body = match response.body_mut().read_to_string() {
+        Ok(body) => body,
+        // Meta's error pages are small; an error body we cannot read is still an error.
+        Err(_) if !(200..300).contains(&status) => String::new(),
+        Err(source) => {
+            return Err(GraphError::Transport {
+                url: abbreviate(url),
+                source,
+            });
+        }
+    };
     if (200..300).contains(&status) {
         return serde_json::from_str(&body).map_err(|_| GraphError::Unexpected(abbreviate(&body)));
     }
@@ -246,11 +356,10 @@ mod tests {
     #[test]
     fn backoff_grows_and_stays_under_its_cap() {
         let backoff = Backoff {
-            attempts: 5,
             base: Duration::from_millis(100),
             cap: Duration::from_millis(400),
         };
-        for retry in 0..10 {
+        for retry in 0..40 {
             let full = Duration::from_millis(100 * (1 << retry.min(2)));
             let delay = backoff.delay(retry);
             assert!(
@@ -258,5 +367,210 @@ mod tests {
                 "retry {retry}: {delay:?}"
             );
         }
+    }
+
+    fn client(base_url: &str, timeout: Duration) -> Client {
+        Client::new(&GraphConfig {
+            base_url: base_url.to_string(),
+            phone_number_id: "106540352242922".to_string(),
+            access_token: Secret::new("EAAG-unit-test-token".to_string()),
+            timeout,
+        })
+    }
+
+    fn fast() -> Backoff {
+        Backoff {
+            base: Duration::from_millis(10),
+            cap: Duration::from_millis(40),
+        }
+    }
+
+    fn refused() -> GraphError {
+        GraphError::Transport {
+            url: "http://127.0.0.1:1/v25.0/1/messages".to_string(),
+            source: ureq::Error::Io(std::io::ErrorKind::ConnectionRefused.into()),
+        }
+    }
+
+    /// A port on 127.0.0.1 that nothing listens on (it was free a moment ago).
+    fn closed_port() -> u16 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    }
+
+    #[test]
+    fn a_refused_connection_is_retryable_and_cannot_have_arrived() {
+        let port = closed_port();
+        let client = client(
+            &format!("http://127.0.0.1:{port}/v25.0"),
+            Duration::from_secs(5),
+        )
+        .retrying_for(Duration::ZERO);
+        let error = client
+            .send_message_once(&serde_json::json!({"to": "1", "text": {"body": "hi"}}))
+            .unwrap_err();
+        assert!(
+            matches!(&error, GraphError::Transport { source: ureq::Error::Io(io), .. }
+                if io.kind() == std::io::ErrorKind::ConnectionRefused),
+            "{error:?}"
+        );
+        assert!(error.is_retryable());
+        assert!(!error.may_have_arrived());
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "cannot reach the Graph API at http://127.0.0.1:{port}/v25.0/106540352242922/messages (connection refused)"
+            )
+        );
+    }
+
+    #[test]
+    fn no_answer_within_the_timeout_is_retryable_and_may_have_arrived() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // Accepts and reads, never answers; holds the connection until the test ends.
+        let holder = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let mut buffer = [0; 4096];
+            while std::io::Read::read(&mut stream, &mut buffer).unwrap_or(0) > 0 {}
+        });
+        let client = client(
+            &format!("http://127.0.0.1:{port}/v25.0"),
+            Duration::from_millis(300),
+        );
+        let error = client.mark_read_once("wamid.X", false).unwrap_err();
+        assert!(error.is_retryable(), "{error:?}");
+        assert!(error.may_have_arrived(), "{error:?}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("no answer from the Graph API at"),
+            "{error}"
+        );
+        drop(client);
+        holder.join().unwrap();
+    }
+
+    #[test]
+    fn retrying_stops_when_the_limit_has_passed() {
+        let client = client("http://127.0.0.1:1/v25.0", Duration::from_secs(1))
+            .with_backoff(fast())
+            .retrying_for(Duration::from_millis(200));
+        let start = Instant::now();
+        let mut attempts = 0;
+        let error = client
+            .retrying(client.retry(), || -> Result<(), GraphError> {
+                attempts += 1;
+                Err(refused())
+            })
+            .unwrap_err();
+        let elapsed = start.elapsed();
+        assert!(elapsed >= Duration::from_millis(200), "{elapsed:?}");
+        assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+        assert!(attempts >= 3, "{attempts}");
+        match &error {
+            GraphError::GaveUp {
+                attempts: counted,
+                elapsed,
+                any_arrived,
+                last,
+            } => {
+                assert_eq!(*counted, attempts);
+                assert!(*elapsed >= Duration::from_millis(200));
+                assert!(!any_arrived);
+                assert!(matches!(**last, GraphError::Transport { .. }));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(!error.is_retryable());
+        assert!(
+            error
+                .to_string()
+                .starts_with(&format!("gave up after {attempts} attempts in 0.")),
+            "{error}"
+        );
+        let source = std::error::Error::source(&error).unwrap().to_string();
+        assert!(source.contains("connection refused"), "{source}");
+    }
+
+    #[test]
+    fn retrying_once_tries_once_and_does_not_wrap_the_error() {
+        let client = client("http://127.0.0.1:1/v25.0", Duration::from_secs(1))
+            .with_backoff(fast())
+            .retrying_for(Duration::ZERO);
+        assert_eq!(client.retry(), Retry::Once);
+        let mut attempts = 0;
+        let error = client
+            .retrying(client.retry(), || -> Result<(), GraphError> {
+                attempts += 1;
+                Err(refused())
+            })
+            .unwrap_err();
+        assert_eq!(attempts, 1);
+        assert!(matches!(error, GraphError::Transport { .. }), "{error:?}");
+    }
+
+    #[test]
+    fn retrying_stops_at_an_error_no_retry_can_mend_and_after_success() {
+        let client = client("http://127.0.0.1:1/v25.0", Duration::from_secs(1))
+            .with_backoff(fast())
+            .retrying_for(Duration::from_secs(30));
+        let mut attempts = 0;
+        let error = client
+            .retrying(client.retry(), || -> Result<(), GraphError> {
+                attempts += 1;
+                Err(GraphError::Status {
+                    status: 404,
+                    body: String::new(),
+                })
+            })
+            .unwrap_err();
+        assert_eq!(attempts, 1);
+        assert!(matches!(error, GraphError::Status { status: 404, .. }));
+
+        let mut attempts = 0;
+        let value = client
+            .retrying(client.retry(), || {
+                attempts += 1;
+                if attempts < 3 {
+                    Err(refused())
+                } else {
+                    Ok(attempts)
+                }
+            })
+            .unwrap();
+        assert_eq!(value, 3);
+    }
+
+    #[test]
+    fn giving_up_remembers_an_earlier_attempt_that_may_have_arrived() {
+        let client = client("http://127.0.0.1:1/v25.0", Duration::from_secs(1))
+            .with_backoff(fast())
+            .retrying_for(Duration::from_millis(100));
+        let mut attempts = 0;
+        let error = client
+            .retrying(client.retry(), || -> Result<(), GraphError> {
+                attempts += 1;
+                Err(if attempts == 1 {
+                    GraphError::Transport {
+                        url: "u".to_string(),
+                        source: ureq::Error::Timeout(ureq::Timeout::RecvResponse),
+                    }
+                } else {
+                    refused()
+                })
+            })
+            .unwrap_err();
+        assert!(error.may_have_arrived(), "{error:?}");
+    }
+
+    #[test]
+    fn log_durations_read_naturally() {
+        assert_eq!(seconds(Duration::from_millis(350)), "350 ms");
+        assert_eq!(seconds(Duration::from_millis(1234)), "1.2 s");
+        assert_eq!(seconds(Duration::from_secs(60)), "60 s");
     }
 }

@@ -7,18 +7,34 @@
 //! size and hex SHA-256; the URL serves the bytes only with a Bearer token; `DELETE
 //! /{id}` forgets it. An unknown id gets Meta's "does not exist" error, and a media's
 //! reported hash can be made wrong on purpose.
+//!
+//! Faults, for tests of patience: [`FakeGraph::fail_for`] answers every message with an
+//! error for a while, [`FakeGraph::refuse_for`] stops listening (and resets the open
+//! connections) for a while, [`FakeGraph::hang_for`] never answers messages to one
+//! recipient, [`FakeGraph::delay_answers`] answers everything late. With
+//! [`FakeGraph::post_statuses_to`] every accepted message is followed by signed `sent` and
+//! `delivered` status notifications to a webhook URL, as Meta sends them.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 
 #[derive(Clone, Debug)]
 pub struct Recorded {
@@ -26,6 +42,8 @@ pub struct Recorded {
     pub path: String,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
+    /// When the request had arrived (its body included).
+    pub at: Instant,
 }
 
 impl Recorded {
@@ -67,6 +85,20 @@ struct Stored {
     mime_type: String,
 }
 
+/// Where status notifications go.
+#[derive(Clone)]
+struct StatusTarget {
+    url: String,
+    secret: String,
+}
+
+/// The statuses to post for one accepted message.
+struct StatusJob {
+    wamid: String,
+    recipient_id: String,
+    biz_opaque_callback_data: Option<Value>,
+}
+
 #[derive(Default)]
 struct State {
     port: u16,
@@ -77,11 +109,30 @@ struct State {
     uploads: u64,
     wrong_sha256: HashSet<String>,
     token: Option<String>,
+    /// Until when every POST to /messages gets this answer.
+    failing: Option<(Instant, u16, String)>,
+    /// Recipients (without '+') whose messages get no answer.
+    hanging: HashSet<String>,
+    /// How long every answer waits.
+    delay: Duration,
+    /// Whether the port is being listened on (false while refusing).
+    listening: bool,
+    statuses: Option<StatusTarget>,
+    status_jobs: Option<mpsc::Sender<StatusJob>>,
+}
+
+/// What the server's tasks and the test share.
+struct Shared {
+    state: Mutex<State>,
+    /// Bumped by `release_hangs`: held requests go on.
+    release: watch::Sender<u64>,
+    /// Until when connections are refused; each new value also resets open connections.
+    refuse: watch::Sender<Option<Instant>>,
 }
 
 pub struct FakeGraph {
     addr: SocketAddr,
-    state: Arc<Mutex<State>>,
+    shared: Arc<Shared>,
     _runtime: tokio::runtime::Runtime,
 }
 
@@ -92,28 +143,46 @@ impl FakeGraph {
             .enable_all()
             .build()
             .expect("a tokio runtime");
-        let state = Arc::new(Mutex::new(State::default()));
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            release: watch::Sender::new(0),
+            refuse: watch::Sender::new(None),
+        });
         let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .block_on(TcpListener::bind("127.0.0.1:0"))
             .expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("a bound address");
-        state.lock().unwrap().port = addr.port();
-        let app_state = state.clone();
+        {
+            let mut state = shared.state.lock().unwrap();
+            state.port = addr.port();
+            state.listening = true;
+        }
+        let app_shared = shared.clone();
         let app = Router::new()
             .fallback(
                 move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-                    let state = app_state.clone();
-                    async move { answer(&state, method, uri, headers, body) }
+                    let shared = app_shared.clone();
+                    async move { handle(&shared, method, uri, headers, body).await }
                 },
             )
             // Uploads are up to 100 MB (the media benchmark sends that much).
             .layer(DefaultBodyLimit::disable());
+        let listener = Switchable {
+            addr,
+            inner: Some(listener),
+            refuse: shared.refuse.subscribe(),
+            shared: shared.clone(),
+        };
         runtime.spawn(async move { axum::serve(listener, app).await });
         FakeGraph {
             addr,
-            state,
+            shared,
             _runtime: runtime,
         }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.shared.state.lock().unwrap()
     }
 
     pub fn port(&self) -> u16 {
@@ -122,26 +191,99 @@ impl FakeGraph {
 
     /// The next request gets this answer instead of the default one.
     pub fn then_respond(&self, status: u16, body: Value) -> &Self {
-        self.state
-            .lock()
-            .unwrap()
-            .scripted
-            .push_back((status, body.to_string()));
+        self.state().scripted.push_back((status, body.to_string()));
         self
     }
 
     /// The next request gets this answer, body as given (not JSON).
     pub fn then_respond_text(&self, status: u16, body: &str) -> &Self {
-        self.state
-            .lock()
-            .unwrap()
-            .scripted
-            .push_back((status, body.to_string()));
+        self.state().scripted.push_back((status, body.to_string()));
+        self
+    }
+
+    /// Every POST to `/messages` in the next `duration` gets this answer (before any
+    /// scripted one), such as 500, or 400 with `meta_error(130429, ...)`.
+    pub fn fail_for(&self, duration: Duration, status: u16, body: Value) -> &Self {
+        self.state().failing = Some((Instant::now() + duration, status, body.to_string()));
+        self
+    }
+
+    /// Refuses connections for `duration`, then listens on the same port again by itself.
+    ///
+    /// The listening socket is closed, so a connection attempt gets a TCP reset (the
+    /// client sees "connection refused"), and every connection already open (a client's
+    /// keep-alive pool) is reset: its next read or write fails and it is closed with
+    /// `SO_LINGER` 0, so the client gets a reset rather than an answer. Returns once the
+    /// port is closed.
+    pub fn refuse_for(&self, duration: Duration) -> &Self {
+        self.shared
+            .refuse
+            .send_replace(Some(Instant::now() + duration));
+        // The server's task closes the listener in a moment; wait for it (bounded).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.state().listening && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        self
+    }
+
+    /// Whether the fake accepts connections now (false while `refuse_for` lasts).
+    pub fn listening(&self) -> bool {
+        self.state().listening
+    }
+
+    /// POSTs to `/messages` whose `to` (or `recipient`) is `recipient` (with or without a
+    /// leading '+') get no answer until [`FakeGraph::release_hangs`] or the fake is
+    /// dropped; they are recorded when they arrive. Other requests are answered as usual.
+    pub fn hang_for(&self, recipient: &str) -> &Self {
+        let recipient = recipient.trim_start_matches('+').to_string();
+        self.state().hanging.insert(recipient);
+        self
+    }
+
+    /// Stops hanging: held requests are answered (as any request would be now), and new
+    /// ones to those recipients too.
+    pub fn release_hangs(&self) -> &Self {
+        self.state().hanging.clear();
+        self.shared.release.send_modify(|n| *n += 1);
+        self
+    }
+
+    /// Every answer from now on comes `delay` after its request arrived.
+    pub fn delay_answers(&self, delay: Duration) -> &Self {
+        self.state().delay = delay;
+        self
+    }
+
+    /// From now on, after accepting a message (answering a POST to `/messages` with a
+    /// wamid), posts to `url` a webhook notification with its `sent` status, then one
+    /// with `delivered`, signed with `secret` as Meta does (`x-hub-signature-256`). They
+    /// are posted in order from a background thread, each retried for a few seconds while
+    /// `url` cannot take it (a server restarting); calling this again changes `url` for
+    /// posts not yet made.
+    pub fn post_statuses_to(&self, url: &str, secret: &str) -> &Self {
+        let mut state = self.state();
+        state.statuses = Some(StatusTarget {
+            url: url.to_string(),
+            secret: secret.to_string(),
+        });
+        if state.status_jobs.is_none() {
+            let (jobs, queue) = mpsc::channel();
+            state.status_jobs = Some(jobs);
+            let shared = self.shared.clone();
+            std::thread::spawn(move || post_statuses(&shared, &queue));
+        }
+        self
+    }
+
+    /// No more status notifications, not even for messages already accepted.
+    pub fn stop_statuses(&self) -> &Self {
+        self.state().statuses = None;
         self
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
-        self.state.lock().unwrap().requests.clone()
+        self.state().requests.clone()
     }
 
     /// The JSON bodies of every request received, in order.
@@ -160,32 +302,325 @@ impl FakeGraph {
     /// Media downloads then need exactly `Authorization: Bearer <token>` (otherwise any
     /// Bearer token will do).
     pub fn require_token(&self, token: &str) -> &Self {
-        self.state.lock().unwrap().token = Some(token.to_string());
+        self.state().token = Some(token.to_string());
         self
     }
 
     /// Holds media as if a user had sent it; returns its id.
     pub fn add_media(&self, bytes: &[u8], mime_type: &str) -> String {
-        let mut state = self.state.lock().unwrap();
+        let mut state = self.state();
         store_media(&mut state, Bytes::copy_from_slice(bytes), mime_type)
     }
 
     /// `GET /{id}` reports a SHA-256 that the content does not have.
     pub fn report_wrong_sha256(&self, id: &str) -> &Self {
-        self.state
-            .lock()
-            .unwrap()
-            .wrong_sha256
-            .insert(id.to_string());
+        self.state().wrong_sha256.insert(id.to_string());
         self
     }
 
     /// The media ids the fake holds.
     pub fn media_ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self.state.lock().unwrap().media.keys().cloned().collect();
+        let mut ids: Vec<String> = self.state().media.keys().cloned().collect();
         ids.sort();
         ids
     }
+}
+
+impl Drop for FakeGraph {
+    fn drop(&mut self) {
+        // Ends the status thread (it holds `shared`); held requests end with the runtime.
+        let mut state = self.state();
+        state.status_jobs = None;
+        state.statuses = None;
+    }
+}
+
+/// The fake's listener: a TCP listener that `refuse_for` closes and re-opens.
+struct Switchable {
+    addr: SocketAddr,
+    inner: Option<TcpListener>,
+    refuse: watch::Receiver<Option<Instant>>,
+    shared: Arc<Shared>,
+}
+
+impl Switchable {
+    fn set_listening(&self, listening: bool) {
+        self.shared.state.lock().unwrap().listening = listening;
+    }
+}
+
+impl axum::serve::Listener for Switchable {
+    type Io = Resettable;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Resettable, SocketAddr) {
+        loop {
+            let refusing = (*self.refuse.borrow_and_update()).filter(|u| Instant::now() < *u);
+            if let Some(until) = refusing {
+                if self.inner.take().is_some() {
+                    self.set_listening(false);
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep_until(until.into()) => {}
+                    _ = self.refuse.changed() => {}
+                }
+                continue;
+            }
+            let Some(listener) = &self.inner else {
+                // The same port again; SO_REUSEADDR (tokio sets it) allows it at once,
+                // but keep trying should something hold it for a moment.
+                match TcpListener::bind(self.addr).await {
+                    Ok(listener) => {
+                        self.inner = Some(listener);
+                        self.set_listening(true);
+                    }
+                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                }
+                continue;
+            };
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, peer)) => {
+                        let _ = stream.set_nodelay(true);
+                        return (Resettable::new(stream, self.shared.refuse.subscribe()), peer);
+                    }
+                    Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                },
+                _ = self.refuse.changed() => {}
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        Ok(self.addr)
+    }
+}
+
+/// An accepted connection that `refuse_for` resets: from then on every read and write
+/// fails, and the socket closes with a TCP reset.
+struct Resettable {
+    stream: TcpStream,
+    reset: Pin<Box<dyn Future<Output = ()> + Send>>,
+    was_reset: bool,
+}
+
+impl Resettable {
+    fn new(stream: TcpStream, mut refuse: watch::Receiver<Option<Instant>>) -> Resettable {
+        let reset = async move {
+            // A new value, or the fake is gone.
+            let _ = refuse.changed().await;
+        };
+        Resettable {
+            stream,
+            reset: Box::pin(reset),
+            was_reset: false,
+        }
+    }
+
+    /// Whether the connection was reset (and makes sure it closes with a reset).
+    fn check(&mut self, cx: &mut Context<'_>) -> bool {
+        if !self.was_reset && self.reset.as_mut().poll(cx).is_ready() {
+            self.was_reset = true;
+            let _ = self.stream.set_zero_linger();
+        }
+        self.was_reset
+    }
+}
+
+fn reset_error() -> io::Error {
+    io::Error::new(io::ErrorKind::ConnectionReset, "reset by refuse_for")
+}
+
+impl AsyncRead for Resettable {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if self.check(cx) {
+            return Poll::Ready(Err(reset_error()));
+        }
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Resettable {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if self.check(cx) {
+            return Poll::Ready(Err(reset_error()));
+        }
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.check(cx) {
+            return Poll::Ready(Err(reset_error()));
+        }
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.check(cx) {
+            return Poll::Ready(Err(reset_error()));
+        }
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// The recipient a message body names, without '+'.
+fn recipient_of(body: &[u8]) -> Option<String> {
+    let body: Value = serde_json::from_slice(body).ok()?;
+    let to = body["to"].as_str().or(body["recipient"].as_str())?;
+    Some(to.trim_start_matches('+').to_string())
+}
+
+/// Records the request, holds it while it should hang, delays it, answers it, and has its
+/// statuses posted when it was an accepted message.
+async fn handle(
+    shared: &Shared,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let arrived = Instant::now();
+    let is_message = method == Method::POST && uri.path().ends_with("/messages");
+    let recipient = is_message.then(|| recipient_of(&body)).flatten();
+    let delay = {
+        let mut state = shared.state.lock().unwrap();
+        state.requests.push(Recorded {
+            method: method.to_string(),
+            path: uri.path().to_string(),
+            headers: headers.clone(),
+            body: body.to_vec(),
+            at: arrived,
+        });
+        let hangs = recipient
+            .as_ref()
+            .is_some_and(|r| state.hanging.contains(r));
+        if !hangs && state.delay.is_zero() {
+            // Answered under the lock it was recorded with: wamids are numbered in the
+            // order requests were recorded.
+            return respond(&mut state, method, uri, headers, body, recipient);
+        }
+        state.delay
+    };
+    if let Some(recipient) = &recipient {
+        // Subscribed before looking, so that a release in between is not missed.
+        let mut released = shared.release.subscribe();
+        while shared.state.lock().unwrap().hanging.contains(recipient) {
+            if released.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+    tokio::time::sleep_until((arrived + delay).into()).await;
+    let mut state = shared.state.lock().unwrap();
+    respond(&mut state, method, uri, headers, body, recipient)
+}
+
+/// The answer, with the accepted message's statuses queued for posting.
+fn respond(
+    state: &mut State,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+    recipient: Option<String>,
+) -> Response {
+    let (response, wamid) = answer(state, method, uri, headers, body.clone());
+    if let (Some(wamid), Some(jobs)) = (wamid, &state.status_jobs) {
+        if state.statuses.is_some() {
+            let request: Value = serde_json::from_slice(&body).unwrap_or_default();
+            let _ = jobs.send(StatusJob {
+                wamid,
+                recipient_id: recipient.unwrap_or_default(),
+                biz_opaque_callback_data: request.get("biz_opaque_callback_data").cloned(),
+            });
+        }
+    }
+    response
+}
+
+/// Posts the statuses of each accepted message in turn, until the fake is dropped.
+fn post_statuses(shared: &Shared, jobs: &mpsc::Receiver<StatusJob>) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .into();
+    while let Ok(job) = jobs.recv() {
+        for status in ["sent", "delivered"] {
+            let body = status_notification(&job, status).to_string();
+            for attempt in 0.. {
+                let Some(target) = shared.state.lock().unwrap().statuses.clone() else {
+                    break;
+                };
+                let result = agent
+                    .post(&target.url)
+                    .header("content-type", "application/json")
+                    .header(
+                        "x-hub-signature-256",
+                        signature(&target.secret, body.as_bytes()),
+                    )
+                    .send(body.as_str());
+                match result {
+                    Ok(_) => break,
+                    // A refusal (bad signature) does not get better; anything else may.
+                    Err(ureq::Error::StatusCode(code)) if (400..500).contains(&code) => {
+                        eprintln!(
+                            "fake Graph API: {} refused the {status} status: {code}",
+                            target.url
+                        );
+                        break;
+                    }
+                    Err(error) if attempt >= 100 => {
+                        eprintln!(
+                            "fake Graph API: cannot post the {status} status to {}: {error}",
+                            target.url
+                        );
+                        break;
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(100)),
+                }
+            }
+        }
+    }
+}
+
+/// `sha256=<hex HMAC-SHA256>`, as Meta signs a webhook.
+fn signature(secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// A webhook notification with one status of one message, in WhatsApp's shape.
+fn status_notification(job: &StatusJob, status: &str) -> Value {
+    let timestamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let mut entry = json!({
+        "id": job.wamid,
+        "status": status,
+        "timestamp": timestamp.to_string(),
+        "recipient_id": job.recipient_id,
+    });
+    if let Some(data) = &job.biz_opaque_callback_data {
+        entry["biz_opaque_callback_data"] = data.clone();
+    }
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
+        "field": "messages",
+        "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
+            "statuses": [entry],
+        },
+    }]}]})
 }
 
 fn store_media(state: &mut State, bytes: Bytes, mime_type: &str) -> String {
@@ -299,46 +734,63 @@ fn no_such_object(id: &str) -> Response {
     (StatusCode::BAD_REQUEST, axum::Json(error)).into_response()
 }
 
+/// The answer to a request, and the wamid of a message it accepted.
 fn answer(
-    state: &Mutex<State>,
+    state: &mut State,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let mut state = state.lock().unwrap();
-    state.requests.push(Recorded {
-        method: method.to_string(),
-        path: uri.path().to_string(),
-        headers: headers.clone(),
-        body: body.to_vec(),
-    });
-    if let Some((status, body)) = state.scripted.pop_front() {
+) -> (Response, Option<String>) {
+    let is_message = method == Method::POST && uri.path().ends_with("/messages");
+    let failing = state
+        .failing
+        .clone()
+        .filter(|(until, ..)| Instant::now() < *until);
+    let scripted = match failing {
+        Some((_, status, body)) if is_message => Some((status, body)),
+        _ => state.scripted.pop_front(),
+    };
+    if let Some((status, reply)) = scripted {
+        let wamid = (is_message && (200..300).contains(&status) && recipient_of(&body).is_some())
+            .then(|| serde_json::from_str::<Value>(&reply).ok())
+            .flatten()
+            .and_then(|r| r["messages"][0]["id"].as_str().map(str::to_string));
         let status = StatusCode::from_u16(status).expect("a valid status");
-        return (status, [("content-type", "application/json")], body).into_response();
+        let response = (status, [("content-type", "application/json")], reply).into_response();
+        return (response, wamid);
     }
-    if let Some(response) = answer_media(&mut state, &method, uri.path(), &headers, body.clone()) {
-        return response;
+    if let Some(response) = answer_media(state, &method, uri.path(), &headers, body.clone()) {
+        return (response, None);
     }
-    if method == Method::POST && uri.path().ends_with("/messages") {
+    if is_message {
         state.sent += 1;
         let to = serde_json::from_slice::<Value>(&body)
             .ok()
             .and_then(|b| b["to"].as_str().map(str::to_string));
+        // A mark-as-read names no recipient: it gets an id too, but no statuses.
+        let is_new_message = to.is_some();
         let to = to.unwrap_or_default();
+        let wamid = format!("wamid.FAKE{}", state.sent);
         let reply = json!({
             "messaging_product": "whatsapp",
             "contacts": [{"input": to, "wa_id": to.trim_start_matches('+')}],
-            "messages": [{"id": format!("wamid.FAKE{}", state.sent)}],
+            "messages": [{"id": wamid}],
         });
-        return axum::Json(reply).into_response();
+        return (
+            axum::Json(reply).into_response(),
+            is_new_message.then_some(wamid),
+        );
     }
     let error = meta_error(
         100,
         "(#100) Unsupported request",
         "the fake Graph API knows only /messages and the media endpoints",
     );
-    (StatusCode::BAD_REQUEST, axum::Json(error)).into_response()
+    (
+        (StatusCode::BAD_REQUEST, axum::Json(error)).into_response(),
+        None,
+    )
 }
 
 /// The media endpoints, or None for a request that is not for them.

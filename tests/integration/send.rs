@@ -1,6 +1,8 @@
 //! `wa-cloud send` against the fake Graph API: the exact requests for every message kind,
 //! what is printed, retries, Meta's errors and validation before anything is sent.
 
+use std::time::{Duration, Instant};
+
 use serde_json::{Value, json};
 
 use crate::fake_graph::{FakeGraph, meta_error};
@@ -573,4 +575,144 @@ fn api_version_from_flag_changes_the_path() {
         graph.requests()[0].path,
         format!("/v23.0/{PHONE_NUMBER_ID}/messages")
     );
+}
+
+/// The Graph API refuses connections for 3 s; `send` keeps trying (60 s by default),
+/// says so on stderr, and the message arrives once.
+#[test]
+fn send_waits_for_a_graph_api_that_refuses_connections() {
+    let graph = FakeGraph::start();
+    graph.refuse_for(Duration::from_secs(3));
+    let start = Instant::now();
+    let run = wa_cloud_with(&graph, &["send", TO, "hi"]).run();
+    run.success()
+        .stdout_is("wamid.FAKE1\n")
+        .stderr_has("cannot reach the Graph API at http://127.0.0.1:")
+        .stderr_has("(connection refused); retrying in")
+        .stderr_has("(until 60 s have passed)")
+        .keeps_secrets();
+    let elapsed = start.elapsed();
+    assert!(
+        elapsed >= Duration::from_secs(3) && elapsed < Duration::from_secs(30),
+        "{elapsed:?}"
+    );
+    assert_eq!(
+        graph.bodies(),
+        vec![graph_body("text", json!({"body": "hi"}))]
+    );
+}
+
+#[test]
+fn send_gives_up_when_its_timeout_runs_out() {
+    let graph = FakeGraph::start();
+    graph.refuse_for(Duration::from_secs(60));
+    let start = Instant::now();
+    wa_cloud_with(&graph, &["send", TO, "hi", "--timeout", "2s"])
+        .run()
+        .status(1)
+        .stdout_is("")
+        .stderr_has("retrying in")
+        .stderr_has("message 1 of 1 (text) to 4915112345678 was not sent")
+        .stderr_has("--timeout 2s ran out (give a longer --timeout to keep trying)")
+        .stderr_has("cannot reach the Graph API at http://127.0.0.1:")
+        .stderr_has("(connection refused)")
+        .keeps_secrets();
+    let elapsed = start.elapsed();
+    assert!(
+        elapsed >= Duration::from_secs(2) && elapsed < Duration::from_secs(20),
+        "{elapsed:?}"
+    );
+}
+
+/// Answers `status`/`body` to every message for 2 s: `send` is accepted after that,
+/// the same message each time, accepted once.
+fn sent_once_after_failing_for_a_while(status: u16, body: Value, logged: &str) {
+    let graph = FakeGraph::start();
+    graph.fail_for(Duration::from_secs(2), status, body);
+    let start = Instant::now();
+    wa_cloud_with(&graph, &["send", TO, "hi"])
+        .run()
+        .success()
+        .stdout_is("wamid.FAKE1\n")
+        .stderr_has(logged)
+        .stderr_has("retrying in");
+    assert!(start.elapsed() >= Duration::from_secs(2));
+    let requests = graph.requests();
+    let last = requests.last().expect("requests");
+    assert!(
+        last.at >= requests[0].at + Duration::from_secs(2),
+        "accepted only once the failures stopped"
+    );
+    let bodies = graph.bodies();
+    assert!(bodies.len() >= 2, "{bodies:?}");
+    assert!(
+        bodies
+            .iter()
+            .all(|b| *b == graph_body("text", json!({"body": "hi"}))),
+        "the same message each time: {bodies:?}"
+    );
+}
+
+#[test]
+fn server_errors_for_a_while_are_waited_out() {
+    sent_once_after_failing_for_a_while(
+        500,
+        json!({"error": "internal"}),
+        "the Graph API answered HTTP 500",
+    );
+}
+
+#[test]
+fn rate_limits_for_a_while_are_waited_out() {
+    sent_once_after_failing_for_a_while(
+        400,
+        meta_error(
+            130429,
+            "(#130429) Rate limit hit",
+            "Cloud API message throughput has been reached.",
+        ),
+        "code 130429",
+    );
+}
+
+#[test]
+fn an_error_no_retry_can_mend_fails_at_once() {
+    let graph = FakeGraph::start();
+    graph.fail_for(
+        Duration::from_secs(60),
+        400,
+        meta_error(
+            131047,
+            "(#131047) Re-engagement message",
+            "Message failed to send because more than 24 hours have passed",
+        ),
+    );
+    let start = Instant::now();
+    let run = wa_cloud_with(&graph, &["send", TO, "hi"]).run();
+    run.status(1)
+        .stdout_is("")
+        .stderr_has("code 131047")
+        .stderr_has("only a template can reach them");
+    assert!(!run.stderr.contains("retrying"), "{}", run.stderr);
+    assert!(!run.stderr.contains("--timeout"), "{}", run.stderr);
+    assert!(start.elapsed() < Duration::from_secs(20));
+    assert_eq!(graph.requests().len(), 1);
+}
+
+#[test]
+fn timeout_zero_tries_once() {
+    let graph = FakeGraph::start();
+    graph.fail_for(
+        Duration::from_secs(60),
+        400,
+        meta_error(130429, "(#130429) Rate limit hit", "throughput reached"),
+    );
+    let run = wa_cloud_with(&graph, &["send", TO, "hi", "--timeout", "0"]).run();
+    run.status(1)
+        .stdout_is("")
+        .stderr_has("--timeout 0 allows one attempt only (give --timeout 60s to keep trying)")
+        .stderr_has("code 130429")
+        .stderr_has("a rate limit was reached");
+    assert!(!run.stderr.contains("retrying"), "{}", run.stderr);
+    assert_eq!(graph.requests().len(), 1);
 }

@@ -31,7 +31,7 @@ use anyhow::Result;
 use serde_json::{Value, json};
 
 use crate::config::{Config, MessagesConfig};
-use crate::graph::{Client, GraphError};
+use crate::graph::{Backoff, Client, GraphError};
 use crate::media::{MediaCache, resolve_files};
 use crate::message::Outgoing;
 use crate::store::Store;
@@ -462,14 +462,14 @@ fn classify(err: &anyhow::Error) -> Failure {
     }
 }
 
-/// The wait before attempt `attempts + 1`: exponential from `RETRY_BASE`, capped at
-/// `RETRY_CAP`, with equal jitter so that rows that failed together do not retry together.
+/// The wait after `attempts` failed attempts: the Graph client's backoff, with longer
+/// steps, since a reply may wait for hours.
 fn retry_delay(attempts: i64) -> Duration {
-    let full = RETRY_BASE
-        .saturating_mul(1 << attempts.clamp(1, 17).saturating_sub(1))
-        .min(RETRY_CAP);
-    let half = full / 2;
-    half + half.mul_f64(fastrand::f64())
+    let backoff = Backoff {
+        base: RETRY_BASE,
+        cap: RETRY_CAP,
+    };
+    backoff.delay(u32::try_from(attempts.max(1) - 1).unwrap_or(u32::MAX))
 }
 
 impl SendWorker {

@@ -10,7 +10,6 @@
 
 mod error;
 pub mod media;
-mod shim;
 
 use std::time::{Duration, Instant};
 

@@ -148,7 +148,7 @@ Register-ArgumentCompleter -Native -CommandName 'wa-cloud' -ScriptBlock {
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Address to listen on')
             [CompletionResult]::new('--path', '--path', [CompletionResultType]::ParameterName, 'Path of the webhooks endpoint (webhooks.path)')
             [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'Events to write: message, status, update, error (dispatch.events)')
-            [CompletionResult]::new('--handler', '--handler', [CompletionResultType]::ParameterName, 'Run CMD (split like a shell would, no other shell features) and write each event to its stdin as a JSON line; its stdout lines are the replies (see PROTOCOL.md)')
+            [CompletionResult]::new('--handler', '--handler', [CompletionResultType]::ParameterName, 'Run CMD (split like a shell would, no other shell features) and write each event to its stdin as a JSON line; its stdout lines are the replies (see docs/PROTOCOL.md)')
             [CompletionResult]::new('--workers', '--workers', [CompletionResultType]::ParameterName, 'Handler copies to run; events of one sender always go to the same one (dispatch.workers)')
             [CompletionResult]::new('--pass-env', '--pass-env', [CompletionResultType]::ParameterName, 'Hand these environment variables to the handler even if they hold secrets')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read the configuration from FILE (JSON or YAML) instead of searching for one')

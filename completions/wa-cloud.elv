@@ -141,7 +141,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --host 'Address to listen on'
             cand --path 'Path of the webhooks endpoint (webhooks.path)'
             cand --events 'Events to write: message, status, update, error (dispatch.events)'
-            cand --handler 'Run CMD (split like a shell would, no other shell features) and write each event to its stdin as a JSON line; its stdout lines are the replies (see PROTOCOL.md)'
+            cand --handler 'Run CMD (split like a shell would, no other shell features) and write each event to its stdin as a JSON line; its stdout lines are the replies (see docs/PROTOCOL.md)'
             cand --workers 'Handler copies to run; events of one sender always go to the same one (dispatch.workers)'
             cand --pass-env 'Hand these environment variables to the handler even if they hold secrets'
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'

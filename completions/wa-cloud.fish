@@ -127,7 +127,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l port -d 'Por
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l host -d 'Address to listen on' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l path -d 'Path of the webhooks endpoint (webhooks.path)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l events -d 'Events to write: message, status, update, error (dispatch.events)' -r
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l handler -d 'Run CMD (split like a shell would, no other shell features) and write each event to its stdin as a JSON line; its stdout lines are the replies (see PROTOCOL.md)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l handler -d 'Run CMD (split like a shell would, no other shell features) and write each event to its stdin as a JSON line; its stdout lines are the replies (see docs/PROTOCOL.md)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l workers -d 'Handler copies to run; events of one sender always go to the same one (dispatch.workers)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l pass-env -d 'Hand these environment variables to the handler even if they hold secrets' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F

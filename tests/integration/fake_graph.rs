@@ -113,6 +113,10 @@ struct State {
     failing: Option<(Instant, u16, String)>,
     /// Recipients (without '+') whose messages get no answer.
     hanging: HashSet<String>,
+    /// Held requests end unanswered (503) when released, as calls Meta never took.
+    hangs_unanswered: bool,
+    /// The bodies of the messages answered with a wamid, in order.
+    accepted: Vec<Value>,
     /// How long every answer waits.
     delay: Duration,
     /// Whether the port is being listened on (false while refusing).
@@ -162,7 +166,16 @@ impl FakeGraph {
             .fallback(
                 move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
                     let shared = app_shared.clone();
-                    async move { handle(&shared, method, uri, headers, body).await }
+                    // A task of its own, as at Meta: a request received is acted on even
+                    // when its client goes away before the answer.
+                    let task =
+                        tokio::spawn(
+                            async move { handle(&shared, method, uri, headers, body).await },
+                        );
+                    async move {
+                        task.await
+                            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+                    }
                 },
             )
             // Uploads are up to 100 MB (the media benchmark sends that much).
@@ -247,6 +260,19 @@ impl FakeGraph {
         self.state().hanging.clear();
         self.shared.release.send_modify(|n| *n += 1);
         self
+    }
+
+    /// Stops hanging like [`FakeGraph::release_hangs`], but the held requests are not
+    /// accepted: they end with a 503, as calls that never reached Meta. New requests to
+    /// those recipients are answered as usual.
+    pub fn end_hangs_unanswered(&self) -> &Self {
+        self.state().hangs_unanswered = true;
+        self.release_hangs()
+    }
+
+    /// The messages (not read marks) accepted with a wamid, in the order answered.
+    pub fn accepted(&self) -> Vec<Value> {
+        self.state().accepted.clone()
     }
 
     /// Every answer from now on comes `delay` after its request arrived.
@@ -520,6 +546,9 @@ async fn handle(
     }
     tokio::time::sleep_until((arrived + delay).into()).await;
     let mut state = shared.state.lock().unwrap();
+    if state.hangs_unanswered && delay.is_zero() {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
     respond(&mut state, method, uri, headers, body, recipient)
 }
 
@@ -533,9 +562,12 @@ fn respond(
     recipient: Option<String>,
 ) -> Response {
     let (response, wamid) = answer(state, method, uri, headers, body.clone());
+    let request: Value = serde_json::from_slice(&body).unwrap_or_default();
+    if wamid.is_some() && request.get("type").is_some() {
+        state.accepted.push(request.clone());
+    }
     if let (Some(wamid), Some(jobs)) = (wamid, &state.status_jobs) {
         if state.statuses.is_some() {
-            let request: Value = serde_json::from_slice(&body).unwrap_or_default();
             let _ = jobs.send(StatusJob {
                 wamid,
                 recipient_id: recipient.unwrap_or_default(),

@@ -14,5 +14,6 @@ mod fake_graph_faults;
 mod generated;
 mod handler;
 mod media;
+mod outbox;
 mod send;
 mod serve;

@@ -1,0 +1,279 @@
+//! The outbox of `serve --handler` against a Graph API as it is: refusing connections,
+//! answering 500 or rate limits for a while, hanging for one recipient, and `serve` killed
+//! while sends are in flight. Each test asserts per message: accepted by the Graph API
+//! exactly once, in order per recipient.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::fake_graph::{FakeGraph, meta_error};
+use crate::handler::{PATIENCE, against, python_bot};
+use crate::server::{SECRET, Server, text_notification};
+
+/// Answers each message with its text, at once.
+const ECHO: &str = r#"
+for line in sys.stdin:
+    ev = json.loads(line)
+    print(json.dumps({"to": ev["from"], "text": ev["text"]}), flush=True)
+"#;
+
+/// `serve --handler` with the echo bot, sequential sending off, and these settings.
+fn serve_echo(dir: &std::path::Path, graph: &FakeGraph, env: &[(&'static str, &str)]) -> Server {
+    let bot = python_bot(dir, "echo.py", ECHO).display().to_string();
+    let mut options = against(dir, graph)
+        .args(&["--handler", &bot])
+        .env("WHATSAPP_CLOUD_MESSAGES_SEQUENTIAL", "false")
+        .env("WHATSAPP_CLOUD_MESSAGES_MARK_AS_READ", "false");
+    for (key, value) in env {
+        options = options.env(key, *value);
+    }
+    options.start()
+}
+
+/// Posts `count` messages from `senders` in turn (retrying, as WhatsApp does, while the
+/// server does not answer 200); returns (recipient, text) in the order posted.
+fn post_messages(
+    server: &Server,
+    count: usize,
+    senders: &[&str],
+    tag: &str,
+) -> Vec<(String, String)> {
+    (0..count)
+        .map(|i| {
+            let from = senders[i % senders.len()];
+            let text = format!("{tag}-{from}-{i:04}");
+            let body = text_notification(&format!("wamid.{tag}{i:04}"), from, &text);
+            assert_eq!(server.post(&body).status, 200);
+            (format!("+{from}"), text)
+        })
+        .collect()
+}
+
+/// Waits until the Graph API accepted a message for each of `expected`, then asserts that
+/// it accepted each exactly once and, per recipient, in the order expected.
+fn assert_accepted_once_in_order(
+    graph: &FakeGraph,
+    server: &Server,
+    expected: &[(String, String)],
+) {
+    let deadline = Instant::now() + PATIENCE * 2;
+    let accepted = loop {
+        let accepted: Vec<(String, String)> = graph
+            .accepted()
+            .iter()
+            .map(|m| {
+                (
+                    m["to"].as_str().unwrap_or_default().to_string(),
+                    m["text"]["body"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        if expected.iter().all(|e| accepted.contains(e)) {
+            break accepted;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {} replies accepted\nstderr:\n{}",
+            expected.iter().filter(|e| accepted.contains(e)).count(),
+            expected.len(),
+            server.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut counts: HashMap<&(String, String), usize> = HashMap::new();
+    for reply in &accepted {
+        *counts.entry(reply).or_default() += 1;
+    }
+    for reply in expected {
+        assert_eq!(counts[reply], 1, "{reply:?} accepted exactly once");
+    }
+    for (to, _) in expected {
+        let got: Vec<&String> = accepted
+            .iter()
+            .filter(|(t, _)| t == to)
+            .map(|(_, x)| x)
+            .collect();
+        let want: Vec<&String> = expected
+            .iter()
+            .filter(|(t, _)| t == to)
+            .map(|(_, x)| x)
+            .collect();
+        assert_eq!(got, want, "replies to {to} accepted in order");
+    }
+}
+
+const SENDERS: [&str; 5] = [
+    "4915100000001",
+    "4915100000002",
+    "4915100000003",
+    "4915100000004",
+    "4915100000005",
+];
+
+#[test]
+fn replies_wait_out_a_graph_api_that_refuses_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let server = serve_echo(dir.path(), &graph, &[]);
+    graph.refuse_for(Duration::from_secs(4));
+    let expected = post_messages(&server, 20, &SENDERS, "R");
+    server.wait_for_log("connection refused");
+    assert_accepted_once_in_order(&graph, &server, &expected);
+    assert_eq!(server.terminate(), Some(0));
+}
+
+#[test]
+fn replies_wait_out_server_errors_and_rate_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let server = serve_echo(dir.path(), &graph, &[]);
+    graph.fail_for(
+        Duration::from_secs(3),
+        500,
+        serde_json::json!({"error": {"message": "An unknown error occurred", "code": 1, "is_transient": true}}),
+    );
+    let mut expected = post_messages(&server, 10, &SENDERS, "E");
+    assert_accepted_once_in_order(&graph, &server, &expected);
+    graph.fail_for(
+        Duration::from_secs(3),
+        400,
+        meta_error(
+            130429,
+            "(#130429) Rate limit hit",
+            "Cloud API message throughput has been reached.",
+        ),
+    );
+    expected.extend(post_messages(&server, 10, &SENDERS, "L"));
+    server.wait_for_log("130429");
+    assert_accepted_once_in_order(&graph, &server, &expected);
+}
+
+#[test]
+fn a_reply_that_keeps_failing_is_given_up_after_give_up_after_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let server = serve_echo(
+        dir.path(),
+        &graph,
+        &[("WHATSAPP_CLOUD_MESSAGES_GIVE_UP_AFTER", "2s")],
+    );
+    graph.fail_for(Duration::from_secs(600), 503, serde_json::json!({}));
+    post_messages(&server, 1, &SENDERS, "G");
+    server.wait_for_log("gave up after");
+    server.wait_for_log("messages.giveUpAfter");
+    assert!(graph.accepted().is_empty());
+    let db = rusqlite::Connection::open(dir.path().join("media/media-ids.db")).unwrap();
+    let (state, error): (String, String) = db
+        .query_row("SELECT state, error FROM outbox", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(state, "failed");
+    assert!(error.contains("HTTP 503"), "{error}");
+}
+
+#[test]
+fn a_recipient_whose_calls_hang_delays_no_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let server = serve_echo(
+        dir.path(),
+        &graph,
+        &[
+            ("WHATSAPP_CLOUD_GRAPHAPI_TIMEOUT", "1s"),
+            ("WHATSAPP_CLOUD_MESSAGES_IN_DOUBT_WAIT", "500ms"),
+        ],
+    );
+    let stuck = "4915100000009";
+    graph.hang_for(stuck);
+    let mut expected = post_messages(&server, 3, &[stuck], "H");
+    let others = post_messages(&server, 40, &SENDERS, "O");
+    assert_accepted_once_in_order(&graph, &server, &others);
+    assert!(
+        graph
+            .accepted()
+            .iter()
+            .all(|m| m["to"] != format!("+{stuck}").as_str()),
+        "every other recipient was answered while {stuck}'s calls hung"
+    );
+    server.wait_for_log("unless WhatsApp reports it meanwhile");
+    graph.end_hangs_unanswered();
+    expected.extend(others);
+    assert_accepted_once_in_order(&graph, &server, &expected);
+}
+
+/// `kill -9` of serve while the Graph API is slow to answer: the replies whose send was in
+/// flight are recognised by the statuses WhatsApp posts back with their
+/// `biz_opaque_callback_data`, and not sent again.
+#[test]
+fn kill_9_with_sends_in_flight_sends_no_reply_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let env = [("WHATSAPP_CLOUD_MESSAGES_IN_DOUBT_WAIT", "20s")];
+    let mut server = serve_echo(dir.path(), &graph, &env);
+    graph.delay_answers(Duration::from_millis(1500));
+    let expected = post_messages(&server, 10, &SENDERS, "K");
+    let deadline = Instant::now() + PATIENCE;
+    while graph.requests_to("POST", "/messages").len() < 5 {
+        assert!(Instant::now() < deadline, "no sends in flight");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    server.kill();
+    graph.delay_answers(Duration::ZERO);
+    let server = serve_echo(dir.path(), &graph, &env);
+    graph.post_statuses_to(&server.url("/"), SECRET);
+    server.wait_for_log("had reached WhatsApp");
+    assert_accepted_once_in_order(&graph, &server, &expected);
+    let sent: Vec<Value> = graph.accepted();
+    assert!(
+        sent.iter().all(|m| m["biz_opaque_callback_data"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("wa-cloud:"))),
+        "every reply names its outbox row: {sent:?}"
+    );
+}
+
+/// Four `kill -9` of serve in a burst, with a bot that takes 40 ms a message, 4 workers,
+/// statuses posted back: every accepted message is answered exactly once, in order.
+#[test]
+fn kill_9_four_times_in_a_burst_loses_nothing_and_answers_each_message_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = python_bot(
+        dir.path(),
+        "slow.py",
+        r#"
+import time
+for line in sys.stdin:
+    ev = json.loads(line)
+    time.sleep(0.04)
+    print(json.dumps({"to": ev["from"], "text": ev["text"]}), flush=True)
+"#,
+    )
+    .display()
+    .to_string();
+    let start = || {
+        let server = against(dir.path(), &graph)
+            .args(&["--handler", &bot, "--workers", "4"])
+            .env("WHATSAPP_CLOUD_MESSAGES_SEQUENTIAL", "false")
+            .env("WHATSAPP_CLOUD_MESSAGES_IN_DOUBT_WAIT", "10s")
+            .start();
+        graph.post_statuses_to(&server.url("/"), SECRET);
+        server
+    };
+    let senders: Vec<String> = (0..12).map(|i| format!("49151000001{i:02}")).collect();
+    let senders: Vec<&str> = senders.iter().map(String::as_str).collect();
+    let mut server = start();
+    let mut expected = Vec::new();
+    for round in 0..5 {
+        expected.extend(post_messages(&server, 60, &senders, &format!("B{round}")));
+        if round < 4 {
+            server.kill();
+            server = start();
+        }
+    }
+    assert_accepted_once_in_order(&graph, &server, &expected);
+    assert_eq!(server.terminate(), Some(0));
+}

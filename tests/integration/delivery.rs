@@ -289,3 +289,39 @@ if line:
     post_all(&server, &sent);
     assert_answered_once_in_order(&graph, &server, &sent);
 }
+
+#[test]
+fn a_per_message_handler_that_fails_before_answering_gets_the_event_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    // Fails the first time it sees each message, answers the second time.
+    let bot = python_bot(
+        dir.path(),
+        "bot.py",
+        r#"
+ev = json.loads(sys.stdin.readline())
+seen = os.path.join(os.path.dirname(os.path.abspath(__file__)), ev["id"])
+if not os.path.exists(seen):
+    open(seen, "w").close()
+    sys.exit(1)
+print(json.dumps({"text": ev["text"] + (" again" if ev.get("redelivered") else "")}), flush=True)
+"#,
+    );
+    let server = start(
+        dir.path(),
+        &graph,
+        &[bot.to_str().unwrap(), "--per-message", "--workers", "2"],
+    );
+    let sent = messages(6, &["4915100000001", "4915100000002"], "M");
+    post_all(&server, &sent);
+    let replies = texts(&wait_for_messages(&graph, sent.len(), &server));
+    for m in &sent {
+        let answer = format!("{} again", m.text);
+        assert_eq!(
+            replies.iter().filter(|(_, t)| *t == answer).count(),
+            1,
+            "{} answered once, on its redelivery: {replies:?}",
+            m.id
+        );
+    }
+}

@@ -239,11 +239,7 @@ fn kill_9_with_sends_in_flight_sends_no_reply_twice() {
 /// statuses posted back: every accepted message is answered exactly once, in order.
 #[test]
 fn kill_9_four_times_in_a_burst_loses_nothing_and_answers_each_message_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let graph = FakeGraph::start();
-    let bot = python_bot(
-        dir.path(),
-        "slow.py",
+    kill_9_four_times_in_a_burst(
         r#"
 import time
 for line in sys.stdin:
@@ -251,14 +247,36 @@ for line in sys.stdin:
     time.sleep(0.04)
     print(json.dumps({"to": ev["from"], "text": ev["text"]}), flush=True)
 "#,
-    )
-    .display()
-    .to_string();
+        "true",
+    );
+}
+
+/// The same with `immediate: false`: replies held until the bot's `done` line.
+#[test]
+fn kill_9_four_times_in_a_burst_with_done_lines_answers_each_message_once() {
+    kill_9_four_times_in_a_burst(
+        r#"
+import time
+for line in sys.stdin:
+    ev = json.loads(line)
+    time.sleep(0.04)
+    print(json.dumps({"to": ev["from"], "text": ev["text"]}), flush=True)
+    print(json.dumps({"done": ev["id"]}), flush=True)
+"#,
+        "false",
+    );
+}
+
+fn kill_9_four_times_in_a_burst(bot: &str, immediate: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = python_bot(dir.path(), "slow.py", bot).display().to_string();
     let start = || {
         let server = against(dir.path(), &graph)
             .args(&["--handler", &bot, "--workers", "4"])
             .env("WHATSAPP_CLOUD_MESSAGES_SEQUENTIAL", "false")
             .env("WHATSAPP_CLOUD_MESSAGES_IN_DOUBT_WAIT", "10s")
+            .env("WHATSAPP_CLOUD_IMMEDIATE", immediate)
             .start();
         graph.post_statuses_to(&server.url("/"), SECRET);
         server

@@ -442,7 +442,9 @@ pub struct SendArgs {
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     crate::config::parse_duration_ms(text.trim())
         .map(std::time::Duration::from_millis)
-        .ok_or_else(|| format!("{text:?} is not a duration: give one such as 500ms, 30s, 5m or 24h"))
+        .ok_or_else(|| {
+            format!("{text:?} is not a duration: give one such as 500ms, 30s, 5m or 24h")
+        })
 }
 
 /// The clap command, for parsing and for generating completions and man pages.

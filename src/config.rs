@@ -59,7 +59,9 @@ impl Kind {
             Kind::Version => "a Graph API version such as 25, 25.0 or v25.0",
             Kind::Sequential => "true, false or a timeout in milliseconds",
             Kind::Events => "a list of events from message, status, update, error",
-            Kind::Duration => "a duration such as 500ms, 30s, 5m or 24h (a bare number is milliseconds)",
+            Kind::Duration => {
+                "a duration such as 500ms, 30s, 5m or 24h (a bare number is milliseconds)"
+            }
         }
     }
 }
@@ -611,9 +613,7 @@ impl Config {
     pub fn messages(&self) -> MessagesConfig {
         let sequential = match self.entry("messages.sequential").map(|e| &e.value) {
             Some(Value::Bool(false)) => None,
-            Some(Value::Number(ms)) => {
-                Some(Duration::from_millis(ms.as_u64().unwrap_or(0)))
-            }
+            Some(Value::Number(ms)) => Some(Duration::from_millis(ms.as_u64().unwrap_or(0))),
             _ => Some(DEFAULT_SEQUENTIAL_TIMEOUT),
         };
         let flag = |key| {

@@ -47,6 +47,7 @@ Register-ArgumentCompleter -Native -CommandName 'wa-cloud' -ScriptBlock {
             [CompletionResult]::new('download', 'download', [CompletionResultType]::ParameterValue, 'Download media by id into media.downloadDir; print the paths, one a line')
             [CompletionResult]::new('media', 'media', [CompletionResultType]::ParameterValue, 'List or delete what the media database holds')
             [CompletionResult]::new('dev', 'dev', [CompletionResultType]::ParameterValue, 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal')
+            [CompletionResult]::new('inbox', 'inbox', [CompletionResultType]::ParameterValue, 'Show what waits in the inbox: events handed over, unacknowledged or parked')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -78,6 +79,7 @@ Register-ArgumentCompleter -Native -CommandName 'wa-cloud' -ScriptBlock {
             [CompletionResult]::new('--template', '--template', [CompletionResultType]::ParameterName, 'Send the approved template NAME')
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Language code of the template')
             [CompletionResult]::new('--param', '--param', [CompletionResultType]::ParameterName, 'A body parameter of the template, in order')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to keep retrying while the Graph API cannot be reached or asks to wait (60s, 5m, or milliseconds); 0 tries once')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read the configuration from FILE (JSON or YAML) instead of searching for one')
             [CompletionResult]::new('--phone-number-id', '--phone-number-id', [CompletionResultType]::ParameterName, 'The business phone number''s id (graphApi.phoneNumberId)')
             [CompletionResult]::new('--api-version', '--api-version', [CompletionResultType]::ParameterName, 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)')
@@ -330,6 +332,113 @@ Register-ArgumentCompleter -Native -CommandName 'wa-cloud' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'wa-cloud;inbox' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read the configuration from FILE (JSON or YAML) instead of searching for one')
+            [CompletionResult]::new('--phone-number-id', '--phone-number-id', [CompletionResultType]::ParameterName, 'The business phone number''s id (graphApi.phoneNumberId)')
+            [CompletionResult]::new('--api-version', '--api-version', [CompletionResultType]::ParameterName, 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)')
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)')
+            [CompletionResult]::new('--base-port', '--base-port', [CompletionResultType]::ParameterName, 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite database of media ids, inbox and outbox (media.dbPath)')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
+            [CompletionResult]::new('--no-config-file', '--no-config-file', [CompletionResultType]::ParameterName, 'Read no configuration file')
+            [CompletionResult]::new('--no-env', '--no-env', [CompletionResultType]::ParameterName, 'Ignore WHATSAPP_CLOUD_* environment variables')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON objects, one a line, instead of plain values')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors, and show no progress')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log only errors, and show no progress')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Count the events waiting, handed over but not acknowledged, and parked (the default)')
+            [CompletionResult]::new('parked', 'parked', [CompletionResultType]::ParameterValue, 'List the parked events: those a handler crashed on too often')
+            [CompletionResult]::new('retry', 'retry', [CompletionResultType]::ParameterValue, 'Hand parked events over again (all of them without SEQ)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'wa-cloud;inbox;status' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read the configuration from FILE (JSON or YAML) instead of searching for one')
+            [CompletionResult]::new('--phone-number-id', '--phone-number-id', [CompletionResultType]::ParameterName, 'The business phone number''s id (graphApi.phoneNumberId)')
+            [CompletionResult]::new('--api-version', '--api-version', [CompletionResultType]::ParameterName, 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)')
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)')
+            [CompletionResult]::new('--base-port', '--base-port', [CompletionResultType]::ParameterName, 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite database of media ids, inbox and outbox (media.dbPath)')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
+            [CompletionResult]::new('--no-config-file', '--no-config-file', [CompletionResultType]::ParameterName, 'Read no configuration file')
+            [CompletionResult]::new('--no-env', '--no-env', [CompletionResultType]::ParameterName, 'Ignore WHATSAPP_CLOUD_* environment variables')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON objects, one a line, instead of plain values')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors, and show no progress')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log only errors, and show no progress')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'wa-cloud;inbox;parked' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read the configuration from FILE (JSON or YAML) instead of searching for one')
+            [CompletionResult]::new('--phone-number-id', '--phone-number-id', [CompletionResultType]::ParameterName, 'The business phone number''s id (graphApi.phoneNumberId)')
+            [CompletionResult]::new('--api-version', '--api-version', [CompletionResultType]::ParameterName, 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)')
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)')
+            [CompletionResult]::new('--base-port', '--base-port', [CompletionResultType]::ParameterName, 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite database of media ids, inbox and outbox (media.dbPath)')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
+            [CompletionResult]::new('--no-config-file', '--no-config-file', [CompletionResultType]::ParameterName, 'Read no configuration file')
+            [CompletionResult]::new('--no-env', '--no-env', [CompletionResultType]::ParameterName, 'Ignore WHATSAPP_CLOUD_* environment variables')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON objects, one a line, instead of plain values')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors, and show no progress')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log only errors, and show no progress')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'wa-cloud;inbox;retry' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read the configuration from FILE (JSON or YAML) instead of searching for one')
+            [CompletionResult]::new('--phone-number-id', '--phone-number-id', [CompletionResultType]::ParameterName, 'The business phone number''s id (graphApi.phoneNumberId)')
+            [CompletionResult]::new('--api-version', '--api-version', [CompletionResultType]::ParameterName, 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)')
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)')
+            [CompletionResult]::new('--base-port', '--base-port', [CompletionResultType]::ParameterName, 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite database of media ids, inbox and outbox (media.dbPath)')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
+            [CompletionResult]::new('--no-config-file', '--no-config-file', [CompletionResultType]::ParameterName, 'Read no configuration file')
+            [CompletionResult]::new('--no-env', '--no-env', [CompletionResultType]::ParameterName, 'Ignore WHATSAPP_CLOUD_* environment variables')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON objects, one a line, instead of plain values')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors, and show no progress')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log only errors, and show no progress')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'wa-cloud;inbox;help' {
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Count the events waiting, handed over but not acknowledged, and parked (the default)')
+            [CompletionResult]::new('parked', 'parked', [CompletionResultType]::ParameterValue, 'List the parked events: those a handler crashed on too often')
+            [CompletionResult]::new('retry', 'retry', [CompletionResultType]::ParameterValue, 'Hand parked events over again (all of them without SEQ)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'wa-cloud;inbox;help;status' {
+            break
+        }
+        'wa-cloud;inbox;help;parked' {
+            break
+        }
+        'wa-cloud;inbox;help;retry' {
+            break
+        }
+        'wa-cloud;inbox;help;help' {
+            break
+        }
         'wa-cloud;help' {
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Send messages and print their wamids, one a line')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the effective configuration, each value with where it came from')
@@ -339,6 +448,7 @@ Register-ArgumentCompleter -Native -CommandName 'wa-cloud' -ScriptBlock {
             [CompletionResult]::new('download', 'download', [CompletionResultType]::ParameterValue, 'Download media by id into media.downloadDir; print the paths, one a line')
             [CompletionResult]::new('media', 'media', [CompletionResultType]::ParameterValue, 'List or delete what the media database holds')
             [CompletionResult]::new('dev', 'dev', [CompletionResultType]::ParameterValue, 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal')
+            [CompletionResult]::new('inbox', 'inbox', [CompletionResultType]::ParameterValue, 'Show what waits in the inbox: events handed over, unacknowledged or parked')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -372,6 +482,21 @@ Register-ArgumentCompleter -Native -CommandName 'wa-cloud' -ScriptBlock {
             break
         }
         'wa-cloud;help;dev' {
+            break
+        }
+        'wa-cloud;help;inbox' {
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Count the events waiting, handed over but not acknowledged, and parked (the default)')
+            [CompletionResult]::new('parked', 'parked', [CompletionResultType]::ParameterValue, 'List the parked events: those a handler crashed on too often')
+            [CompletionResult]::new('retry', 'retry', [CompletionResultType]::ParameterValue, 'Hand parked events over again (all of them without SEQ)')
+            break
+        }
+        'wa-cloud;help;inbox;status' {
+            break
+        }
+        'wa-cloud;help;inbox;parked' {
+            break
+        }
+        'wa-cloud;help;inbox;retry' {
             break
         }
         'wa-cloud;help;help' {

@@ -31,6 +31,9 @@ _wa__cloud() {
             wa__cloud,help)
                 cmd="wa__cloud__subcmd__help"
                 ;;
+            wa__cloud,inbox)
+                cmd="wa__cloud__subcmd__inbox"
+                ;;
             wa__cloud,media)
                 cmd="wa__cloud__subcmd__media"
                 ;;
@@ -58,6 +61,9 @@ _wa__cloud() {
             wa__cloud__subcmd__help,help)
                 cmd="wa__cloud__subcmd__help__subcmd__help"
                 ;;
+            wa__cloud__subcmd__help,inbox)
+                cmd="wa__cloud__subcmd__help__subcmd__inbox"
+                ;;
             wa__cloud__subcmd__help,media)
                 cmd="wa__cloud__subcmd__help__subcmd__media"
                 ;;
@@ -70,11 +76,44 @@ _wa__cloud() {
             wa__cloud__subcmd__help,upload)
                 cmd="wa__cloud__subcmd__help__subcmd__upload"
                 ;;
+            wa__cloud__subcmd__help__subcmd__inbox,parked)
+                cmd="wa__cloud__subcmd__help__subcmd__inbox__subcmd__parked"
+                ;;
+            wa__cloud__subcmd__help__subcmd__inbox,retry)
+                cmd="wa__cloud__subcmd__help__subcmd__inbox__subcmd__retry"
+                ;;
+            wa__cloud__subcmd__help__subcmd__inbox,status)
+                cmd="wa__cloud__subcmd__help__subcmd__inbox__subcmd__status"
+                ;;
             wa__cloud__subcmd__help__subcmd__media,delete)
                 cmd="wa__cloud__subcmd__help__subcmd__media__subcmd__delete"
                 ;;
             wa__cloud__subcmd__help__subcmd__media,list)
                 cmd="wa__cloud__subcmd__help__subcmd__media__subcmd__list"
+                ;;
+            wa__cloud__subcmd__inbox,help)
+                cmd="wa__cloud__subcmd__inbox__subcmd__help"
+                ;;
+            wa__cloud__subcmd__inbox,parked)
+                cmd="wa__cloud__subcmd__inbox__subcmd__parked"
+                ;;
+            wa__cloud__subcmd__inbox,retry)
+                cmd="wa__cloud__subcmd__inbox__subcmd__retry"
+                ;;
+            wa__cloud__subcmd__inbox,status)
+                cmd="wa__cloud__subcmd__inbox__subcmd__status"
+                ;;
+            wa__cloud__subcmd__inbox__subcmd__help,help)
+                cmd="wa__cloud__subcmd__inbox__subcmd__help__subcmd__help"
+                ;;
+            wa__cloud__subcmd__inbox__subcmd__help,parked)
+                cmd="wa__cloud__subcmd__inbox__subcmd__help__subcmd__parked"
+                ;;
+            wa__cloud__subcmd__inbox__subcmd__help,retry)
+                cmd="wa__cloud__subcmd__inbox__subcmd__help__subcmd__retry"
+                ;;
+            wa__cloud__subcmd__inbox__subcmd__help,status)
+                cmd="wa__cloud__subcmd__inbox__subcmd__help__subcmd__status"
                 ;;
             wa__cloud__subcmd__media,delete)
                 cmd="wa__cloud__subcmd__media__subcmd__delete"
@@ -101,7 +140,7 @@ _wa__cloud() {
 
     case "${cmd}" in
         wa__cloud)
-            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version send config completions serve upload download media dev help"
+            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version send config completions serve upload download media dev inbox help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -355,7 +394,7 @@ _wa__cloud() {
             return 0
             ;;
         wa__subcmd__cloud__subcmd__help)
-            opts="send config completions serve upload download media dev help"
+            opts="send config completions serve upload download media dev inbox help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -427,6 +466,62 @@ _wa__cloud() {
         wa__subcmd__cloud__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__subcmd__cloud__subcmd__help__subcmd__inbox)
+            opts="status parked retry"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__subcmd__cloud__subcmd__help__subcmd__inbox__subcmd__parked)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__subcmd__cloud__subcmd__help__subcmd__inbox__subcmd__retry)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__subcmd__cloud__subcmd__help__subcmd__inbox__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -515,6 +610,244 @@ _wa__cloud() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__subcmd__cloud__subcmd__inbox)
+            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version status parked retry help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --phone-number-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__subcmd__cloud__subcmd__inbox__subcmd__help)
+            opts="status parked retry help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__subcmd__cloud__subcmd__inbox__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__subcmd__cloud__subcmd__inbox__subcmd__help__subcmd__parked)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__subcmd__cloud__subcmd__inbox__subcmd__help__subcmd__retry)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__subcmd__cloud__subcmd__inbox__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__subcmd__cloud__subcmd__inbox__subcmd__parked)
+            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --phone-number-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__subcmd__cloud__subcmd__inbox__subcmd__retry)
+            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --phone-number-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__subcmd__cloud__subcmd__inbox__subcmd__status)
+            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --phone-number-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -705,7 +1038,7 @@ _wa__cloud() {
             return 0
             ;;
         wa__subcmd__cloud__subcmd__send)
-            opts="-v -q -h -V --preview-url --reply-to --raw --image --audio --video --document --sticker --link --id --caption --filename --location --name --address --contacts --button --section --row --list --list-button --header --footer --react --to-message --template --lang --param --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --preview-url --reply-to --raw --image --audio --video --document --sticker --link --id --caption --filename --location --name --address --contacts --button --section --row --list --list-button --header --footer --react --to-message --template --lang --param --timeout --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -816,6 +1149,10 @@ _wa__cloud() {
                     return 0
                     ;;
                 --param)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -44,6 +44,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand download 'Download media by id into media.downloadDir; print the paths, one a line'
             cand media 'List or delete what the media database holds'
             cand dev 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal'
+            cand inbox 'Show what waits in the inbox: events handed over, unacknowledged or parked'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'wa-cloud;send'= {
@@ -74,6 +75,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --template 'Send the approved template NAME'
             cand --lang 'Language code of the template'
             cand --param 'A body parameter of the template, in order'
+            cand --timeout 'How long to keep retrying while the Graph API cannot be reached or asks to wait (60s, 5m, or milliseconds); 0 tries once'
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
             cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
@@ -312,6 +314,104 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'wa-cloud;inbox'= {
+            cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
+            cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
+            cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
+            cand --db 'The SQLite database of media ids, inbox and outbox (media.dbPath)'
+            cand --log-format 'Log format on stderr'
+            cand --no-config-file 'Read no configuration file'
+            cand --no-env 'Ignore WHATSAPP_CLOUD_* environment variables'
+            cand --json 'Print JSON objects, one a line, instead of plain values'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand -q 'Log only errors, and show no progress'
+            cand --quiet 'Log only errors, and show no progress'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand status 'Count the events waiting, handed over but not acknowledged, and parked (the default)'
+            cand parked 'List the parked events: those a handler crashed on too often'
+            cand retry 'Hand parked events over again (all of them without SEQ)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'wa-cloud;inbox;status'= {
+            cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
+            cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
+            cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
+            cand --db 'The SQLite database of media ids, inbox and outbox (media.dbPath)'
+            cand --log-format 'Log format on stderr'
+            cand --no-config-file 'Read no configuration file'
+            cand --no-env 'Ignore WHATSAPP_CLOUD_* environment variables'
+            cand --json 'Print JSON objects, one a line, instead of plain values'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand -q 'Log only errors, and show no progress'
+            cand --quiet 'Log only errors, and show no progress'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wa-cloud;inbox;parked'= {
+            cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
+            cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
+            cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
+            cand --db 'The SQLite database of media ids, inbox and outbox (media.dbPath)'
+            cand --log-format 'Log format on stderr'
+            cand --no-config-file 'Read no configuration file'
+            cand --no-env 'Ignore WHATSAPP_CLOUD_* environment variables'
+            cand --json 'Print JSON objects, one a line, instead of plain values'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand -q 'Log only errors, and show no progress'
+            cand --quiet 'Log only errors, and show no progress'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wa-cloud;inbox;retry'= {
+            cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
+            cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
+            cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
+            cand --db 'The SQLite database of media ids, inbox and outbox (media.dbPath)'
+            cand --log-format 'Log format on stderr'
+            cand --no-config-file 'Read no configuration file'
+            cand --no-env 'Ignore WHATSAPP_CLOUD_* environment variables'
+            cand --json 'Print JSON objects, one a line, instead of plain values'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand -q 'Log only errors, and show no progress'
+            cand --quiet 'Log only errors, and show no progress'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wa-cloud;inbox;help'= {
+            cand status 'Count the events waiting, handed over but not acknowledged, and parked (the default)'
+            cand parked 'List the parked events: those a handler crashed on too often'
+            cand retry 'Hand parked events over again (all of them without SEQ)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'wa-cloud;inbox;help;status'= {
+        }
+        &'wa-cloud;inbox;help;parked'= {
+        }
+        &'wa-cloud;inbox;help;retry'= {
+        }
+        &'wa-cloud;inbox;help;help'= {
+        }
         &'wa-cloud;help'= {
             cand send 'Send messages and print their wamids, one a line'
             cand config 'Print the effective configuration, each value with where it came from'
@@ -321,6 +421,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand download 'Download media by id into media.downloadDir; print the paths, one a line'
             cand media 'List or delete what the media database holds'
             cand dev 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal'
+            cand inbox 'Show what waits in the inbox: events handed over, unacknowledged or parked'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'wa-cloud;help;send'= {
@@ -344,6 +445,17 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         &'wa-cloud;help;media;delete'= {
         }
         &'wa-cloud;help;dev'= {
+        }
+        &'wa-cloud;help;inbox'= {
+            cand status 'Count the events waiting, handed over but not acknowledged, and parked (the default)'
+            cand parked 'List the parked events: those a handler crashed on too often'
+            cand retry 'Hand parked events over again (all of them without SEQ)'
+        }
+        &'wa-cloud;help;inbox;status'= {
+        }
+        &'wa-cloud;help;inbox;parked'= {
+        }
+        &'wa-cloud;help;inbox;retry'= {
         }
         &'wa-cloud;help;help'= {
         }

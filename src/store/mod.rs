@@ -95,9 +95,10 @@ impl Store {
         let conn = Connection::open(path)
             .with_context(|| format!("cannot open the database `{}`", path.display()))?;
         let mut store = Store::setup(conn, path.to_path_buf())?;
-        store.file = Some(FileId::of(path).with_context(|| {
-            format!("cannot look at the database `{}`", path.display())
-        })?);
+        store.file = Some(
+            FileId::of(path)
+                .with_context(|| format!("cannot look at the database `{}`", path.display()))?,
+        );
         Ok(store)
     }
 
@@ -284,17 +285,18 @@ pub(crate) fn patiently<T>(
     mut op: impl FnMut() -> Result<T>,
 ) -> Result<T> {
     let mut wait = FIRST_WAIT;
-    let mut since: Option<Instant> = None;
+    let started = Instant::now();
+    let mut waiting = false;
     let mut logged: Option<Instant> = None;
     loop {
         let err = match op() {
             Ok(value) => {
-                if let Some(since) = since {
+                if waiting {
                     health.clear_problem(part);
                     tracing::info!(
                         "{part}: the database `{}` can be used again, after {} s",
                         path.display(),
-                        since.elapsed().as_secs()
+                        started.elapsed().as_secs()
                     );
                 }
                 return Ok(value);
@@ -307,7 +309,7 @@ pub(crate) fn patiently<T>(
         if stop() {
             return Err(err);
         }
-        let since = *since.get_or_insert_with(Instant::now);
+        waiting = true;
         health.set_problem(
             part,
             format!(
@@ -321,7 +323,7 @@ pub(crate) fn patiently<T>(
             tracing::warn!(
                 "{part}: waiting for the database `{}` ({} s so far, retrying): {}; {} ({err:#})",
                 path.display(),
-                since.elapsed().as_secs(),
+                started.elapsed().as_secs(),
                 trouble.what(),
                 trouble.advice()
             );
@@ -402,7 +404,11 @@ mod storage_trouble {
         ] {
             assert!(is_transient(&sqlite_error(code)), "{code}");
         }
-        for code in [ffi::SQLITE_CORRUPT, ffi::SQLITE_READONLY, ffi::SQLITE_CONSTRAINT] {
+        for code in [
+            ffi::SQLITE_CORRUPT,
+            ffi::SQLITE_READONLY,
+            ffi::SQLITE_CONSTRAINT,
+        ] {
             assert!(!is_transient(&sqlite_error(code)), "{code}");
         }
         assert!(!is_transient(&anyhow::anyhow!("not a database error")));

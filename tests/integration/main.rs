@@ -14,3 +14,4 @@ mod handler;
 mod media;
 mod send;
 mod serve;
+mod storage;

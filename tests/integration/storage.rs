@@ -135,6 +135,13 @@ fn a_locked_database_gets_500s_and_redeliveries_are_stored_once() {
     health_until(&server, "ok after the lock", |status, body| {
         status == 200 && body["status"] == "ok" && body["problems"] == Value::Array(vec![])
     });
+    let (_, ok) = health(&server);
+    assert!(
+        ["backlog", "unacknowledged", "parked", "uptime_seconds"]
+            .iter()
+            .all(|field| ok[field].is_u64()),
+        "{ok}"
+    );
     // WhatsApp delivers again what was answered 500, then something new.
     let mut stored = Vec::new();
     for (id, status) in answered.iter().chain(&[("wamid.L3", 0)]) {

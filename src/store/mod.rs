@@ -242,8 +242,8 @@ impl Trouble {
     pub(crate) fn advice(self) -> &'static str {
         match self {
             Trouble::Locked => {
-                "another process holds its write lock (a long transaction, a backup, an sqlite3 shell): \
-                 let it finish, or stop it"
+                "a connection holds its write lock (another process's long transaction, a backup, an \
+                 sqlite3 shell, or serve's own writer under a burst): let it finish, or stop it"
             }
             Trouble::Full => "free some space on its disk",
             Trouble::Io => "check its disk and file system (dmesg)",

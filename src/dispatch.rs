@@ -312,7 +312,7 @@ impl Dispatcher {
             let queue = Arc::new(PerMessageQueue::default());
             for index in 0..spec.workers {
                 let (spec, outbox, queue) = (spec.clone(), outbox.clone(), queue.clone());
-                let store = Store::open(&spec.db)?;
+                let store = Store::open_in_server(&spec.db)?;
                 threads.push(
                     std::thread::Builder::new()
                         .name(format!("handler-{index}"))
@@ -332,7 +332,7 @@ impl Dispatcher {
             let worker = LongRunning {
                 index,
                 spec: spec.clone(),
-                store: Store::open(&spec.db)?,
+                store: Store::open_in_server(&spec.db)?,
                 input: input.clone(),
                 generation: 0,
                 waiting: VecDeque::new(),
@@ -500,6 +500,18 @@ fn handed_line(event: &Pending, spec: &HandlerSpec, store: &Store) -> String {
     }
 }
 
+/// Runs a database write of the handler's parts, waiting through storage trouble (shown
+/// by `/healthz`) until it succeeds, or until serve has been stopping for a while.
+fn patiently<T>(spec: &HandlerSpec, op: impl FnMut() -> Result<T>) -> Result<T> {
+    crate::store::patiently(
+        &spec.health,
+        "handler",
+        &spec.db,
+        &|| spec.health.stop_waiting(),
+        op,
+    )
+}
+
 /// Counts the hand-over of `events` in the database before they are written, and marks
 /// first-time messages read. False when the database cannot count them now.
 fn count_hand_over(
@@ -509,7 +521,7 @@ fn count_hand_over(
     outbox: &Outbox,
 ) -> bool {
     let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
-    if let Err(err) = store.mark_handed(&seqs) {
+    if let Err(err) = patiently(spec, || store.mark_handed(&seqs)) {
         tracing::warn!("cannot hand events over yet: {err:#}");
         return false;
     }
@@ -527,7 +539,7 @@ fn count_hand_over(
 /// acknowledged: counts the crash against the event, and parks the event when it has
 /// caused more than `retries`. True when it was parked.
 fn crashed_on(event: &Pending, store: &Store, spec: &HandlerSpec, worker: usize) -> bool {
-    let crashes = match store.record_crash(event.seq) {
+    let crashes = match patiently(spec, || store.record_crash(event.seq)) {
         Ok(crashes) => crashes,
         Err(err) => {
             tracing::error!("cannot count a crash of handler[{worker}]: {err:#}");
@@ -546,7 +558,7 @@ fn crashed_on(event: &Pending, store: &Store, spec: &HandlerSpec, worker: usize)
         "the handler ended {crashes} times without acknowledging it (dispatch.retries is {})",
         spec.retries
     );
-    if let Err(err) = store.park(event.seq, &why) {
+    if let Err(err) = patiently(spec, || store.park(event.seq, &why)) {
         tracing::error!("cannot park event {}: {err:#}", event.seq);
         return false;
     }
@@ -688,13 +700,17 @@ impl Replies {
     }
 
     /// Stores `replies` and acknowledges `answered` in one transaction: an event is never
-    /// answered and still handed over again, nor acknowledged with its answer lost.
+    /// answered and still handed over again, nor acknowledged with its answer lost. While
+    /// the database cannot take them, the handler's further lines wait (in its pipe). If
+    /// serve stops first, the events stay unacknowledged and are answered after the restart.
     fn store(&self, replies: &[Outgoing], answered: &[Pending]) {
         if replies.is_empty() && answered.is_empty() {
             return;
         }
         let seqs: Vec<i64> = answered.iter().map(|e| e.seq).collect();
-        match self.outbox.enqueue(replies, "handler", &seqs) {
+        match patiently(&self.spec, || {
+            self.outbox.enqueue(replies, "handler", &seqs)
+        }) {
             Ok(()) => {
                 self.spec
                     .health

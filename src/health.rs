@@ -3,8 +3,13 @@
 //! and what, if anything, keeps the database from being written.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::atomic::AtomicI64;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// After a shutdown request, how long parts blocked by the database keep waiting before
+/// they leave what is left for the next start.
+const SHUTDOWN_PATIENCE: Duration = Duration::from_secs(10);
 
 #[derive(Default)]
 pub struct Health {
@@ -16,6 +21,8 @@ pub struct Health {
     pub parked: AtomicI64,
     /// What each part of serve waits for, by part ("inbox", "hand-over", "outbox", ...).
     problems: Mutex<BTreeMap<&'static str, String>>,
+    /// When a shutdown was asked for.
+    shutdown: OnceLock<Instant>,
 }
 
 impl Health {
@@ -33,6 +40,19 @@ impl Health {
             .lock()
             .expect("no panic holds the lock")
             .remove(part);
+    }
+
+    /// Notes that serve is shutting down.
+    pub fn ask_shutdown(&self) {
+        let _ = self.shutdown.set(Instant::now());
+    }
+
+    /// Whether a part blocked by the database should stop waiting: serve was asked to
+    /// shut down a while ago. What it leaves stays stored for the next start.
+    pub fn stop_waiting(&self) -> bool {
+        self.shutdown
+            .get()
+            .is_some_and(|asked| asked.elapsed() >= SHUTDOWN_PATIENCE)
     }
 
     /// Every current problem, as `part: what`.

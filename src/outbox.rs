@@ -32,6 +32,7 @@ use serde_json::{Value, json};
 
 use crate::config::{Config, MessagesConfig};
 use crate::graph::{Backoff, Client, GraphError};
+use crate::health::Health;
 use crate::media::{MediaCache, resolve_files};
 use crate::message::Outgoing;
 use crate::store::Store;
@@ -98,7 +99,12 @@ pub struct Running {
 
 impl Outbox {
     /// Starts the scheduler and the sender pool on the database at `db`.
-    pub fn start(config: &Config, db: &Path, on_error: OnError) -> Result<Running> {
+    pub fn start(
+        config: &Config,
+        db: &Path,
+        on_error: OnError,
+        health: Arc<Health>,
+    ) -> Result<Running> {
         let settings = config.messages();
         let client = Arc::new(Client::new(&config.graph()?));
         let cache = Arc::new(Mutex::new(MediaCache::open(config)?));
@@ -108,12 +114,13 @@ impl Outbox {
         let mut pool = Vec::new();
         for i in 0..POOL {
             let worker = SendWorker {
-                store: Store::open(db)?,
+                store: Store::open_in_server(db)?,
                 client: client.clone(),
                 cache: cache.clone(),
                 notes: notes.clone(),
                 on_error: on_error.clone(),
                 settings: settings.clone(),
+                health: health.clone(),
             };
             let queued = queued.clone();
             pool.push(
@@ -122,12 +129,12 @@ impl Outbox {
                     .spawn(move || worker.run(&queued))?,
             );
         }
-        let scheduler = Scheduler::new(Store::open(db)?, settings, jobs.clone());
+        let scheduler = Scheduler::new(Store::open_in_server(db)?, settings, jobs.clone(), health);
         let scheduler = std::thread::Builder::new()
             .name("outbox".into())
             .spawn(move || scheduler.run(noted))?;
         let outbox = Outbox {
-            store: Arc::new(Mutex::new(Store::open(db)?)),
+            store: Arc::new(Mutex::new(Store::open_in_server(db)?)),
             notes,
         };
         Ok(Running {
@@ -212,10 +219,16 @@ struct Scheduler {
     /// Recipients waiting for the delivery of their last message: its wamid and since when.
     waiting: HashMap<String, (String, Instant)>,
     limiter: Limiter,
+    health: Arc<Health>,
 }
 
 impl Scheduler {
-    fn new(store: Store, settings: MessagesConfig, jobs: Sender<Job>) -> Scheduler {
+    fn new(
+        store: Store,
+        settings: MessagesConfig,
+        jobs: Sender<Job>,
+        health: Arc<Health>,
+    ) -> Scheduler {
         let limiter = Limiter::new(settings.max_per_second);
         Scheduler {
             store,
@@ -228,6 +241,7 @@ impl Scheduler {
             reads: VecDeque::new(),
             waiting: HashMap::new(),
             limiter,
+            health,
         }
     }
 
@@ -250,11 +264,19 @@ impl Scheduler {
                 }
                 continue;
             }
-            if let Err(err) = self
-                .load()
-                .and_then(|()| self.release_delivered())
-                .and_then(|()| self.settle_in_doubt())
-            {
+            let (health, path) = (self.health.clone(), self.store.path().to_path_buf());
+            let looked = crate::store::patiently(
+                &health,
+                "outbox",
+                &path,
+                &|| health.stop_waiting(),
+                || {
+                    self.load()?;
+                    self.release_delivered()?;
+                    self.settle_in_doubt()
+                },
+            );
+            if let Err(err) = looked {
                 tracing::error!("outbox: {err:#}");
                 continue;
             }
@@ -439,6 +461,7 @@ struct SendWorker {
     notes: Sender<Note>,
     on_error: OnError,
     settings: MessagesConfig,
+    health: Arc<Health>,
 }
 
 /// How one attempt ended, when it did not succeed.
@@ -473,6 +496,18 @@ fn retry_delay(attempts: i64) -> Duration {
 }
 
 impl SendWorker {
+    /// Runs a write to the outbox, waiting through storage trouble (shown by `/healthz`)
+    /// until it succeeds or serve has been stopping for a while.
+    fn patiently(&self, op: impl FnMut() -> Result<()>) -> Result<()> {
+        crate::store::patiently(
+            &self.health,
+            "outbox",
+            self.store.path(),
+            &|| self.health.stop_waiting(),
+            op,
+        )
+    }
+
     fn run(self, queued: &Mutex<Receiver<Job>>) {
         loop {
             let job = match queued.lock().expect("no panic holds the lock").recv() {
@@ -512,7 +547,7 @@ impl SendWorker {
 
     /// One attempt at sending a row; what became of it, for the scheduler.
     fn send(&self, mut row: OutboxRow) -> Note {
-        if let Err(err) = self.store.mark_trying(row.seq) {
+        if let Err(err) = self.patiently(|| self.store.mark_trying(row.seq)) {
             // Without the record of the attempt a crash could not be told from a failure.
             tracing::warn!("outbox: not sending message {} yet: {err:#}", row.seq);
             row.next_attempt_at = Some(unix_now_ms() + 1_000);
@@ -522,7 +557,8 @@ impl SendWorker {
         row.tried_at = Some(unix_now_ms());
         match self.attempt(&row) {
             Ok(wamid) => {
-                if let Err(err) = self.store.mark_sent(row.seq, &wamid) {
+                // Not recorded: the row is in doubt at the next start, and its status settles it.
+                if let Err(err) = self.patiently(|| self.store.mark_sent(row.seq, &wamid)) {
                     tracing::error!("outbox: sent {wamid} but cannot record it: {err:#}");
                 }
                 tracing::debug!("sent {wamid} ({}) to {}", row.kind, row.recipient);
@@ -580,7 +616,9 @@ impl SendWorker {
                         ""
                     }
                 );
-                if let Err(err) = self.store.mark_retry(row.seq, at, &message, in_doubt) {
+                if let Err(err) =
+                    self.patiently(|| self.store.mark_retry(row.seq, at, &message, in_doubt))
+                {
                     tracing::warn!("outbox: {err:#}");
                 }
                 row.next_attempt_at = Some(at);
@@ -603,7 +641,7 @@ impl SendWorker {
                     row.kind,
                     row.recipient
                 );
-                if let Err(err) = self.store.mark_failed(row.seq, &message) {
+                if let Err(err) = self.patiently(|| self.store.mark_failed(row.seq, &message)) {
                     tracing::error!("outbox: {err:#}");
                 }
                 let code = err

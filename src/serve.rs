@@ -6,7 +6,14 @@
 //!   batches: every request that arrived while the previous transaction committed goes
 //!   into the next one, so the database is not the bottleneck under load;
 //! - the tap, which writes stored events to stdout in order and marks them delivered, so
-//!   that events not yet written when `serve` stops are written after it starts again.
+//!   that events not yet written when `serve` stops are written after it starts again;
+//! - a watchdog, which notices when the database file is deleted or replaced.
+//!
+//! Storage trouble (another process holding the write lock, a full disk, an I/O error)
+//! is never fatal and never silent: the writer answers 500 (WhatsApp delivers again), the
+//! tap waits and retries, and both say in the log and in `/healthz` what they wait for. A
+//! database file deleted or replaced under serve cannot be recovered from without opening
+//! it again: notifications get 500 and `/healthz` 503 until serve is restarted.
 //!
 //! Shutdown (SIGINT, SIGTERM): stop accepting, finish the requests in flight, let the
 //! writer commit what it has, let the tap write everything stored, exit 0.
@@ -14,7 +21,7 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::time::{Duration, Instant};
 
@@ -26,8 +33,8 @@ use crate::dispatch::{self, Dispatcher, HandlerSpec};
 use crate::health::Health;
 use crate::notification::{Item, Kind};
 use crate::outbox::{self, Outbox};
-use crate::store::Store;
 use crate::store::inbox::Pending;
+use crate::store::{FileId, Store, Trouble, is_transient, patiently};
 use crate::usage;
 use crate::webhooks::{self, AppState, WriteRequest};
 
@@ -35,6 +42,13 @@ use crate::webhooks::{self, AppState, WriteRequest};
 const TAP_BATCH: usize = 256;
 /// How many notifications the writer stores in one transaction at most.
 const WRITE_BATCH: usize = 512;
+/// How long the writer waits for another connection's lock before it answers 500: long
+/// enough for any transaction of serve's own, short enough for WhatsApp to get an answer.
+const WRITER_BUSY_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long one attempt of the tap waits for a lock before `/healthz` says so (it retries).
+const TAP_BUSY_TIMEOUT: Duration = Duration::from_secs(2);
+/// How often the watchdog looks at the database file.
+const WATCH_EVERY: Duration = Duration::from_secs(1);
 
 pub fn run(args: &ServeArgs, config: &Config) -> Result<()> {
     run_until(args, config, Arc::new(tokio::sync::Notify::new()), None)
@@ -102,9 +116,13 @@ pub fn run_until(
 
     let db_path = config.media().db_path;
     let writer_store = Store::open(&db_path)?;
+    writer_store.set_busy_timeout(WRITER_BUSY_TIMEOUT)?;
     let tap_store = Store::open(&db_path)?;
-    let backlog = Arc::new(AtomicI64::new(tap_store.backlog(&kinds)? as i64));
+    tap_store.set_busy_timeout(TAP_BUSY_TIMEOUT)?;
     let health = Arc::new(Health::default());
+    health
+        .backlog
+        .store(tap_store.backlog(&kinds)? as i64, Ordering::Relaxed);
     health
         .parked
         .store(tap_store.inbox_counts(&kinds)?.parked, Ordering::Relaxed);
@@ -124,7 +142,7 @@ pub fn run_until(
     let (requests, incoming) = mpsc::channel::<WriteRequest>();
     let (wake, woken) = mpsc::sync_channel::<()>(1);
     let writer = {
-        let (kinds, backlog) = (kinds.clone(), backlog.clone());
+        let (kinds, health) = (kinds.clone(), health.clone());
         // A status may be what a recipient's queue waits for: tell the outbox at once.
         let outbox = match &handing_over {
             HandOver::Handler(handler) => Some(handler.outbox.outbox.clone()),
@@ -132,27 +150,36 @@ pub fn run_until(
         };
         std::thread::Builder::new()
             .name("inbox-writer".into())
-            .spawn(move || write_inbox(writer_store, incoming, wake, outbox, &kinds, &backlog))?
+            .spawn(move || write_inbox(writer_store, incoming, wake, outbox, &kinds, &health))?
     };
+    let watchdog = match tap_store.file_id() {
+        Some(file) => Some(Watchdog::start(file, health.clone())?),
+        None => None,
+    };
+    // Only what waiting cannot help (stdout closed, a damaged database) stops serve.
     let tap_failed = Arc::new(tokio::sync::Notify::new());
     let stop_asked = stop.clone();
     let tap = {
-        let (kinds, backlog, tap_failed) = (kinds.clone(), backlog.clone(), tap_failed.clone());
+        let (kinds, health, tap_failed) = (kinds.clone(), health.clone(), tap_failed.clone());
         let dispatcher = handing_over.dispatcher();
         std::thread::Builder::new()
             .name("hand-over".into())
             .spawn(move || {
+                let tap = Tap {
+                    kinds: &kinds,
+                    health: &health,
+                };
                 let result = match dispatcher {
                     // The handler marks each event delivered once written to it.
-                    Some(dispatcher) => {
-                        hand_on(tap_store, &kinds, woken, &backlog, |_, pending| {
-                            pending
-                                .into_iter()
-                                .for_each(|event| dispatcher.deliver(event));
-                            Ok(())
-                        })
-                    }
-                    None => hand_on(tap_store, &kinds, woken, &backlog, write_to_stdout),
+                    Some(dispatcher) => tap.hand_on(tap_store, woken, |_, pending| {
+                        pending
+                            .into_iter()
+                            .for_each(|event| dispatcher.deliver(event));
+                        Ok(())
+                    }),
+                    None => tap.hand_on(tap_store, woken, |store, pending| {
+                        tap.write_to_stdout(store, pending)
+                    }),
                 };
                 if result.is_err() {
                     tap_failed.notify_one();
@@ -166,7 +193,7 @@ pub fn run_until(
         secret,
         inbox: requests,
         started: Instant::now(),
-        backlog,
+        health: health.clone(),
     });
     let router = webhooks::router(state, &path, assets);
     let port = args.port.unwrap_or(webhooks.port);
@@ -183,7 +210,9 @@ pub fn run_until(
             "listening on http://{bound}{path} (register https://<your public host>{path} as the callback URL \
              in the App Dashboard, WhatsApp > Configuration)"
         );
-        axum::serve(listener, router).with_graceful_shutdown(stop_requested(tap_failed, stop_asked)).await?;
+        axum::serve(listener, router)
+            .with_graceful_shutdown(stop_requested(tap_failed, stop_asked, health.clone()))
+            .await?;
         anyhow::Ok(())
     });
     // Dropping the router dropped the last sender: the writer commits what it has and
@@ -191,6 +220,9 @@ pub fn run_until(
     drop(runtime);
     let written = writer.join().expect("the inbox writer does not panic");
     let tapped = tap.join().expect("the tap does not panic");
+    if let Some(watchdog) = watchdog {
+        watchdog.stop();
+    }
     if let HandOver::Handler(handler) = handing_over {
         handler.stop();
     }
@@ -212,12 +244,17 @@ fn event_kinds(names: Vec<String>) -> Result<Vec<Kind>> {
         .collect()
 }
 
-async fn stop_requested(tap_failed: Arc<tokio::sync::Notify>, stop: Arc<tokio::sync::Notify>) {
+async fn stop_requested(
+    tap_failed: Arc<tokio::sync::Notify>,
+    stop: Arc<tokio::sync::Notify>,
+    health: Arc<Health>,
+) {
     tokio::select! {
         signal = shutdown_signal() => tracing::info!("{signal}: finishing requests in flight"),
         _ = tap_failed.notified() => tracing::error!("stopping: events can no longer be written"),
         _ = stop.notified() => tracing::debug!("stopping"),
     }
+    health.ask_shutdown();
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM, with the word for which.
@@ -240,22 +277,99 @@ pub(crate) async fn shutdown_signal() -> &'static str {
     }
 }
 
+/// The part of serve that stores notifications, as named in `/healthz`.
+const INBOX: &str = "inbox";
+/// The part that hands stored events over (tap or handler).
+const HAND_OVER: &str = "hand-over";
+/// The database file itself (the watchdog).
+const DATABASE: &str = "database";
+/// The writer logs a failure to store at most this often (each batch answers 500).
+const LOG_EVERY: Duration = Duration::from_secs(5);
+
+/// Lets something be logged at most every [`LOG_EVERY`]; what is not is logged at debug.
+#[derive(Default)]
+struct Every(Option<Instant>);
+
+impl Every {
+    fn due(&mut self) -> bool {
+        let due = self.0.is_none_or(|at| at.elapsed() >= LOG_EVERY);
+        if due {
+            self.0 = Some(Instant::now());
+        }
+        due
+    }
+}
+
 /// Stores notifications in batches until every sender is gone.
+///
+/// A batch that cannot be stored is answered 500 at once and nothing is retried here:
+/// WhatsApp delivers those notifications again later. The connection waits at most
+/// [`WRITER_BUSY_TIMEOUT`] for another's lock, so that the answer comes promptly. While
+/// storing fails, `/healthz` says why (part `inbox`, naming the database file) and the log
+/// says so every few seconds; the problem clears when a batch is stored again, or, for a
+/// lock, as soon as the lock can be taken again (tried every second while no notification
+/// comes). While the database file is deleted or replaced, every notification is answered
+/// 500: storing it in a file that nobody else sees, and that is gone after a restart,
+/// would lose it (the watchdog tells `/healthz` and the log).
 fn write_inbox(
     mut store: Store,
     incoming: Receiver<WriteRequest>,
     wake: SyncSender<()>,
     outbox: Option<Outbox>,
     counted: &[Kind],
-    backlog: &AtomicI64,
+    health: &Health,
 ) -> Result<()> {
-    while let Ok(first) = incoming.recv() {
+    let path = store.path().display().to_string();
+    // Whether the last batch failed, and because of what, when it may pass.
+    let mut failing: Option<Option<Trouble>> = None;
+    let (mut failure_logged, mut refusal_logged) = (Every::default(), Every::default());
+    loop {
+        let first = if failing == Some(Some(Trouble::Locked)) {
+            match incoming.recv_timeout(WATCH_EVERY) {
+                Ok(request) => request,
+                Err(RecvTimeoutError::Timeout) => {
+                    if store.probe_write_lock().is_ok() {
+                        failing = None;
+                        health.clear_problem(INBOX);
+                        tracing::info!("the database `{path}` can be written again");
+                    }
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            match incoming.recv() {
+                Ok(request) => request,
+                Err(_) => break,
+            }
+        };
         let mut batch = vec![first];
         batch.extend(incoming.try_iter().take(WRITE_BATCH - 1));
+        if let Some(why) = store.file_replaced() {
+            if refusal_logged.due() {
+                tracing::warn!(
+                    "refusing {} notifications, answering 500 so that WhatsApp delivers them again: the \
+                     database `{path}` {why}; restart serve",
+                    batch.len()
+                );
+            } else {
+                tracing::debug!("refusing {} notifications: the database {why}", batch.len());
+            }
+            for request in batch {
+                let _ = request.done.send(Err(()));
+            }
+            continue;
+        }
         let notifications: Vec<&[_]> = batch.iter().map(|r| r.items.as_slice()).collect();
         match store.insert_items(&notifications, counted) {
             Ok(counts) => {
-                backlog.fetch_add(counts.iter().sum::<usize>() as i64, Ordering::Relaxed);
+                if failing.take().is_some() {
+                    health.clear_problem(INBOX);
+                    tracing::info!("notifications are stored again in the database `{path}`");
+                }
+                health
+                    .backlog
+                    .fetch_add(counts.iter().sum::<usize>() as i64, Ordering::Relaxed);
                 let _ = wake.try_send(());
                 let statuses = batch
                     .iter()
@@ -269,10 +383,28 @@ fn write_inbox(
                 }
             }
             Err(err) => {
-                tracing::error!(
-                    "cannot store {} notifications, answering 500 so that WhatsApp retries: {err:#}",
-                    batch.len()
+                let trouble = Trouble::of(&err);
+                let what = match trouble {
+                    Some(trouble) => format!("the database `{path}`: {}", trouble.what()),
+                    None => format!("{err:#}"),
+                };
+                health.set_problem(
+                    INBOX,
+                    format!(
+                        "cannot store notifications (answering 500, WhatsApp delivers them again): {what}"
+                    ),
                 );
+                failing = Some(trouble);
+                // The error names the file and says what to do (`store::explain`).
+                if failure_logged.due() {
+                    tracing::error!(
+                        "cannot store {} notifications, answering 500 so that WhatsApp delivers them again: \
+                         {err:#}",
+                        batch.len(),
+                    );
+                } else {
+                    tracing::debug!("cannot store {} notifications: {err:#}", batch.len());
+                }
                 for request in batch {
                     let _ = request.done.send(Err(()));
                 }
@@ -282,47 +414,161 @@ fn write_inbox(
     Ok(())
 }
 
-/// Hands stored events of `kinds` to `sink`, oldest first and in batches, until the
-/// writer is gone and nothing is left.
-fn hand_on(
-    mut store: Store,
-    kinds: &[Kind],
-    woken: Receiver<()>,
-    backlog: &AtomicI64,
-    mut sink: impl FnMut(&mut Store, Vec<Pending>) -> Result<()>,
-) -> Result<()> {
-    let mut after = 0;
-    let mut writer_gone = false;
-    loop {
-        let pending = store.pending(kinds, after, TAP_BATCH)?;
-        let Some(last) = pending.last() else {
-            if writer_gone {
-                return Ok(());
+/// The hand-over thread: which events it hands on, where it reports what it waits for,
+/// and when it stops waiting for a blocked database (a while after shutdown was asked).
+struct Tap<'a> {
+    kinds: &'a [Kind],
+    health: &'a Health,
+}
+
+impl Tap<'_> {
+    /// Hands stored events of `kinds` to `sink`, oldest first and in batches, until the
+    /// writer is gone and nothing is left. Reading waits through storage trouble; when it
+    /// gives up (at shutdown), what is left stays stored for the next start.
+    fn hand_on(
+        &self,
+        mut store: Store,
+        woken: Receiver<()>,
+        mut sink: impl FnMut(&mut Store, Vec<Pending>) -> Result<()>,
+    ) -> Result<()> {
+        let path = store.path().to_path_buf();
+        let mut after = 0;
+        let mut writer_gone = false;
+        loop {
+            let read = patiently(
+                self.health,
+                HAND_OVER,
+                &path,
+                &|| self.health.stop_waiting(),
+                || store.pending(self.kinds, after, TAP_BATCH),
+            );
+            let pending = match read {
+                Ok(pending) => pending,
+                Err(err) if is_transient(&err) => {
+                    tracing::warn!(
+                        "stopping before every stored event was handed over: the rest is handed over when serve \
+                         starts again ({err:#})"
+                    );
+                    return Ok(());
+                }
+                Err(err) => return Err(err),
+            };
+            let Some(last) = pending.last() else {
+                if writer_gone {
+                    return Ok(());
+                }
+                // Error events of the outbox arrive without a wake-up: look now and then.
+                match woken.recv_timeout(Duration::from_millis(200)) {
+                    Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => writer_gone = true,
+                }
+                continue;
+            };
+            after = last.seq;
+            let count = pending.len() as i64;
+            sink(&mut store, pending)?;
+            self.health.backlog.fetch_sub(count, Ordering::Relaxed);
+        }
+    }
+
+    /// The tap: events to stdout, then marked delivered.
+    ///
+    /// Only a closed stdout is fatal (`wa-cloud serve | head -1` ends serve). Marking waits
+    /// through storage trouble for as long as it lasts (`/healthz` says so meanwhile); the
+    /// tap goes on from its position in memory, so nothing is written twice while serve
+    /// runs. Events written but not yet marked when serve stops (killed, or a shutdown
+    /// while the database stays blocked) are written again after the next start: at least
+    /// once, never lost.
+    fn write_to_stdout(&self, store: &mut Store, pending: Vec<Pending>) -> Result<()> {
+        let mut out = std::io::stdout().lock();
+        for event in &pending {
+            writeln!(out, "{}", event.event).context("cannot write events to stdout")?;
+        }
+        out.flush().context("cannot write events to stdout")?;
+        drop(out);
+        let seqs: Vec<i64> = pending.iter().map(|p| p.seq).collect();
+        let path = store.path().to_path_buf();
+        match patiently(
+            self.health,
+            HAND_OVER,
+            &path,
+            &|| self.health.stop_waiting(),
+            || store.mark_delivered(&seqs),
+        ) {
+            Ok(()) => Ok(()),
+            Err(err) if is_transient(&err) => {
+                tracing::warn!(
+                    "{} events were written to stdout but could not be marked delivered in the database `{}` \
+                     before stopping: they are written again when serve starts ({err:#})",
+                    seqs.len(),
+                    path.display()
+                );
+                Ok(())
             }
-            // Error events of the outbox arrive without a wake-up: look now and then.
-            match woken.recv_timeout(Duration::from_millis(200)) {
-                Ok(()) | Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => writer_gone = true,
-            }
-            continue;
-        };
-        after = last.seq;
-        let count = pending.len() as i64;
-        sink(&mut store, pending)?;
-        backlog.fetch_sub(count, Ordering::Relaxed);
+            Err(err) => Err(err),
+        }
     }
 }
 
-/// The tap: events to stdout, marked delivered once written.
-fn write_to_stdout(store: &mut Store, pending: Vec<Pending>) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    for event in &pending {
-        writeln!(out, "{}", event.event).context("cannot write events to stdout")?;
+/// Looks at the database file every [`WATCH_EVERY`]: while it is deleted or replaced,
+/// `/healthz` fails (part `database`) and the log says why, once; and again if the file
+/// comes back (renamed back into place). It cannot recover otherwise: every connection of
+/// serve would have to open the new file, and what the old one holds would be left behind.
+struct Watchdog {
+    thread: std::thread::JoinHandle<()>,
+    stop: SyncSender<()>,
+}
+
+impl Watchdog {
+    fn start(file: FileId, health: Arc<Health>) -> Result<Watchdog> {
+        let (stop, stopped) = mpsc::sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("watchdog".into())
+            .spawn(move || {
+                let path = file.path().display().to_string();
+                let mut was: Option<String> = None;
+                loop {
+                    let now = file.replaced();
+                    if now != was {
+                        match &now {
+                            Some(why) => {
+                                health.set_problem(
+                                    DATABASE,
+                                    format!(
+                                        "the database `{path}` {why} while serve ran: notifications are answered \
+                                         500 until serve is restarted"
+                                    ),
+                                );
+                                tracing::error!(
+                                    "the database `{path}` {why} while serve ran: serve still has the old file \
+                                     open, which nothing else sees and which is gone after a restart. Notifications \
+                                     are answered 500 (WhatsApp delivers them again) and /healthz fails. Restart \
+                                     serve, which opens the database again (or starts a new one), once /healthz shows \
+                                     a backlog of 0: events stored before are still handed over until then"
+                                );
+                            }
+                            None => {
+                                health.clear_problem(DATABASE);
+                                tracing::info!(
+                                    "the database `{path}` is back: notifications are stored again"
+                                );
+                            }
+                        }
+                        was = now;
+                    }
+                    match stopped.recv_timeout(WATCH_EVERY) {
+                        Err(RecvTimeoutError::Timeout) => continue,
+                        _ => break,
+                    }
+                }
+            })?;
+        Ok(Watchdog { thread, stop })
     }
-    out.flush().context("cannot write events to stdout")?;
-    drop(out);
-    let seqs: Vec<i64> = pending.iter().map(|p| p.seq).collect();
-    store.mark_delivered(&seqs)
+
+    fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
 }
 
 /// Where stored events go: stdout, or the handler.
@@ -386,7 +632,7 @@ impl Handler {
         // Replies that cannot be delivered and parked events become `error` events in the
         // inbox, so that they reach the handler in order with everything else (when it
         // asked for them).
-        let errors = std::sync::Mutex::new(Store::open(db)?);
+        let errors = std::sync::Mutex::new(Store::open_in_server(db)?);
         let counted: Vec<Kind> = kinds
             .iter()
             .copied()
@@ -401,11 +647,12 @@ impl Handler {
                     peer: event["to"].as_str().map(str::to_string),
                     event,
                 };
-                match errors
-                    .lock()
-                    .expect("no panic holds the lock")
-                    .insert_items(&[&[item]], &counted)
-                {
+                let mut errors = errors.lock().expect("no panic holds the lock");
+                let path = errors.path().to_path_buf();
+                let stored = patiently(&health, "errors", &path, &|| health.stop_waiting(), || {
+                    errors.insert_items(&[std::slice::from_ref(&item)], &counted)
+                });
+                match stored {
                     Ok(new) => {
                         health
                             .backlog
@@ -447,7 +694,7 @@ impl Handler {
             }),
         };
 
-        let outbox = Outbox::start(config, db, on_error)?;
+        let outbox = Outbox::start(config, db, on_error, health.clone())?;
         let dispatcher = Arc::new(Dispatcher::start(spec, outbox.outbox.clone())?);
 
         let (stop_lease, lease_stopped) = mpsc::sync_channel::<()>(1);

@@ -3,12 +3,13 @@
 //!
 //! A notification is answered 200 only after every item in it is stored (the inbox writer
 //! acknowledges the write); anything else gets a 4xx that says nothing about our secrets,
-//! or a 500 when storing failed, so that WhatsApp delivers it again. The signature is
-//! checked over the exact bytes received, before any JSON parsing.
+//! or a 500 when storing failed (the database is locked, full, or was deleted), so that
+//! WhatsApp delivers it again. The signature is checked over the exact bytes received,
+//! before any JSON parsing. `/healthz` answers 503 while any part of serve has a problem.
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use axum::Router;
@@ -25,6 +26,7 @@ use subtle::ConstantTimeEq;
 use tokio::sync::oneshot;
 
 use crate::config::Secret;
+use crate::health::Health;
 use crate::notification::{self, Item};
 
 /// WhatsApp posts at most 3 MB; a little room above that, nothing more.
@@ -42,8 +44,8 @@ pub struct AppState {
     pub secret: Option<Secret>,
     pub inbox: std::sync::mpsc::Sender<WriteRequest>,
     pub started: Instant,
-    /// Events stored but not yet handed on.
-    pub backlog: Arc<AtomicI64>,
+    /// Backlog, unacknowledged and parked events, and what serve waits for.
+    pub health: Arc<Health>,
 }
 
 /// The whole HTTP surface of `serve`.
@@ -135,14 +137,27 @@ async fn notify(State(app): State<Arc<AppState>>, headers: HeaderMap, body: Byte
     }
 }
 
+/// 200 and `"status": "ok"` when nothing is wrong; 503, `"failing"` and the `problems`
+/// (each `part: what`, naming the database file) otherwise.
 async fn health(State(app): State<Arc<AppState>>) -> Response {
-    axum::Json(json!({
-        "status": "ok",
+    let health = &app.health;
+    let problems = health.problems();
+    let (code, status) = if problems.is_empty() {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "failing")
+    };
+    let count = |n: &std::sync::atomic::AtomicI64| n.load(Ordering::Relaxed).max(0);
+    let body = json!({
+        "status": status,
         "version": env!("CARGO_PKG_VERSION"),
         "uptime_seconds": app.started.elapsed().as_secs(),
-        "backlog": app.backlog.load(Ordering::Relaxed).max(0),
-    }))
-    .into_response()
+        "backlog": count(&health.backlog),
+        "unacknowledged": count(&health.unacknowledged),
+        "parked": count(&health.parked),
+        "problems": problems,
+    });
+    (code, axum::Json(body)).into_response()
 }
 
 /// Checks `X-Hub-Signature-256: sha256=<hex>` against the HMAC-SHA256 of `body` with

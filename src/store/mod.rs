@@ -5,6 +5,11 @@
 //! order, each in its own transaction, and a database written by a newer wa-cloud is
 //! refused rather than misread. The database runs in WAL mode so that `serve` and a
 //! one-off command can use it at the same time; a busy database is waited for.
+//!
+//! Storage trouble that passes (another process holding the write lock, a full disk, an
+//! I/O error) is [`is_transient`]; [`patiently`] retries an operation through it and says
+//! in `/healthz` and the log what it waits for. A database file deleted or replaced while
+//! a `Store` has it open is noticed by [`Store::file_replaced`].
 
 pub mod inbox;
 pub mod media;
@@ -34,10 +39,12 @@ INSERT INTO meta (key, value) VALUES ('id', lower(hex(randomblob(6))));
 ";
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use rusqlite::Connection;
+use rusqlite::{Connection, ErrorCode};
+
+use crate::health::Health;
 
 /// Each entry brings the schema from version `i` to `i + 1`. Append only: never edit a
 /// migration that has been released.
@@ -52,6 +59,54 @@ const MIGRATIONS: &[&str] = &[
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The file opened (`None` in memory), to notice when it is deleted or replaced.
+    file: Option<FileId>,
+}
+
+/// A database file as it was when opened: its path, device and inode.
+#[derive(Clone, Debug)]
+pub(crate) struct FileId {
+    path: PathBuf,
+    dev: u64,
+    ino: u64,
+}
+
+impl FileId {
+    fn of(path: &Path) -> std::io::Result<FileId> {
+        let (dev, ino) = dev_ino(&std::fs::metadata(path)?);
+        Ok(FileId {
+            path: path.to_path_buf(),
+            dev,
+            ino,
+        })
+    }
+
+    /// `None` while the path still names the file opened; else what happened to it
+    /// ("was deleted", "was replaced by another file"). One `stat`: cheap enough to call
+    /// before every batch.
+    pub(crate) fn replaced(&self) -> Option<String> {
+        match std::fs::metadata(&self.path) {
+            Ok(meta) if dev_ino(&meta) == (self.dev, self.ino) => None,
+            Ok(_) => Some("was replaced by another file".into()),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Some("was deleted".into()),
+            Err(err) => Some(format!("cannot be looked at ({err})")),
+        }
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[cfg(unix)]
+fn dev_ino(meta: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
+}
+
+#[cfg(not(unix))]
+fn dev_ino(_: &std::fs::Metadata) -> (u64, u64) {
+    (0, 0)
 }
 
 impl Store {
@@ -67,7 +122,21 @@ impl Store {
         }
         let conn = Connection::open(path)
             .with_context(|| format!("cannot open the database `{}`", path.display()))?;
-        Store::setup(conn, path.to_path_buf())
+        let mut store = Store::setup(conn, path.to_path_buf())?;
+        store.file = Some(
+            FileId::of(path)
+                .with_context(|| format!("cannot look at the database `{}`", path.display()))?,
+        );
+        Ok(store)
+    }
+
+    /// A connection of a part of `serve` that retries through [`patiently`]: it waits at
+    /// most 2 s for another connection's lock, so that `/healthz` and the log tell of a
+    /// longer wait while it is retried.
+    pub fn open_in_server(path: &Path) -> Result<Store> {
+        let store = Store::open(path)?;
+        store.set_busy_timeout(Duration::from_secs(2))?;
+        Ok(store)
     }
 
     /// A private in-memory database, for tests.
@@ -96,7 +165,11 @@ impl Store {
             );
         }
         migrate(&mut conn, version as usize).map_err(explain)?;
-        Ok(Store { conn, path })
+        Ok(Store {
+            conn,
+            path,
+            file: None,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -108,6 +181,35 @@ impl Store {
         self.conn
             .query_row("SELECT value FROM meta WHERE key = 'id'", [], |r| r.get(0))
             .context("cannot read the database id")
+    }
+
+    /// `None` while the database file is still the one this store opened; else why not:
+    /// "was deleted", "was replaced by another file". This connection goes on reading and
+    /// writing the old file, which nobody else sees and which is gone after a restart: a
+    /// caller that notices must stop accepting data, and say that serve needs a restart.
+    pub fn file_replaced(&self) -> Option<String> {
+        self.file.as_ref().and_then(FileId::replaced)
+    }
+
+    /// The file this store opened (`None` in memory), for a watchdog on another thread.
+    pub(crate) fn file_id(&self) -> Option<FileId> {
+        self.file.clone()
+    }
+
+    /// How long a statement waits for another connection's lock before it fails with
+    /// "busy" (10 s by default). A part that must answer promptly waits less.
+    pub(crate) fn set_busy_timeout(&self, timeout: Duration) -> Result<()> {
+        self.conn
+            .busy_timeout(timeout)
+            .map_err(|e| explain(e, &self.path.display().to_string()))
+    }
+
+    /// Whether the write lock can be taken now (within the busy timeout): takes it and
+    /// lets it go at once, writing nothing.
+    pub(crate) fn probe_write_lock(&self) -> Result<()> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE; ROLLBACK;")
+            .map_err(|e| explain(e, &self.path.display().to_string()))
     }
 
     pub(crate) fn conn(&self) -> &Connection {
@@ -129,22 +231,8 @@ fn migrate(conn: &mut Connection, from: usize) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// TEMPORARY (branch storage-trouble has the real one): a busy, locked or full database.
-pub(crate) fn is_transient(err: &anyhow::Error) -> bool {
-    use rusqlite::ErrorCode;
-    err.chain()
-        .filter_map(|c| c.downcast_ref::<rusqlite::Error>())
-        .any(|e| {
-            matches!(
-                e.sqlite_error_code(),
-                Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::DiskFull)
-            )
-        })
-}
-
 /// A database error in words a user can act on, naming the file.
 pub(crate) fn explain(err: rusqlite::Error, path: &str) -> anyhow::Error {
-    use rusqlite::ErrorCode;
     let advice = match err.sqlite_error_code() {
         Some(ErrorCode::NotADatabase) | Some(ErrorCode::DatabaseCorrupt) => {
             "is damaged or not an SQLite database: move it away (wa-cloud then starts a new one) or point media.dbPath elsewhere"
@@ -161,6 +249,138 @@ pub(crate) fn explain(err: rusqlite::Error, path: &str) -> anyhow::Error {
         _ => "failed",
     };
     anyhow::Error::new(err).context(format!("the database `{path}` {advice}"))
+}
+
+/// Storage trouble that passes by itself or by an operator's hand, without restarting:
+/// another process holds the lock (busy, locked), the disk is full, an I/O error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Trouble {
+    Locked,
+    Full,
+    Io,
+}
+
+impl Trouble {
+    /// The trouble behind `err`, when some `rusqlite::Error` in its chain is transient.
+    pub(crate) fn of(err: &anyhow::Error) -> Option<Trouble> {
+        err.chain()
+            .filter_map(|cause| cause.downcast_ref::<rusqlite::Error>())
+            .find_map(|err| match err.sqlite_error_code()? {
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => Some(Trouble::Locked),
+                ErrorCode::DiskFull => Some(Trouble::Full),
+                ErrorCode::SystemIoFailure => Some(Trouble::Io),
+                _ => None,
+            })
+    }
+
+    /// What is wrong, after "the database `...`:".
+    pub(crate) fn what(self) -> &'static str {
+        match self {
+            Trouble::Locked => "locked by another process",
+            Trouble::Full => "the disk is full",
+            Trouble::Io => "an I/O error",
+        }
+    }
+
+    /// What an operator can do about it.
+    pub(crate) fn advice(self) -> &'static str {
+        match self {
+            Trouble::Locked => {
+                "a connection holds its write lock (another process's long transaction, a backup, an \
+                 sqlite3 shell, or serve's own writer under a burst): let it finish, or stop it"
+            }
+            Trouble::Full => "free some space on its disk",
+            Trouble::Io => "check its disk and file system (dmesg)",
+        }
+    }
+}
+
+/// Whether `err` is storage trouble that may pass (see [`Trouble`]): worth retrying.
+pub(crate) fn is_transient(err: &anyhow::Error) -> bool {
+    Trouble::of(err).is_some()
+}
+
+/// The first wait of [`patiently`] after a transient error; it doubles up to [`MAX_WAIT`].
+const FIRST_WAIT: Duration = Duration::from_millis(50);
+const MAX_WAIT: Duration = Duration::from_secs(2);
+/// [`patiently`] logs at most this often while it waits.
+const LOG_EVERY: Duration = Duration::from_secs(5);
+
+/// Runs `op` until it succeeds, retrying through transient storage errors
+/// ([`is_transient`]) with capped exponential backoff (50 ms doubling to 2 s), for as long
+/// as it takes: meant for work that must not be lost and cannot be refused to a client,
+/// such as marking events delivered, storing a handler's reply, marking an event
+/// acknowledged.
+///
+/// While it waits, `health` shows the problem under `part` ("waiting for the database
+/// `<path>`: locked by another process"; `/healthz` answers 503) and the log says so, with
+/// what to do, at most every few seconds; success clears the problem and logs that the
+/// wait is over. Each attempt itself may already wait the connection's busy timeout.
+///
+/// Returns the error of the last attempt when it is not transient (at once: retrying would
+/// not help), or when `stop()` says to give up (checked after every failed attempt and
+/// during the waits; pass `&|| false` to wait forever). A problem recorded by an attempt
+/// before stays in `health` then: the caller knows best whether it still holds.
+pub(crate) fn patiently<T>(
+    health: &Health,
+    part: &'static str,
+    path: &Path,
+    stop: &dyn Fn() -> bool,
+    mut op: impl FnMut() -> Result<T>,
+) -> Result<T> {
+    let mut wait = FIRST_WAIT;
+    let started = Instant::now();
+    let mut waiting = false;
+    let mut logged: Option<Instant> = None;
+    loop {
+        let err = match op() {
+            Ok(value) => {
+                if waiting {
+                    health.clear_problem(part);
+                    tracing::info!(
+                        "{part}: the database `{}` can be used again, after {} s",
+                        path.display(),
+                        started.elapsed().as_secs()
+                    );
+                }
+                return Ok(value);
+            }
+            Err(err) => err,
+        };
+        let Some(trouble) = Trouble::of(&err) else {
+            return Err(err);
+        };
+        if stop() {
+            return Err(err);
+        }
+        waiting = true;
+        health.set_problem(
+            part,
+            format!(
+                "waiting for the database `{}`: {}",
+                path.display(),
+                trouble.what()
+            ),
+        );
+        if logged.is_none_or(|at| at.elapsed() >= LOG_EVERY) {
+            logged = Some(Instant::now());
+            tracing::warn!(
+                "{part}: waiting for the database `{}` ({} s so far, retrying): {}; {} ({err:#})",
+                path.display(),
+                started.elapsed().as_secs(),
+                trouble.what(),
+                trouble.advice()
+            );
+        }
+        let until = Instant::now() + wait;
+        while let Some(left) = until.checked_duration_since(Instant::now()) {
+            if stop() {
+                return Err(err);
+            }
+            std::thread::sleep(left.min(Duration::from_millis(100)));
+        }
+        wait = (wait * 2).min(MAX_WAIT);
+    }
 }
 
 #[cfg(test)]
@@ -200,5 +420,128 @@ mod tests {
             .unwrap();
         let err = format!("{:#}", Store::open(&path).err().unwrap());
         assert!(err.contains("upgrade wa-cloud"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod storage_trouble {
+    use std::cell::Cell;
+
+    use super::*;
+
+    fn sqlite_error(code: std::os::raw::c_int) -> anyhow::Error {
+        anyhow::Error::new(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(code),
+            None,
+        ))
+        .context("cannot mark events as delivered")
+    }
+
+    #[test]
+    fn busy_locked_full_and_io_errors_are_transient_others_not() {
+        use rusqlite::ffi;
+        for code in [
+            ffi::SQLITE_BUSY,
+            ffi::SQLITE_LOCKED,
+            ffi::SQLITE_FULL,
+            ffi::SQLITE_IOERR,
+        ] {
+            assert!(is_transient(&sqlite_error(code)), "{code}");
+        }
+        for code in [
+            ffi::SQLITE_CORRUPT,
+            ffi::SQLITE_READONLY,
+            ffi::SQLITE_CONSTRAINT,
+        ] {
+            assert!(!is_transient(&sqlite_error(code)), "{code}");
+        }
+        assert!(!is_transient(&anyhow::anyhow!("not a database error")));
+    }
+
+    #[test]
+    fn a_write_lock_held_elsewhere_is_transient() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let store = Store::open(&path).unwrap();
+        store.set_busy_timeout(Duration::from_millis(10)).unwrap();
+        let other = Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let err = store.probe_write_lock().unwrap_err();
+        assert!(is_transient(&err), "{err:#}");
+        assert!(format!("{err:#}").contains("is locked by another process"));
+        other.execute_batch("ROLLBACK").unwrap();
+        store.probe_write_lock().unwrap();
+    }
+
+    #[test]
+    fn patiently_retries_transient_errors_and_shows_them_meanwhile() {
+        let health = Health::default();
+        let tries = Cell::new(0);
+        let seen = std::cell::RefCell::new(Vec::new());
+        let value = patiently(&health, "tap", Path::new("x.db"), &|| false, || {
+            tries.set(tries.get() + 1);
+            seen.borrow_mut().push(health.problems());
+            if tries.get() < 3 {
+                Err(sqlite_error(rusqlite::ffi::SQLITE_BUSY))
+            } else {
+                Ok(7)
+            }
+        })
+        .unwrap();
+        assert_eq!((value, tries.get()), (7, 3));
+        assert_eq!(
+            seen.borrow()[2],
+            ["tap: waiting for the database `x.db`: locked by another process"]
+        );
+        assert!(health.problems().is_empty(), "cleared on success");
+    }
+
+    #[test]
+    fn patiently_gives_up_on_other_errors_and_when_told_to() {
+        let health = Health::default();
+        let tries = Cell::new(0);
+        let err = patiently(&health, "tap", Path::new("x.db"), &|| false, || {
+            tries.set(tries.get() + 1);
+            Err::<(), _>(sqlite_error(rusqlite::ffi::SQLITE_CORRUPT))
+        })
+        .unwrap_err();
+        assert_eq!(tries.get(), 1);
+        assert!(!is_transient(&err));
+
+        let stop_after = Instant::now() + Duration::from_millis(300);
+        let started = Instant::now();
+        let err = patiently(
+            &health,
+            "tap",
+            Path::new("x.db"),
+            &|| Instant::now() > stop_after,
+            || Err::<(), _>(sqlite_error(rusqlite::ffi::SQLITE_FULL)),
+        )
+        .unwrap_err();
+        assert!(is_transient(&err));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(
+            health.problems(),
+            ["tap: waiting for the database `x.db`: the disk is full"]
+        );
+    }
+
+    #[test]
+    fn a_deleted_or_replaced_file_is_noticed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.file_replaced(), None);
+        std::fs::rename(&path, dir.path().join("moved")).unwrap();
+        assert_eq!(store.file_replaced().as_deref(), Some("was deleted"));
+        std::fs::rename(dir.path().join("moved"), &path).unwrap();
+        assert_eq!(store.file_replaced(), None, "the same file back is fine");
+        std::fs::remove_file(&path).unwrap();
+        drop(Store::open(&path).unwrap());
+        assert_eq!(
+            store.file_replaced().as_deref(),
+            Some("was replaced by another file")
+        );
+        assert_eq!(Store::open_in_memory().unwrap().file_replaced(), None);
     }
 }

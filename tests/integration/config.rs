@@ -58,13 +58,13 @@ fn no_env_and_no_config_file_skip_their_layers() {
     let run = wa_cloud(&["config", "--no-env", "--no-config-file"])
         .file(
             "whatsapp-cloud.config.json",
-            r#"{"webhooks":{"port":4000}}"#,
+            r#"{"webhooks":{"port":4711}}"#,
         )
         .env("WHATSAPP_CLOUD_WEBHOOKS_PATH", "/env")
         .run();
     run.success().stdout_has("# no configuration file");
     assert!(
-        !run.stdout.contains("4000") && !run.stdout.contains("/env"),
+        !run.stdout.contains("4711") && !run.stdout.contains("/env"),
         "{}",
         run.stdout
     );

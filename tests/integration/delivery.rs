@@ -325,3 +325,50 @@ print(json.dumps({"text": ev["text"] + (" again" if ev.get("redelivered") else "
         );
     }
 }
+
+/// Another process holds the database's write lock while the bot answers: the replies
+/// wait (`/healthz` says so, naming the database) and are sent once the lock is gone.
+#[test]
+fn replies_written_while_another_process_holds_the_write_lock_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = python_bot(
+        dir.path(),
+        "bot.py",
+        r#"
+import time
+for line in sys.stdin:
+    ev = json.loads(line)
+    time.sleep(0.3)
+    print(json.dumps({"to": ev["from"], "text": ev["text"]}), flush=True)
+"#,
+    );
+    let server = start(dir.path(), &graph, &[bot.to_str().unwrap()]);
+    let sent = messages(8, &["4915100000001", "4915100000002"], "W");
+    let db = rusqlite::Connection::open(dir.path().join("media/media-ids.db")).unwrap();
+    post_all(&server, &sent);
+    db.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let deadline = Instant::now() + PATIENCE;
+    let health = loop {
+        let health = server.get("/healthz");
+        if health.body.contains("waiting for the database") {
+            break health;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "/healthz never told of the wait: {}",
+            health.body
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(health.status, 503);
+    assert!(health.body.contains("media-ids.db"), "{}", health.body);
+    assert!(
+        crate::handler::sent_messages(&graph).len() < sent.len(),
+        "the lock held replies back"
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    db.execute_batch("ROLLBACK").unwrap();
+    assert_answered_once_in_order(&graph, &server, &sent);
+    assert_eq!(server.get("/healthz").status, 200);
+}

@@ -125,7 +125,7 @@ pub fn run_until(
         .store(tap_store.backlog(&kinds)? as i64, Ordering::Relaxed);
     health
         .parked
-        .store(tap_store.inbox_counts(&kinds)?.parked, Ordering::Relaxed);
+        .store(tap_store.parked_count()?, Ordering::Relaxed);
 
     let handing_over = match &args.handler {
         Some(cmd) => HandOver::Handler(Handler::start(
@@ -459,7 +459,13 @@ impl Tap<'_> {
                 }
                 // Error events of the outbox arrive without a wake-up: look now and then.
                 match woken.recv_timeout(Duration::from_millis(200)) {
-                    Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+                    Ok(()) => {}
+                    // `wa-cloud inbox retry` may have taken events out of the parked ones.
+                    Err(RecvTimeoutError::Timeout) => {
+                        if let Ok(parked) = store.parked_count() {
+                            self.health.parked.store(parked, Ordering::Relaxed);
+                        }
+                    }
                     Err(RecvTimeoutError::Disconnected) => writer_gone = true,
                 }
                 continue;

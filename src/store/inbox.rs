@@ -282,6 +282,17 @@ impl Store {
         Ok(parked.len())
     }
 
+    /// How many events are parked (any kind); cheap, for `/healthz`.
+    pub fn parked_count(&self) -> Result<i64> {
+        self.conn()
+            .query_row(
+                "SELECT count(*) FROM inbox WHERE parked_at IS NOT NULL AND delivered_at IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .context("cannot count the parked events")
+    }
+
     /// How many events of `kinds` wait to be handed on (parked ones not counted).
     pub fn backlog(&self, kinds: &[Kind]) -> Result<u64> {
         let count: i64 = self.conn().query_row(

@@ -221,6 +221,8 @@ for line in sys.stdin:
     assert_eq!(listed["event"]["id"], "wamid.P1");
     let counts: Value = serde_json::from_str(inbox(&[]).success().stdout.trim()).unwrap();
     assert_eq!(counts["parked"], 1);
+    let health: Value = serde_json::from_str(&server.get("/healthz").body).unwrap();
+    assert_eq!(health["parked"], 1, "{health}");
 
     // Handed over again by the running server, it crashes the handler again.
     let retried = inbox(&["retry"]);

@@ -295,3 +295,35 @@ fn kill_9_four_times_in_a_burst(bot: &str, immediate: &str) {
     assert_accepted_once_in_order(&graph, &server, &expected);
     assert_eq!(server.terminate(), Some(0));
 }
+
+/// A Graph API that answers after the request timed out: the replies were accepted, and
+/// their statuses (with our `biz_opaque_callback_data`) settle them; none is sent twice
+/// or reported failed.
+#[test]
+fn replies_answered_after_their_timeout_are_settled_by_their_statuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let server = serve_echo(
+        dir.path(),
+        &graph,
+        &[
+            ("WHATSAPP_CLOUD_GRAPHAPI_TIMEOUT", "1s"),
+            ("WHATSAPP_CLOUD_MESSAGES_IN_DOUBT_WAIT", "15s"),
+        ],
+    );
+    graph.post_statuses_to(&server.url("/"), SECRET);
+    graph.delay_answers(Duration::from_secs(2));
+    let expected = post_messages(&server, 6, &SENDERS, "T");
+    server.wait_for_log("unless WhatsApp reports it meanwhile");
+    assert_accepted_once_in_order(&graph, &server, &expected);
+    server.wait_for_log("had reached WhatsApp");
+    let db = rusqlite::Connection::open(dir.path().join("media/media-ids.db")).unwrap();
+    let states: Vec<String> = db
+        .prepare("SELECT state FROM outbox ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(states, vec!["sent"; expected.len()], "none reported failed");
+}

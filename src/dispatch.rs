@@ -329,18 +329,21 @@ enum Input {
 /// Writes lines to the handler's stdin on its own thread, so that a handler that stops
 /// reading blocks only this thread, never its worker. Dropping the returned sender closes
 /// the handler's input once everything queued is written.
-fn stdin_writer(mut stdin: ChildStdin) -> Sender<String> {
+fn stdin_writer(worker: usize, mut stdin: ChildStdin) -> Sender<String> {
     let (queue, queued) = mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in queued {
-            if writeln!(stdin, "{line}")
-                .and_then(|()| stdin.flush())
-                .is_err()
-            {
-                return;
+    std::thread::Builder::new()
+        .name(format!("handler-{worker}-in"))
+        .spawn(move || {
+            for line in queued {
+                if writeln!(stdin, "{line}")
+                    .and_then(|()| stdin.flush())
+                    .is_err()
+                {
+                    return;
+                }
             }
-        }
-    });
+        })
+        .expect("a thread to write to a handler");
     queue
 }
 
@@ -476,15 +479,21 @@ const HEAD_BYTES: usize = 1024;
 /// `each` gets every line (invalid UTF-8 replaced, never a reason to stop reading), then
 /// `None` at the end. A line of more than `max` bytes is never held: it comes as
 /// [`Written::TooLong`].
+/// The thread is named `name` (`handler-N-out`, `handler-N-err`): it ends when the pipe
+/// does, so a thread that outlives its handler points at a process holding its output.
 fn read_lines(
+    name: String,
     pipe: impl std::io::Read + Send + 'static,
     max: usize,
     mut each: impl FnMut(Option<Written>) + Send + 'static,
 ) {
-    std::thread::spawn(move || {
-        split_lines(BufReader::with_capacity(READ_BUFFER, pipe), max, &mut each);
-        each(None);
-    });
+    std::thread::Builder::new()
+        .name(name)
+        .spawn(move || {
+            split_lines(BufReader::with_capacity(READ_BUFFER, pipe), max, &mut each);
+            each(None);
+        })
+        .expect("a thread to read a handler's output");
 }
 
 /// Splits `reader` into lines (without their `\n` or `\r\n`), holding at most `max`
@@ -560,14 +569,19 @@ fn emit_line(
 /// bytes is logged cut.
 fn log_stderr(child: &mut Child, worker: usize, max: usize) {
     if let Some(stderr) = child.stderr.take() {
-        read_lines(stderr, max, move |written| match written {
-            Some(Written::Line(line)) => tracing::info!("handler[{worker}]: {line}"),
-            Some(Written::TooLong { head, bytes }) => tracing::warn!(
-                "handler[{worker}] wrote a line of more than {max} bytes to stderr ({bytes} bytes), cut: {}",
-                cut(&head)
-            ),
-            None => {}
-        });
+        read_lines(
+            format!("handler-{worker}-err"),
+            stderr,
+            max,
+            move |written| match written {
+                Some(Written::Line(line)) => tracing::info!("handler[{worker}]: {line}"),
+                Some(Written::TooLong { head, bytes }) => tracing::warn!(
+                    "handler[{worker}] wrote a line of more than {max} bytes to stderr ({bytes} bytes), cut: {}",
+                    cut(&head)
+                ),
+                None => {}
+            },
+        );
     }
 }
 
@@ -1013,13 +1027,18 @@ impl LongRunning {
             }
             log_stderr(&mut child, self.index, max_line);
             let lines = self.input.clone();
-            read_lines(child.stdout.take().expect("piped"), max_line, move |line| {
-                let _ = lines.send(match line {
-                    Some(line) => Input::Line(generation, line),
-                    None => Input::Eof(generation),
-                });
-            });
-            let mut stdin = Some(stdin_writer(child.stdin.take().expect("piped")));
+            read_lines(
+                format!("handler-{}-out", self.index),
+                child.stdout.take().expect("piped"),
+                max_line,
+                move |line| {
+                    let _ = lines.send(match line {
+                        Some(line) => Input::Line(generation, line),
+                        None => Input::Eof(generation),
+                    });
+                },
+            );
+            let mut stdin = Some(stdin_writer(self.index, child.stdin.take().expect("piped")));
             self.fill(&stdin);
 
             // Until the handler has exited and its stdout ended: the lines it wrote before
@@ -1347,9 +1366,14 @@ fn answer_once(
     let _ = writeln!(stdin, "{}", handed_line(event, spec, store)).and_then(|()| stdin.flush());
     drop(stdin);
     let (lines, received) = mpsc::channel();
-    read_lines(child.stdout.take().expect("piped"), max_line, move |line| {
-        let _ = lines.send(line);
-    });
+    read_lines(
+        format!("handler-{index}-out"),
+        child.stdout.take().expect("piped"),
+        max_line,
+        move |line| {
+            let _ = lines.send(line);
+        },
+    );
     let default_to = event.peer.as_deref().and_then(|p| Recipient::parse(p).ok());
     let mut replies = Replies::new(index, spec.clone(), outbox.clone(), default_to);
     // With `immediate`, the first answer acknowledges the event, with that answer.

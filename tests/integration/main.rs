@@ -17,3 +17,4 @@ mod media;
 mod outbox;
 mod send;
 mod serve;
+mod strangers;

@@ -240,6 +240,12 @@ const KEYS: &[Key] = &[
         Some("16"),
     ),
     key(
+        "dispatch.maxLineBytes",
+        "WHATSAPP_CLOUD_DISPATCH_MAX_LINE_BYTES",
+        Kind::Count,
+        Some("1048576"),
+    ),
+    key(
         "dispatch.ackTimeout",
         "WHATSAPP_CLOUD_DISPATCH_ACK_TIMEOUT",
         Kind::Duration,
@@ -407,45 +413,18 @@ pub struct GraphConfig {
 
 impl Config {
     pub fn load(sources: &Sources) -> Result<Config> {
-        let mut entries = BTreeMap::new();
+        let mut entries = defaults();
         let mut warnings = Vec::new();
-        for key in KEYS {
-            if let Some(literal) = key.default {
-                let value = serde_json::from_str(literal).expect("defaults are valid JSON");
-                entries.insert(
-                    key.path,
-                    Entry {
-                        value,
-                        origin: Origin::Default,
-                    },
-                );
-            }
-        }
 
         let file = sources.file.locate()?;
         if let Some(path) = &file {
-            for (key, value) in read_file(path)?.into_iter() {
-                let Some(spec) = find_key(&key) else {
-                    warnings.push(unknown_key_warning(
-                        &key,
-                        &format!("config file `{}`", path.display()),
-                    ));
-                    continue;
-                };
-                if value.is_null() {
-                    entries.remove(spec.path);
-                    continue;
-                }
-                let origin = Origin::File(path.clone());
-                let value = parse_value(spec, &value).map_err(|expected| {
-                    UsageError::new(format!(
-                        "config file `{}`: `{}` must be {expected}, but is {value}; correct or remove it",
-                        path.display(),
-                        spec.path
-                    ))
-                })?;
-                entries.insert(spec.path, Entry { value, origin });
-            }
+            let text = std::fs::read_to_string(path).map_err(|err| {
+                UsageError::new(format!(
+                    "cannot read config file `{}`: {err}",
+                    path.display()
+                ))
+            })?;
+            apply_file(path, &text, &mut entries, &mut warnings)?;
         }
 
         for (var, raw) in sources.env.iter().flatten() {
@@ -628,7 +607,15 @@ impl Config {
             immediate: flag("immediate"),
             workers: self.number("dispatch.workers").unwrap_or(1).max(1) as usize,
             retries: self.number("dispatch.retries").unwrap_or(2) as u32,
-            window: self.number("dispatch.window").unwrap_or(16).max(1) as usize,
+            window: Window {
+                events: self.number("dispatch.window").unwrap_or(16).max(1) as usize,
+                max_line_bytes: self
+                    .number("dispatch.maxLineBytes")
+                    .map_or(DEFAULT_MAX_LINE_BYTES, |n| {
+                        usize::try_from(n).unwrap_or(usize::MAX)
+                    })
+                    .max(1),
+            },
             ack_timeout: Some(self.duration("dispatch.ackTimeout", 60_000))
                 .filter(|d| !d.is_zero()),
             give_up_after: self.duration("messages.giveUpAfter", 86_400_000),
@@ -702,14 +689,27 @@ pub struct MessagesConfig {
     pub workers: usize,
     /// How many crashes an event may cause before it is parked.
     pub retries: u32,
-    /// How many events a worker's handler may hold unacknowledged.
-    pub window: usize,
+    /// What a worker's handler may hold unacknowledged, and write in one line.
+    pub window: Window,
     /// After this long without an acknowledgement an event counts as dealt with; `None`: never.
     pub ack_timeout: Option<Duration>,
     /// A reply that could not be sent for this long fails for good.
     pub give_up_after: Duration,
     /// After a restart, how long a reply whose send was in flight waits for a status.
     pub in_doubt_wait: Duration,
+}
+
+/// `dispatch.maxLineBytes`'s default: 1 MiB.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 1 << 20;
+
+/// The flow control of one worker's pipes: how many events its handler may hold
+/// unacknowledged (`dispatch.window`) and how long a line it may write
+/// (`dispatch.maxLineBytes`); a longer line is skipped, so a runaway handler cannot make
+/// `serve` hold more than this in memory per pipe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub events: usize,
+    pub max_line_bytes: usize,
 }
 
 /// Where media and the database live.
@@ -739,6 +739,102 @@ pub struct Described {
     pub origin: Option<Origin>,
 }
 
+/// Every key's default value.
+fn defaults() -> BTreeMap<&'static str, Entry> {
+    KEYS.iter()
+        .filter_map(|key| {
+            let literal = key.default?;
+            let value = serde_json::from_str(literal).expect("defaults are valid JSON");
+            Some((
+                key.path,
+                Entry {
+                    value,
+                    origin: Origin::Default,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// The configuration file layer: the text of the file at `path`, checked key by key,
+/// over `entries`.
+fn apply_file(
+    path: &Path,
+    text: &str,
+    entries: &mut BTreeMap<&'static str, Entry>,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    for (key, value) in parse_file(path, text)? {
+        let Some(spec) = find_key(&key) else {
+            warnings.push(unknown_key_warning(
+                &key,
+                &format!("config file `{}`", path.display()),
+            ));
+            continue;
+        };
+        if value.is_null() {
+            entries.remove(spec.path);
+            continue;
+        }
+        let value = parse_value(spec, &value).map_err(|expected| {
+            UsageError::new(format!(
+                "config file `{}`: `{}` must be {expected}, but is {}; correct or remove it",
+                path.display(),
+                spec.path,
+                shown(spec, &value)
+            ))
+        })?;
+        let origin = Origin::File(path.to_path_buf());
+        entries.insert(spec.path, Entry { value, origin });
+    }
+    Ok(())
+}
+
+impl Config {
+    /// The configuration that a file named `name` holding `text` gives, over the
+    /// defaults (no environment, no flags): what [`Config::load`] does with a file, without
+    /// reading one. For fuzzing and tests.
+    pub fn from_file_text(name: &str, text: &str) -> Result<Config> {
+        let mut entries = defaults();
+        let mut warnings = Vec::new();
+        let path = PathBuf::from(name);
+        apply_file(&path, text, &mut entries, &mut warnings)?;
+        Ok(Config {
+            entries,
+            file: Some(path),
+            warnings,
+        })
+    }
+}
+
+/// A value of the wrong type, as an error shows it: a secret's by its type only, since
+/// it may still be the secret, put in the wrong shape.
+fn shown(spec: &Key, value: &Value) -> String {
+    if spec.kind != Kind::Secret {
+        return value.to_string();
+    }
+    let hint = match value {
+        Value::Number(_) | Value::Bool(_) => "; put it in quotes",
+        _ => "",
+    };
+    format!(
+        "{} (not shown: it may be the secret{hint})",
+        type_name(value)
+    )
+}
+
+/// What kind of JSON or YAML value this is, in words.
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
 fn unknown_key_warning(key: &str, source: &str) -> String {
     match closest(key, KEYS.iter().map(|k| k.path)) {
         Some(known) => format!("{source}: ignoring unknown key `{key}` (did you mean `{known}`?)"),
@@ -746,28 +842,24 @@ fn unknown_key_warning(key: &str, source: &str) -> String {
     }
 }
 
-/// Reads a JSON or YAML file into `(dotted key, value)` pairs, in file order.
-fn read_file(path: &Path) -> Result<Vec<(String, Value)>> {
-    let text = std::fs::read_to_string(path).map_err(|err| {
-        UsageError::new(format!(
-            "cannot read config file `{}`: {err}",
-            path.display()
-        ))
-    })?;
+/// The text of a JSON or YAML file as `(dotted key, value)` pairs, in file order. Errors
+/// show where the file is wrong and what kind of value it has there, never the value: a
+/// mistyped section may hold a secret.
+fn parse_file(path: &Path, text: &str) -> Result<Vec<(String, Value)>> {
     let is_json = match path.extension().and_then(|e| e.to_str()) {
         Some("json") => true,
         Some("yaml" | "yml") => false,
         _ => text.trim_start().starts_with('{'),
     };
     let document: Value = if is_json {
-        serde_json::from_str(&text).map_err(|err| {
+        serde_json::from_str(text).map_err(|err| {
             UsageError::new(format!(
                 "config file `{}` is not valid JSON: {err}; fix the file, or skip it with --no-config-file",
                 path.display()
             ))
         })?
     } else {
-        serde_yaml::from_str(&text).map_err(|err| {
+        serde_yaml::from_str(text).map_err(|err| {
             UsageError::new(format!(
                 "config file `{}` is not valid YAML: {err}; fix the file, or skip it with --no-config-file",
                 path.display()
@@ -779,8 +871,9 @@ fn read_file(path: &Path) -> Result<Vec<(String, Value)>> {
         Value::Null => return Ok(Vec::new()),
         other => {
             return Err(UsageError::new(format!(
-                "config file `{}` must hold a mapping of keys (webhooks, graphApi, media, ...), not {other}",
-                path.display()
+                "config file `{}` must hold a mapping of keys (webhooks, graphApi, media, ...), not {}",
+                path.display(),
+                type_name(&other)
             ))
             .into());
         }
@@ -797,8 +890,9 @@ fn read_file(path: &Path) -> Result<Vec<(String, Value)>> {
             Value::Null if is_section => {}
             other if is_section => {
                 return Err(UsageError::new(format!(
-                    "config file `{}`: `{section}` must be a mapping of keys, but is {other}",
-                    path.display()
+                    "config file `{}`: `{section}` must be a mapping of keys, but is {}",
+                    path.display(),
+                    type_name(&other)
                 ))
                 .into());
             }

@@ -50,8 +50,6 @@ const FIRST_RESTART_DELAY: Duration = Duration::from_millis(200);
 const MAX_RESTART_DELAY: Duration = Duration::from_secs(5);
 /// A handler that ran this long before failing starts the delay over.
 const STABLE_RUN: Duration = Duration::from_secs(30);
-/// After stdin is closed at shutdown: how long to wait before SIGTERM, then SIGKILL.
-const GRACE: Duration = Duration::from_secs(5);
 
 /// How to run the handler.
 pub struct HandlerSpec {
@@ -70,8 +68,8 @@ pub struct HandlerSpec {
     pub download: Option<MediaDownload>,
     /// Counts the handler's failed exits, for whoever wants to know (`wa-cloud dev`).
     pub crashes: Option<Arc<std::sync::atomic::AtomicUsize>>,
-    /// Events a worker's handler may hold unacknowledged.
-    pub window: usize,
+    /// Events a worker's handler may hold unacknowledged, and the longest line it may write.
+    pub window: crate::config::Window,
     /// See `dispatch.ackTimeout`.
     pub ack_timeout: Option<Duration>,
     /// Counts unacknowledged and parked events for `/healthz`.
@@ -169,29 +167,72 @@ pub fn parse_command(cmd: &str) -> Result<Vec<String>> {
     Ok(argv)
 }
 
+/// Secrets shorter than this are only recognised as a variable's whole value, not inside
+/// one: a few characters such as `/usr` or `true` occur in too many harmless values
+/// (`PATH`), and dropping those would break the handler. Such a short secret is weak
+/// anyway.
+pub const MIN_SECRET_IN_VALUE: usize = 8;
+
 /// The handler's environment: ours without the secrets (but for `pass`), plus
-/// WA_CLOUD_PHONE_NUMBER_ID and WA_CLOUD_MEDIA_DIR. `secret_values` are removed from any
-/// variable that holds one, whatever its name.
+/// WA_CLOUD_PHONE_NUMBER_ID and WA_CLOUD_MEDIA_DIR. A variable is dropped, whatever its
+/// name, when its value holds one of `secret_values` (`AUTH=Bearer <token>`, a URL with
+/// the app secret in it); see [`MIN_SECRET_IN_VALUE`]. The names of the variables dropped
+/// that way are logged, never their values.
 pub fn handler_env(
     pass: &[String],
     secret_values: &[&str],
     phone_number_id: &str,
     media_dir: &Path,
 ) -> Vec<(OsString, OsString)> {
-    let mut env: Vec<(OsString, OsString)> = std::env::vars_os()
-        .filter(|(name, value)| {
-            let name = name.to_string_lossy();
-            let passed = pass.iter().any(|p| *p == name);
-            let secret = SECRET_VARIABLES.contains(&name.as_ref())
-                || secret_values
-                    .iter()
-                    .any(|s| !s.is_empty() && value.to_string_lossy() == *s);
-            passed || !secret
-        })
-        .collect();
+    let (mut env, dropped) = without_secrets(std::env::vars_os(), pass, secret_values);
+    if !dropped.is_empty() {
+        tracing::info!(
+            "not handing {} to the handler: their values hold a secret (--pass-env NAME hands one over on purpose)",
+            dropped.join(", ")
+        );
+    }
     env.push(("WA_CLOUD_PHONE_NUMBER_ID".into(), phone_number_id.into()));
     env.push(("WA_CLOUD_MEDIA_DIR".into(), media_dir.into()));
     env
+}
+
+/// `vars` without the secret variables and those whose value holds a secret, unless
+/// named in `pass`; and the names of the variables dropped for their value.
+fn without_secrets(
+    vars: impl IntoIterator<Item = (OsString, OsString)>,
+    pass: &[String],
+    secret_values: &[&str],
+) -> (Vec<(OsString, OsString)>, Vec<String>) {
+    let mut dropped = Vec::new();
+    let env = vars
+        .into_iter()
+        .filter(|(name, value)| {
+            let name = name.to_string_lossy();
+            if pass.iter().any(|p| *p == name) {
+                return true;
+            }
+            if SECRET_VARIABLES.contains(&name.as_ref()) {
+                return false;
+            }
+            let holds = holds_secret(value.as_encoded_bytes(), secret_values);
+            if holds {
+                dropped.push(name.into_owned());
+            }
+            !holds
+        })
+        .collect();
+    (env, dropped)
+}
+
+/// Whether `value` is one of `secrets`, or holds one of at least `MIN_SECRET_IN_VALUE` bytes.
+fn holds_secret(value: &[u8], secrets: &[&str]) -> bool {
+    secrets.iter().any(|secret| {
+        let secret = secret.as_bytes();
+        !secret.is_empty()
+            && (value == secret
+                || (secret.len() >= MIN_SECRET_IN_VALUE
+                    && value.windows(secret.len()).any(|w| w == secret)))
+    })
 }
 
 /// What one line of the handler's stdout asks for.
@@ -279,7 +320,7 @@ pub struct Dispatcher {
 /// left a child that still writes.
 enum Input {
     Event(Pending),
-    Line(u64, String),
+    Line(u64, Written),
     /// The handler's stdout closed.
     Eof(u64),
     Stop,
@@ -288,18 +329,21 @@ enum Input {
 /// Writes lines to the handler's stdin on its own thread, so that a handler that stops
 /// reading blocks only this thread, never its worker. Dropping the returned sender closes
 /// the handler's input once everything queued is written.
-fn stdin_writer(mut stdin: ChildStdin) -> Sender<String> {
+fn stdin_writer(worker: usize, mut stdin: ChildStdin) -> Sender<String> {
     let (queue, queued) = mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in queued {
-            if writeln!(stdin, "{line}")
-                .and_then(|()| stdin.flush())
-                .is_err()
-            {
-                return;
+    std::thread::Builder::new()
+        .name(format!("handler-{worker}-in"))
+        .spawn(move || {
+            for line in queued {
+                if writeln!(stdin, "{line}")
+                    .and_then(|()| stdin.flush())
+                    .is_err()
+                {
+                    return;
+                }
             }
-        }
-    });
+        })
+        .expect("a thread to write to a handler");
     queue
 }
 
@@ -397,84 +441,278 @@ fn stable_hash(text: &str) -> u64 {
     })
 }
 
+/// Starts a handler process, in a process group of its own: at shutdown, signals reach
+/// whatever it started too, and a Ctrl-C at a terminal reaches only `serve`, which then
+/// closes the handler's input.
 fn spawn(spec: &HandlerSpec, worker: usize) -> std::io::Result<Child> {
-    Command::new(&spec.argv[0])
+    let mut command = Command::new(&spec.argv[0]);
+    command
         .args(&spec.argv[1..])
         .env_clear()
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .env("WA_CLOUD_WORKER", worker.to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+        .stderr(Stdio::piped());
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    command.spawn()
 }
+
+/// One line a handler wrote, as read from its stdout or stderr.
+#[derive(Debug, PartialEq, Eq)]
+enum Written {
+    Line(String),
+    /// A line longer than `dispatch.maxLineBytes`: skipped to its end, but for its start.
+    TooLong {
+        head: String,
+        bytes: usize,
+    },
+}
+
+/// How much of a pipe is read at once.
+const READ_BUFFER: usize = 64 * 1024;
+/// How much of a line that is too long is kept, for the log and the `error` event.
+const HEAD_BYTES: usize = 1024;
 
 /// Reads `pipe` line by line on its own thread, so that the handler never blocks on it;
 /// `each` gets every line (invalid UTF-8 replaced, never a reason to stop reading), then
-/// `None` at the end.
+/// `None` at the end. A line of more than `max` bytes is never held: it comes as
+/// [`Written::TooLong`].
+/// The thread is named `name` (`handler-N-out`, `handler-N-err`): it ends when the pipe
+/// does, so a thread that outlives its handler points at a process holding its output.
 fn read_lines(
+    name: String,
     pipe: impl std::io::Read + Send + 'static,
-    mut each: impl FnMut(Option<String>) + Send + 'static,
+    max: usize,
+    mut each: impl FnMut(Option<Written>) + Send + 'static,
 ) {
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(pipe);
-        let mut buffer = Vec::new();
-        loop {
-            buffer.clear();
-            match reader.read_until(b'\n', &mut buffer) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {
-                    let line = String::from_utf8_lossy(&buffer);
-                    each(Some(line.trim_end_matches(['\n', '\r']).to_string()));
+    std::thread::Builder::new()
+        .name(name)
+        .spawn(move || {
+            split_lines(BufReader::with_capacity(READ_BUFFER, pipe), max, &mut each);
+            each(None);
+        })
+        .expect("a thread to read a handler's output");
+}
+
+/// Splits `reader` into lines (without their `\n` or `\r\n`), holding at most `max`
+/// bytes of a line besides the reader's buffer: the rest of a longer line is skipped as
+/// it is read, and only its length and first bytes are kept.
+fn split_lines(mut reader: impl BufRead, max: usize, each: &mut impl FnMut(Option<Written>)) {
+    let mut line: Vec<u8> = Vec::new();
+    // Once the line is known to be too long: how many bytes it has had so far.
+    let mut skipped: Option<usize> = None;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok([]) => break,
+            Ok(available) => available,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        let end = available.iter().position(|b| *b == b'\n');
+        let part = &available[..end.unwrap_or(available.len())];
+        // Past the cap, only the line's first `HEAD_BYTES` are kept.
+        let keep_head = |line: &mut Vec<u8>| {
+            let keep = HEAD_BYTES.saturating_sub(line.len()).min(part.len());
+            line.extend_from_slice(&part[..keep]);
+        };
+        match &mut skipped {
+            Some(bytes) => {
+                *bytes += part.len();
+                keep_head(&mut line);
+            }
+            None if line.len() + part.len() > max => {
+                skipped = Some(line.len() + part.len());
+                line.truncate(HEAD_BYTES);
+                keep_head(&mut line);
+                line.shrink_to(READ_BUFFER);
+            }
+            None => {
+                // Grows by doubling, but never past `max`.
+                let needed = line.len() + part.len();
+                if needed > line.capacity() {
+                    let target = needed.max(line.capacity() * 2).min(max);
+                    line.reserve_exact(target - line.len());
                 }
+                line.extend_from_slice(part);
             }
         }
-        each(None);
-    });
+        let used = part.len() + usize::from(end.is_some());
+        reader.consume(used);
+        if end.is_some() {
+            emit_line(&mut line, &mut skipped, each);
+        }
+    }
+    if !line.is_empty() || skipped.is_some() {
+        emit_line(&mut line, &mut skipped, each);
+    }
 }
 
-/// Logs each stderr line of a handler, tagged with its worker.
-fn log_stderr(child: &mut Child, worker: usize) {
+fn emit_line(
+    line: &mut Vec<u8>,
+    skipped: &mut Option<usize>,
+    each: &mut impl FnMut(Option<Written>),
+) {
+    let text = String::from_utf8_lossy(line)
+        .trim_end_matches(['\n', '\r'])
+        .to_string();
+    each(Some(match skipped.take() {
+        None => Written::Line(text),
+        Some(bytes) => Written::TooLong { head: text, bytes },
+    }));
+    line.clear();
+    line.shrink_to(READ_BUFFER);
+}
+
+/// Logs each stderr line of a handler, tagged with its worker; a line of more than `max`
+/// bytes is logged cut.
+fn log_stderr(child: &mut Child, worker: usize, max: usize) {
     if let Some(stderr) = child.stderr.take() {
-        read_lines(stderr, move |line| {
-            if let Some(line) = line {
-                tracing::info!("handler[{worker}]: {line}");
-            }
-        });
+        read_lines(
+            format!("handler-{worker}-err"),
+            stderr,
+            max,
+            move |written| match written {
+                Some(Written::Line(line)) => tracing::info!("handler[{worker}]: {line}"),
+                Some(Written::TooLong { head, bytes }) => tracing::warn!(
+                    "handler[{worker}] wrote a line of more than {max} bytes to stderr ({bytes} bytes), cut: {}",
+                    cut(&head)
+                ),
+                None => {}
+            },
+        );
     }
 }
 
-/// Waits `GRACE` for a handler whose input is closed to exit, then SIGTERM, then SIGKILL.
-fn finish(child: &mut Child, worker: usize) -> Option<ExitStatus> {
-    if let Some(status) = wait_for(child, GRACE) {
-        return Some(status);
+/// After its input closed at shutdown (or its output ended), how long a handler has to
+/// exit, in all, before it is signalled.
+const GRACE: Duration = Duration::from_secs(5);
+/// After a handler exited: how long a process it started may hold its output before its
+/// process group is signalled.
+const LEFTOVER_GRACE: Duration = Duration::from_secs(1);
+/// From SIGTERM to SIGKILL.
+const KILL_AFTER: Duration = Duration::from_secs(2);
+/// From SIGKILL to going on without the end of the output: only a process that left the
+/// handler's process group can still hold it then.
+const GIVE_UP_AFTER_KILL: Duration = Duration::from_millis(500);
+
+/// The end of one handler process and of what it started. A handler leads its own process
+/// group (`spawn`), and signals go to the whole group. It is done when it has exited and
+/// its output has ended. It gets SIGTERM when it has not exited by `deadline` (once it
+/// has one), or when it exited and something it started still holds its output after
+/// `LEFTOVER_GRACE`; SIGKILL follows `KILL_AFTER` later.
+struct Ending {
+    worker: usize,
+    deadline: Option<Instant>,
+    exited: Option<(ExitStatus, Instant)>,
+    output_ended: bool,
+    terminated: Option<Instant>,
+    killed: Option<Instant>,
+}
+
+impl Ending {
+    fn new(worker: usize) -> Ending {
+        Ending {
+            worker,
+            deadline: None,
+            exited: None,
+            output_ended: false,
+            terminated: None,
+            killed: None,
+        }
     }
-    tracing::warn!(
-        "handler[{worker}] did not exit within {GRACE:?} of its input closing: terminating it"
-    );
+
+    /// The handler must be gone by `at` (the earliest deadline set counts).
+    fn exit_by(&mut self, at: Instant) {
+        self.deadline = Some(self.deadline.map_or(at, |d| d.min(at)));
+    }
+
+    fn has_exited(&self) -> bool {
+        self.exited.is_some()
+    }
+
+    /// Notes an exit, signals what is due; `Some(status)` once the handler is done
+    /// (`None` inside when its status is unknown).
+    fn check(&mut self, child: &mut Child) -> Option<Option<ExitStatus>> {
+        if self.exited.is_none() {
+            if let Ok(Some(status)) = child.try_wait() {
+                self.exited = Some((status, Instant::now()));
+            }
+        }
+        if let (Some((status, _)), true) = (self.exited, self.output_ended) {
+            return Some(Some(status));
+        }
+        let now = Instant::now();
+        let worker = self.worker;
+        match (self.terminated, self.killed) {
+            (None, _) => match self.exited {
+                None if self.deadline.is_some_and(|d| now >= d) => {
+                    tracing::warn!(
+                        "handler[{worker}] did not exit within {GRACE:?}: terminating it and its process group"
+                    );
+                    signal_group(child, Stop::Terminate);
+                    self.terminated = Some(now);
+                }
+                Some((status, at)) if now.duration_since(at) >= LEFTOVER_GRACE => {
+                    tracing::warn!(
+                        "handler[{worker}] {status}, but a process it started still holds its output: terminating its process group"
+                    );
+                    signal_group(child, Stop::Terminate);
+                    self.terminated = Some(now);
+                }
+                _ => {}
+            },
+            (Some(at), None) if now.duration_since(at) >= KILL_AFTER => {
+                tracing::warn!(
+                    "handler[{worker}] or a process it started is still there {KILL_AFTER:?} after SIGTERM: killing its process group"
+                );
+                signal_group(child, Stop::Kill);
+                self.killed = Some(now);
+            }
+            (Some(_), Some(at)) if now.duration_since(at) >= GIVE_UP_AFTER_KILL => {
+                if !self.output_ended {
+                    tracing::warn!(
+                        "handler[{worker}]: a process that left its process group still holds its output: going on without it"
+                    );
+                }
+                let status = self
+                    .exited
+                    .map(|(status, _)| status)
+                    .or_else(|| child.try_wait().ok().flatten());
+                return Some(status);
+            }
+            _ => {}
+        }
+        None
+    }
+}
+
+enum Stop {
+    Terminate,
+    Kill,
+}
+
+/// Signals the handler's process group: the handler and every process it started that
+/// stayed in it, even after the handler itself exited.
+fn signal_group(child: &mut Child, stop: Stop) {
     #[cfg(unix)]
     {
-        use nix::sys::signal::{Signal, kill};
+        use nix::sys::signal::{Signal, killpg};
         use nix::unistd::Pid;
-        let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM);
-        if let Some(status) = wait_for(child, Duration::from_secs(2)) {
-            return Some(status);
+        let signal = match stop {
+            Stop::Terminate => Signal::SIGTERM,
+            Stop::Kill => Signal::SIGKILL,
+        };
+        // The handler leads its group: the group's id is its pid, which stays taken while
+        // any process of the group lives.
+        if let Ok(group) = i32::try_from(child.id()) {
+            let _ = killpg(Pid::from_raw(group), signal);
         }
     }
-    let _ = child.kill();
-    child.wait().ok()
-}
-
-fn wait_for(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Some(status);
-        }
-        if Instant::now() >= deadline {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    #[cfg(not(unix))]
+    if let Stop::Kill = stop {
+        let _ = child.kill();
     }
 }
 
@@ -630,7 +868,25 @@ impl Replies {
 
     /// Reads one line. With `immediate`, a reply or a read mark acknowledges the event
     /// it answers; otherwise only `done` does.
-    fn handle(&mut self, line: &str) -> Handled {
+    fn handle(&mut self, written: &Written) -> Handled {
+        let line = match written {
+            Written::Line(line) => line,
+            Written::TooLong { head, bytes } => {
+                let max = self.spec.window.max_line_bytes;
+                tracing::warn!(
+                    "handler[{}] wrote a line of more than {max} bytes: skipped ({bytes} bytes, starting {})",
+                    self.index,
+                    cut(head)
+                );
+                let reason =
+                    format!("a line of more than {max} bytes (dispatch.maxLineBytes) is skipped");
+                let event = json!({"event": "error", "error": reason, "line": cut(head)});
+                return Handled {
+                    error: self.spec.error_events.then_some(event),
+                    ..Handled::default()
+                };
+            }
+        };
         let context = ReplyContext {
             default_to: self.default_to.as_ref(),
             outbox: &self.outbox,
@@ -757,6 +1013,7 @@ impl LongRunning {
     fn run(mut self, inputs: Receiver<Input>, started: Sender<Result<()>>) {
         let mut started = Some(started);
         let mut delay = FIRST_RESTART_DELAY;
+        let max_line = self.spec.window.max_line_bytes;
         loop {
             let began = Instant::now();
             self.generation += 1;
@@ -784,19 +1041,26 @@ impl LongRunning {
             if let Some(started) = started.take() {
                 let _ = started.send(Ok(()));
             }
-            log_stderr(&mut child, self.index);
+            log_stderr(&mut child, self.index, max_line);
             let lines = self.input.clone();
-            read_lines(child.stdout.take().expect("piped"), move |line| {
-                let _ = lines.send(match line {
-                    Some(line) => Input::Line(generation, line),
-                    None => Input::Eof(generation),
-                });
-            });
-            let mut stdin = Some(stdin_writer(child.stdin.take().expect("piped")));
+            read_lines(
+                format!("handler-{}-out", self.index),
+                child.stdout.take().expect("piped"),
+                max_line,
+                move |line| {
+                    let _ = lines.send(match line {
+                        Some(line) => Input::Line(generation, line),
+                        None => Input::Eof(generation),
+                    });
+                },
+            );
+            let mut stdin = Some(stdin_writer(self.index, child.stdin.take().expect("piped")));
             self.fill(&stdin);
 
-            // Until the handler's stdout ends: the lines it wrote before exiting count.
-            let mut exited: Option<(ExitStatus, Instant)> = None;
+            // Until the handler has exited and its stdout ended: the lines it wrote before
+            // exiting count. Asked to stop, it gets `GRACE` from the closing of its input.
+            let mut ending = Ending::new(self.index);
+            let mut stopping = false;
             let status = loop {
                 match inputs.recv_timeout(Duration::from_millis(50)) {
                     Ok(Input::Event(event)) => {
@@ -808,35 +1072,37 @@ impl LongRunning {
                         self.fill(&stdin);
                     }
                     Ok(Input::Eof(from)) if from != generation => {}
-                    Ok(Input::Eof(_)) => match exited {
-                        Some((status, _)) => break Some(status),
-                        None => {
-                            drop(stdin.take());
-                            break finish(&mut child, self.index);
-                        }
-                    },
-                    Ok(Input::Stop) => return self.stop(child, stdin, &inputs),
-                    Err(RecvTimeoutError::Timeout) => {
+                    Ok(Input::Eof(_)) => {
+                        // Output closed, the handler still running: it is ending.
+                        ending.output_ended = true;
+                        stdin = None;
+                        ending.exit_by(Instant::now() + GRACE);
+                    }
+                    Ok(Input::Stop) => {
+                        // Events not acknowledged by the end stay pending in the database
+                        // and are handed over again at the next start.
+                        stopping = true;
+                        stdin = None;
+                        ending.exit_by(Instant::now() + GRACE);
+                    }
+                    Err(RecvTimeoutError::Timeout) if !stopping => {
                         self.give_up_waiting_for_acks();
                         self.fill(&stdin);
-                        match exited {
-                            None => {
-                                if let Ok(Some(status)) = child.try_wait() {
-                                    exited = Some((status, Instant::now()));
-                                    stdin = None;
-                                }
-                            }
-                            // Something the handler started still holds its stdout: go on without it.
-                            Some((status, at)) if at.elapsed() > Duration::from_secs(1) => {
-                                break Some(status);
-                            }
-                            Some(_) => {}
-                        }
                     }
+                    Err(RecvTimeoutError::Timeout) => {}
                     Err(RecvTimeoutError::Disconnected) => return,
+                }
+                if let Some(status) = ending.check(&mut child) {
+                    break status;
+                }
+                if ending.has_exited() {
+                    stdin = None;
                 }
             };
             self.replies.drop_held();
+            if stopping {
+                return;
+            }
             self.hand_back();
             if status.is_some_and(|s| s.success()) {
                 tracing::info!("handler[{}] exited: starting it again", self.index);
@@ -862,7 +1128,11 @@ impl LongRunning {
     /// Writes waiting events while the handler holds fewer than `window` unacknowledged.
     fn fill(&mut self, stdin: &Option<Sender<String>>) {
         let Some(pipe) = stdin else { return };
-        let room = self.spec.window.saturating_sub(self.outstanding.len());
+        let room = self
+            .spec
+            .window
+            .events
+            .saturating_sub(self.outstanding.len());
         if room == 0 || self.waiting.is_empty() {
             return;
         }
@@ -894,7 +1164,7 @@ impl LongRunning {
 
     /// Acts on a line of the handler; `current`: it came from the running process, so
     /// it may acknowledge what was written to that process.
-    fn answer(&mut self, line: &str, stdin: &Option<Sender<String>>, current: bool) {
+    fn answer(&mut self, line: &Written, stdin: &Option<Sender<String>>, current: bool) {
         let handled = self.replies.handle(line);
         let answered = match (handled.ack, current) {
             (Some(ack), true) => self.answered(&ack),
@@ -981,25 +1251,6 @@ impl LongRunning {
                 Err(RecvTimeoutError::Timeout) => return false,
             }
         }
-    }
-
-    /// Closes the handler's input, takes the replies and acknowledgements it still writes
-    /// (for `GRACE`), and makes sure it is gone. What it did not acknowledge stays pending
-    /// in the database and is handed over again at the next start.
-    fn stop(&mut self, mut child: Child, stdin: Option<Sender<String>>, inputs: &Receiver<Input>) {
-        drop(stdin);
-        let generation = self.generation;
-        let deadline = Instant::now() + GRACE;
-        loop {
-            match inputs.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                Ok(Input::Line(from, line)) => self.answer(&line, &None, from == generation),
-                Ok(Input::Eof(from)) if from == generation => break,
-                Ok(Input::Event(_) | Input::Eof(_) | Input::Stop) => {}
-                Err(_) => break,
-            }
-        }
-        finish(&mut child, self.index);
-        self.replies.drop_held();
     }
 }
 
@@ -1113,7 +1364,7 @@ fn per_message_worker(
 }
 
 /// Runs the handler for one event. When serve stops meanwhile, the handler gets `GRACE`,
-/// then SIGTERM, then SIGKILL.
+/// then SIGTERM, then SIGKILL (to its process group).
 fn answer_once(
     index: usize,
     spec: &Arc<HandlerSpec>,
@@ -1124,21 +1375,28 @@ fn answer_once(
 ) -> Result<Run> {
     let mut child =
         spawn(spec, index).with_context(|| format!("cannot start `{}`", spec.argv[0]))?;
-    log_stderr(&mut child, index);
+    let max_line = spec.window.max_line_bytes;
+    log_stderr(&mut child, index, max_line);
     let mut stdin = child.stdin.take().expect("piped");
     // A handler that exits without reading its input is not an error of ours.
     let _ = writeln!(stdin, "{}", handed_line(event, spec, store)).and_then(|()| stdin.flush());
     drop(stdin);
     let (lines, received) = mpsc::channel();
-    read_lines(child.stdout.take().expect("piped"), move |line| {
-        let _ = lines.send(line);
-    });
+    read_lines(
+        format!("handler-{index}-out"),
+        child.stdout.take().expect("piped"),
+        max_line,
+        move |line| {
+            let _ = lines.send(line);
+        },
+    );
     let default_to = event.peer.as_deref().and_then(|p| Recipient::parse(p).ok());
     let mut replies = Replies::new(index, spec.clone(), outbox.clone(), default_to);
     // With `immediate`, the first answer acknowledges the event, with that answer.
     let mut answered = false;
     let mut stopping_since: Option<Instant> = None;
-    loop {
+    let mut ending = Ending::new(index);
+    let status = loop {
         match received.recv_timeout(Duration::from_millis(50)) {
             Ok(Some(line)) => {
                 let handled = replies.handle(&line);
@@ -1151,16 +1409,22 @@ fn answer_once(
                 replies.store(&handled.replies, this);
                 answered |= acknowledges;
             }
-            Ok(None) | Err(RecvTimeoutError::Disconnected) => break,
-            Err(RecvTimeoutError::Timeout) if queue.is_stopping() => {
-                if stopping_since.get_or_insert_with(Instant::now).elapsed() > GRACE {
-                    break;
-                }
+            Ok(None) | Err(RecvTimeoutError::Disconnected) => {
+                // Output closed: exiting is all that is left to do.
+                ending.output_ended = true;
+                ending.exit_by(Instant::now() + GRACE);
             }
             Err(RecvTimeoutError::Timeout) => {}
         }
-    }
-    let status = finish(&mut child, index);
+        if stopping_since.is_none() && queue.is_stopping() {
+            let now = Instant::now();
+            stopping_since = Some(now);
+            ending.exit_by(now + GRACE);
+        }
+        if let Some(status) = ending.check(&mut child) {
+            break status;
+        }
+    };
     if status.is_some_and(|s| s.success()) {
         let held = replies.release();
         let this = if answered {
@@ -1199,6 +1463,126 @@ mod tests {
         let missing = parse_command("./no-such-bot.py").unwrap_err().to_string();
         assert!(missing.contains("no such file"), "{missing}");
         assert!(parse_command("  ").is_err());
+    }
+
+    fn lines_of(input: &[u8], max: usize) -> Vec<Written> {
+        let mut got = Vec::new();
+        // A small buffer, so that lines span many reads.
+        let reader = BufReader::with_capacity(7, input);
+        split_lines(reader, max, &mut |w| got.extend(w));
+        got
+    }
+
+    fn line(text: &str) -> Written {
+        Written::Line(text.to_string())
+    }
+
+    #[test]
+    fn lines_longer_than_the_cap_are_skipped_to_their_end_and_reading_goes_on() {
+        let long = "x".repeat(100);
+        let input = format!("short\r\n{long}\nexactly-10\n\n{long}y\nafter\ntail");
+        assert_eq!(
+            lines_of(input.as_bytes(), 10),
+            [
+                line("short"),
+                Written::TooLong {
+                    head: "x".repeat(100),
+                    bytes: 100
+                },
+                line("exactly-10"),
+                line(""),
+                Written::TooLong {
+                    head: format!("{long}y"),
+                    bytes: 101
+                },
+                line("after"),
+                line("tail"),
+            ]
+        );
+        // Only the start of a very long line is kept.
+        let huge = "z".repeat(3 * HEAD_BYTES);
+        match &lines_of(format!("{huge}\nok\n").as_bytes(), 2 * HEAD_BYTES)[..] {
+            [Written::TooLong { head, bytes }, ok] => {
+                assert_eq!((head.len(), *bytes), (HEAD_BYTES, 3 * HEAD_BYTES));
+                assert_eq!(*ok, line("ok"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            lines_of(b"\xff\xfe bad\n", 100),
+            [line("\u{fffd}\u{fffd} bad")]
+        );
+        assert_eq!(lines_of(b"", 100), []);
+    }
+
+    #[test]
+    fn a_line_of_64_mib_passes_through_a_64_kib_cap_as_one_skipped_line() {
+        /// Endless `x`s, a few KiB per read, then one newline and `ok`.
+        struct Flood(usize);
+        impl std::io::Read for Flood {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = buf.len().min(4096);
+                match self.0 {
+                    0 => Ok(0),
+                    1 => {
+                        self.0 = 0;
+                        buf[..4].copy_from_slice(b"\nok\n");
+                        Ok(4)
+                    }
+                    _ => {
+                        self.0 -= 1;
+                        buf[..n].fill(b'x');
+                        Ok(n)
+                    }
+                }
+            }
+        }
+        let mut got = Vec::new();
+        // 64 MiB of one line through a reader capped at 64 KiB.
+        split_lines(
+            BufReader::with_capacity(READ_BUFFER, Flood(16 * 1024 + 1)),
+            64 * 1024,
+            &mut |w| got.extend(w),
+        );
+        assert!(
+            matches!(&got[..], [Written::TooLong { bytes, .. }, ok] if *bytes == 64 << 20 && *ok == line("ok")),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn variables_that_hold_a_secret_are_dropped_unless_passed() {
+        let token = "EAAG-secret-token-value";
+        let vars = [
+            ("PATH", "/usr/bin:/bin"),
+            ("AUTH_HEADER", "Bearer EAAG-secret-token-value"),
+            (
+                "HOOK_URL",
+                "https://x.example/hook?secret=app-secret-1234&a=b",
+            ),
+            ("COPY", "EAAG-secret-token-value"),
+            ("PASSED", "token=EAAG-secret-token-value"),
+            ("SHORT_SECRET_ELSEWHERE", "my /usr dir"),
+            ("SHORT_SECRET_EXACTLY", "/usr"),
+            ("WHATSAPP_CLOUD_GRAPHAPI_ACCESS_TOKEN", "anything"),
+            ("HARMLESS", "EAAG-secret"),
+        ]
+        .map(|(k, v)| (OsString::from(k), OsString::from(v)));
+        let (env, dropped) = without_secrets(
+            vars,
+            &["PASSED".to_string()],
+            &[token, "app-secret-1234", "/usr", ""],
+        );
+        let names: Vec<_> = env.iter().map(|(k, _)| k.to_str().unwrap()).collect();
+        assert_eq!(
+            names,
+            ["PATH", "PASSED", "SHORT_SECRET_ELSEWHERE", "HARMLESS"]
+        );
+        assert_eq!(
+            dropped,
+            ["AUTH_HEADER", "HOOK_URL", "COPY", "SHORT_SECRET_EXACTLY"]
+        );
+        assert!(!holds_secret(b"", &[""]), "an empty secret holds nothing");
     }
 
     #[test]

@@ -109,15 +109,15 @@ fn messages_change(value: &Value, items: &mut Vec<Item>) {
         .into_iter()
         .flatten()
     {
-        let event = message_event(message, contacts, &phone_number_id);
-        let key = match event["id"].as_str() {
-            Some(id) => id.to_string(),
-            None => content_hash("message", message),
+        let Some(id) = wamid(message) else {
+            items.push(unusable("message", message, &phone_number_id));
+            continue;
         };
+        let event = message_event(message, contacts, &phone_number_id);
         let peer = event["from"].as_str().map(str::to_string);
         items.push(Item {
             kind: Kind::Message,
-            key,
+            key: id.to_string(),
             peer,
             event,
         });
@@ -128,12 +128,12 @@ fn messages_change(value: &Value, items: &mut Vec<Item>) {
         .into_iter()
         .flatten()
     {
+        let Some(id) = wamid(status) else {
+            items.push(unusable("status", status, &phone_number_id));
+            continue;
+        };
         let event = status_event(status);
-        let key = format!(
-            "{}|{}",
-            event["id"].as_str().unwrap_or_default(),
-            event["status"].as_str().unwrap_or_default()
-        );
+        let key = format!("{id}|{}", event["status"].as_str().unwrap_or_default());
         let peer = event["to"].as_str().map(str::to_string);
         items.push(Item {
             kind: Kind::Status,
@@ -154,6 +154,32 @@ fn messages_change(value: &Value, items: &mut Vec<Item>) {
             peer: None,
             event: error_event(error, &phone_number_id),
         });
+    }
+}
+
+/// The id of a message or status: a string that is not empty. Without one, an item can be
+/// neither answered, acknowledged nor told from a redelivery.
+fn wamid(item: &Value) -> Option<&str> {
+    item.get("id")
+        .and_then(Value::as_str)
+        .filter(|id| !id.trim().is_empty())
+}
+
+/// A message or status that is not an object, or has no id: logged, and kept as an `error`
+/// event (under a hash of its content, so that distinct ones stay distinct and a
+/// redelivery is still recognised) instead of being handed over as what it claims to be.
+fn unusable(what: &str, item: &Value, phone_number_id: &Value) -> Item {
+    let why = if item.is_object() {
+        format!("WhatsApp sent a {what} without an id")
+    } else {
+        format!("WhatsApp sent a {what} that is not an object")
+    };
+    tracing::warn!("{why}: keeping it as an error event");
+    Item {
+        kind: Kind::Error,
+        key: content_hash(&format!("unusable {what}"), item),
+        peer: None,
+        event: json!({ "event": "error", "error": why, "phone_number_id": phone_number_id, "raw": item }),
     }
 }
 
@@ -393,6 +419,58 @@ mod tests {
             parse(br#"{"object":"whatsapp_business_account","entry":[]}"#).unwrap(),
             vec![]
         );
+    }
+
+    fn notification(value: Value) -> Vec<u8> {
+        json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}]})
+            .to_string()
+            .into_bytes()
+    }
+
+    #[test]
+    fn items_that_are_not_objects_or_have_no_id_become_distinct_error_events() {
+        let body = notification(json!({
+            "metadata": {"phone_number_id": "106540352242922"},
+            "messages": [1, "x", {"from": "4915112345678", "type": "text", "text": {"body": "no id"}},
+                         {"id": "", "from": "4915112345678"}, {"id": 7},
+                         {"from": "4915112345678", "id": "wamid.OK", "type": "text", "text": {"body": "fine"}}],
+            "statuses": [{"status": "sent", "recipient_id": "1"}, {"status": "sent", "recipient_id": "2"},
+                         null, {"id": "wamid.S", "status": "sent", "recipient_id": "1"}]
+        }));
+        let items = parse(&body).unwrap();
+        let kinds: Vec<Kind> = items.iter().map(|i| i.kind).collect();
+        use Kind::{Error as E, Message as M, Status as S};
+        assert_eq!(kinds, [E, E, E, E, E, M, E, E, E, S]);
+        assert_eq!(items[5].key, "wamid.OK");
+        assert_eq!(items[9].key, "wamid.S|sent");
+        let errors: Vec<&Item> = items.iter().filter(|i| i.kind == E).collect();
+        let keys: std::collections::HashSet<&str> = errors.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(
+            keys.len(),
+            errors.len(),
+            "no two de-duplicate into each other"
+        );
+        assert_eq!(
+            errors[0].event["error"],
+            "WhatsApp sent a message that is not an object"
+        );
+        assert_eq!(errors[0].event["raw"], 1);
+        assert_eq!(
+            errors[2].event["error"],
+            "WhatsApp sent a message without an id"
+        );
+        assert_eq!(
+            errors[5].event["error"],
+            "WhatsApp sent a status without an id"
+        );
+        assert_eq!(errors[5].event["phone_number_id"], "106540352242922");
+        assert!(
+            errors
+                .iter()
+                .all(|i| i.peer.is_none() && i.event["event"] == "error")
+        );
+        // The same item delivered again has the same key.
+        assert_eq!(parse(&body).unwrap()[6].key, items[6].key);
     }
 
     #[test]

@@ -1566,6 +1566,48 @@ fn disposition_params(value: &str) -> Vec<(String, String)> {
     }
 }
 
+/// The upload parser without a server, for fuzzing (`fuzz/`): not part of the API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::{Event, MultipartParser, multipart_boundary};
+
+    /// A part as the parser reported it: its name, file name and data.
+    pub type Part = (String, Option<String>, Vec<u8>);
+
+    /// Parses `body`, sent with this `Content-Type`, in pieces of `piece` bytes (at least
+    /// 1): `None` when the content type is not `multipart/form-data` with a boundary;
+    /// else the parts, and whether the body was complete, or why it is refused.
+    pub fn multipart(
+        content_type: &str,
+        body: &[u8],
+        piece: usize,
+    ) -> Option<Result<(Vec<Part>, bool), &'static str>> {
+        let boundary = multipart_boundary(content_type)?;
+        let mut parser = MultipartParser::new(&boundary);
+        let mut parts: Vec<Part> = Vec::new();
+        let mut ended = false;
+        for chunk in body.chunks(piece.max(1)) {
+            let events = match parser.push(chunk) {
+                Ok(events) => events,
+                Err(why) => return Some(Err(why)),
+            };
+            for event in events {
+                match event {
+                    Event::Part(headers) => {
+                        parts.push((headers.name, headers.filename, Vec::new()))
+                    }
+                    Event::Data(data) => match parts.last_mut() {
+                        Some(part) => part.2.extend(data),
+                        None => panic!("data before any part"),
+                    },
+                    Event::End => ended = true,
+                }
+            }
+        }
+        Some(Ok((parts, ended && parser.is_done())))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -396,10 +396,15 @@ mod tests {
     #[test]
     fn a_status_without_its_fields_is_stored_without_failing_the_batch() {
         let mut store = Store::open_in_memory().unwrap();
+        // Without an id it is kept as an `error` event (notification.rs).
         let odd = parse(br#"{"entry":[{"changes":[{"field":"messages","value":{"statuses":[{"recipient_id":"1"}]}}]}]}"#).unwrap();
+        assert_eq!(odd[0].kind, Kind::Error);
         assert_eq!(
             store
-                .insert_items(&[&odd, &status("w", "sent", 1)], &[Kind::Status])
+                .insert_items(
+                    &[&odd, &status("w", "sent", 1)],
+                    &[Kind::Status, Kind::Error]
+                )
                 .unwrap(),
             vec![1, 1]
         );

@@ -18,3 +18,4 @@ mod outbox;
 mod send;
 mod serve;
 mod storage;
+mod strangers;

@@ -82,7 +82,12 @@ fn open_files_limit() -> Option<u64> {
     use nix::sys::resource::{Resource, getrlimit};
     getrlimit(Resource::RLIMIT_NOFILE)
         .ok()
-        .map(|(soft, _)| soft as u64)
+        // `rlim_t` is not u64 on every platform.
+        .map(|(soft, _)| {
+            #[allow(clippy::unnecessary_cast)]
+            let soft = soft as u64;
+            soft
+        })
 }
 
 #[cfg(not(unix))]

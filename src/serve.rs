@@ -34,12 +34,12 @@ use crate::cli::ServeArgs;
 use crate::config::Config;
 use crate::dispatch::{self, Dispatcher, HandlerSpec};
 use crate::health::Health;
+use crate::intake;
 use crate::notification::{Item, Kind};
 use crate::outbox::{self, Outbox};
 use crate::store::inbox::Pending;
 use crate::store::{FileId, Store, Trouble, is_transient, patiently};
 use crate::usage;
-use crate::intake;
 use crate::webhooks::{self, AppState, WriteRequest};
 
 /// How many events the tap reads from the database at a time.

@@ -410,10 +410,9 @@ async fn read_body(
             continue;
         };
         if bytes.len() + data.len() > BODY_LIMIT {
-            let received = bytes.len() + data.len();
             app.refused(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                &format!("more than {} bytes", received - 1),
+                &format!("more than {BODY_LIMIT} bytes"),
                 &format!("larger than the limit of {BODY_LIMIT} bytes"),
             );
             drop((bytes, lease));

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, HttpBody};
-use axum::extract::{DefaultBodyLimit, Query, Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -171,8 +171,8 @@ impl Drop for Lease {
 pub fn router(state: Arc<AppState>, path: &str, assets: Option<(String, PathBuf)>) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(health))
-        .route(path, get(verify).post(notify))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+        // `notify` reads its body itself, within BODY_LIMIT; nothing else reads one.
+        .route(path, get(verify).post(notify));
     if let Some((at, dir)) = assets {
         // Resolved once: the folder itself may be a symlink.
         let root = Arc::new(std::fs::canonicalize(&dir).unwrap_or(dir));
@@ -547,6 +547,46 @@ mod tests {
         assert_eq!(check_signature(&secret, Some(signature), escaped), Ok(()));
         let utf8 = r#"{"text":{"body":"café"}}"#.as_bytes();
         assert!(check_signature(&secret, Some(signature), utf8).is_err());
+    }
+
+    #[test]
+    fn asset_paths_stay_relative_and_inside() {
+        assert_eq!(
+            asset_path("/sub/cat.png"),
+            Some(PathBuf::from("sub/cat.png"))
+        );
+        assert_eq!(asset_path("/./a%20b.png"), Some(PathBuf::from("a b.png")));
+        assert_eq!(
+            asset_path("/out%2fpasswd"),
+            Some(PathBuf::from("out/passwd"))
+        );
+        for bad in [
+            "/",
+            "",
+            "/../x",
+            "/a/%2e%2e/%2e%2e/x",
+            "/%zz",
+            "/a%00b",
+            "/%ff",
+        ] {
+            assert_eq!(asset_path(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn large_bodies_leave_the_reserve_to_small_ones() {
+        let budget = Budget::new(100 * 1024, 30 * 1024);
+        let mut large = Lease::new(&budget);
+        assert!(!large.grow(80 * 1024), "past the large bodies' share");
+        assert!(large.grow(70 * 1024));
+        let mut small = Lease::new(&budget);
+        assert!(
+            small.grow(30 * 1024),
+            "the reserve is there for small bodies"
+        );
+        assert!(!Lease::new(&budget).grow(1), "the budget is spent");
+        drop((large, small));
+        assert_eq!(budget.used(), 0, "every byte is given back");
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod store;
 mod dispatch;
 mod health;
 mod inbox;
+mod intake;
 mod logging;
 mod media;
 mod outbox;

@@ -15,8 +15,11 @@
 //! database file deleted or replaced under serve cannot be recovered from without opening
 //! it again: notifications get 500 and `/healthz` 503 until serve is restarted.
 //!
-//! Shutdown (SIGINT, SIGTERM): stop accepting, finish the requests in flight, let the
-//! writer commit what it has, let the tap write everything stored, exit 0.
+//! Shutdown (SIGINT, SIGTERM): stop accepting, let the requests in flight finish for a
+//! bounded time (`intake::SHUTDOWN_GRACE`) and cut the rest, let the writer commit what it
+//! has, let the tap write everything stored, exit 0. The HTTP intake's limits and timeouts
+//! (slow clients, idle connections, open files) are in `intake`; those of bodies not yet
+//! authenticated in `webhooks`.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -31,6 +34,7 @@ use crate::cli::ServeArgs;
 use crate::config::Config;
 use crate::dispatch::{self, Dispatcher, HandlerSpec};
 use crate::health::Health;
+use crate::intake;
 use crate::notification::{Item, Kind};
 use crate::outbox::{self, Outbox};
 use crate::store::inbox::Pending;
@@ -194,6 +198,8 @@ pub fn run_until(
         inbox: requests,
         started: Instant::now(),
         health: health.clone(),
+        budget: webhooks::Budget::new(webhooks::BODY_BUDGET, webhooks::SMALL_BODY_RESERVE),
+        refusals: webhooks::refusals(),
     });
     let router = webhooks::router(state, &path, assets);
     let port = args.port.unwrap_or(webhooks.port);
@@ -210,13 +216,18 @@ pub fn run_until(
             "listening on http://{bound}{path} (register https://<your public host>{path} as the callback URL \
              in the App Dashboard, WhatsApp > Configuration)"
         );
-        axum::serve(listener, router)
-            .with_graceful_shutdown(stop_requested(tap_failed, stop_asked, health.clone()))
-            .await?;
+        intake::serve(
+            listener,
+            router,
+            stop_requested(tap_failed, stop_asked, health.clone()),
+        )
+        .await?;
         anyhow::Ok(())
     });
-    // Dropping the router dropped the last sender: the writer commits what it has and
-    // stops, then the tap writes what is left and stops.
+    // Every connection is closed (requests still in flight after the grace period were
+    // cut: not answered 200, WhatsApp delivers them again), so the router and its sender
+    // are gone: the writer commits what it has and stops, then the tap writes what is
+    // left and stops.
     drop(runtime);
     let written = writer.join().expect("the inbox writer does not panic");
     let tapped = tap.join().expect("the tap does not panic");

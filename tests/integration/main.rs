@@ -13,6 +13,7 @@ mod dev_graph;
 mod fake_graph_faults;
 mod generated;
 mod handler;
+mod hostile;
 mod media;
 mod outbox;
 mod send;

@@ -76,6 +76,8 @@ pub struct Options<'a> {
     pub env: Vec<(&'a str, String)>,
     /// Leave stdout unread (the test takes the pipe).
     pub raw_stdout: bool,
+    /// Run serve with this limit of open files (`ulimit -n`).
+    pub open_files: Option<u64>,
 }
 
 impl<'a> Options<'a> {
@@ -92,7 +94,14 @@ impl<'a> Options<'a> {
                 ),
             ],
             raw_stdout: false,
+            open_files: None,
         }
+    }
+
+    #[allow(dead_code)] // not every includer of this file limits open files
+    pub fn open_files(mut self, limit: u64) -> Self {
+        self.open_files = Some(limit);
+        self
     }
 
     pub fn args(mut self, args: &[&'a str]) -> Self {
@@ -119,7 +128,21 @@ impl Server {
     fn start(options: Options) -> Server {
         let home: PathBuf = options.dir.join("home");
         std::fs::create_dir_all(&home).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wa-cloud"))
+        let binary = env!("CARGO_BIN_EXE_wa-cloud");
+        let mut command = match options.open_files {
+            // The shell sets the limit, then becomes serve (same pid, so signals reach it).
+            Some(limit) => {
+                let mut command = Command::new("sh");
+                command.args([
+                    "-c",
+                    &format!("ulimit -n {limit} && exec \"$0\" \"$@\""),
+                    binary,
+                ]);
+                command
+            }
+            None => Command::new(binary),
+        };
+        let mut child = command
             .args(["serve", "--host", "127.0.0.1", "--port", "0"])
             .args(&options.args)
             .current_dir(options.dir)
@@ -260,6 +283,13 @@ impl Server {
 
     pub fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
+    }
+
+    /// A way to read stderr after the server is gone (`terminate` takes it).
+    #[allow(dead_code)] // not every includer of this file needs it
+    pub fn stderr_handle(&self) -> impl Fn() -> String + use<> {
+        let stderr = self.stderr.clone();
+        move || stderr.lock().unwrap().clone()
     }
 
     /// Waits until stderr contains `needle`.

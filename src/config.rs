@@ -138,6 +138,36 @@ const KEYS: &[Key] = &[
         Some(r#""/assets""#),
     ),
     key(
+        "webhooks.headerTimeout",
+        "WHATSAPP_CLOUD_WEBHOOKS_HEADER_TIMEOUT",
+        Kind::Duration,
+        Some(r#""10s""#),
+    ),
+    key(
+        "webhooks.bodyTimeout",
+        "WHATSAPP_CLOUD_WEBHOOKS_BODY_TIMEOUT",
+        Kind::Duration,
+        Some(r#""30s""#),
+    ),
+    key(
+        "webhooks.bodyBudget",
+        "WHATSAPP_CLOUD_WEBHOOKS_BODY_BUDGET",
+        Kind::Count,
+        Some("67108864"),
+    ),
+    key(
+        "webhooks.maxConnections",
+        "WHATSAPP_CLOUD_WEBHOOKS_MAX_CONNECTIONS",
+        Kind::Count,
+        Some("1000"),
+    ),
+    key(
+        "webhooks.shutdownGrace",
+        "WHATSAPP_CLOUD_WEBHOOKS_SHUTDOWN_GRACE",
+        Kind::Duration,
+        Some(r#""5s""#),
+    ),
+    key(
         "graphApi.baseUrl",
         "WHATSAPP_CLOUD_GRAPHAPI_BASE_URL",
         Kind::Text,
@@ -585,6 +615,16 @@ impl Config {
                 .text("webhooks.assetsPath")
                 .unwrap_or("/assets")
                 .to_string(),
+            header_timeout: self.duration("webhooks.headerTimeout", 10_000),
+            body_timeout: self.duration("webhooks.bodyTimeout", 30_000),
+            body_budget: self
+                .number("webhooks.bodyBudget")
+                .map_or(64 << 20, |n| usize::try_from(n).unwrap_or(usize::MAX)),
+            max_connections: self
+                .number("webhooks.maxConnections")
+                .unwrap_or(1000)
+                .max(1) as usize,
+            shutdown_grace: self.duration("webhooks.shutdownGrace", 5_000),
         }
     }
 
@@ -728,6 +768,17 @@ pub struct WebhooksConfig {
     pub secret: Option<Secret>,
     pub assets_dir: Option<PathBuf>,
     pub assets_path: String,
+    /// How long a client may take to send a request's line and headers; also how long an
+    /// idle connection stays open.
+    pub header_timeout: Duration,
+    /// How long a client may take to send a notification's body.
+    pub body_timeout: Duration,
+    /// Bytes of bodies not yet authenticated held at once, all requests together.
+    pub body_budget: usize,
+    /// Connections open at once (fewer when the open-files limit is low).
+    pub max_connections: usize,
+    /// After a stop signal, how long requests in flight may take to finish.
+    pub shutdown_grace: Duration,
 }
 
 /// One line of `wa-cloud config`.

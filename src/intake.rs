@@ -5,7 +5,7 @@
 //! HTTP/1 connections, with:
 //! - a limit on open connections ([`connection_limit`]): past it, new connections wait in
 //!   the kernel's backlog until a slot frees, instead of failing with "too many open files";
-//! - a header read timeout ([`HEADER_READ_TIMEOUT`]), which is also the idle keep-alive
+//! - a header read timeout (`Limits::header_timeout`), which is also the idle keep-alive
 //!   timeout: a connection that does not deliver a complete request head in time is
 //!   closed. Connections accepted while few slots are left get a shorter one
 //!   ([`PRESSED_HEADER_READ_TIMEOUT`]), so that slow clients turn over faster under attack;
@@ -13,7 +13,7 @@
 //! - accept errors (EMFILE and the like) that back off ([`ACCEPT_BACKOFF`]) and are logged
 //!   at most every [`LOG_EVERY`];
 //! - a shutdown that always ends: stop accepting, let requests in flight finish for at most
-//!   [`SHUTDOWN_GRACE`], then close what is left. Those requests were not answered 200, so
+//!   `Limits::shutdown_grace`, then close what is left. Those requests were not answered 200, so
 //!   WhatsApp delivers their notifications again: nothing is lost.
 //!
 //! The body of a request is read by its handler, under the body timeout and the budget of
@@ -38,17 +38,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-/// How long a client has to send a complete request head (request line and headers),
-/// counted from the connection's first byte or from the previous answer: a connection that
-/// is silent or slow for longer is closed. It is also how long an idle keep-alive
-/// connection stays open.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// The header read timeout of connections accepted while fewer than a quarter of the
 /// connection slots are free.
 pub const PRESSED_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(2);
-/// At most this many connections are open at once (fewer when the open-files limit is low,
-/// see [`connection_limit`]).
-pub const MAX_CONNECTIONS: usize = 1000;
 /// File descriptors left for everything but connections: the database and its journal
 /// files (several connections), the handler's pipes, the Graph API, stdio, the listener.
 pub const FD_HEADROOM: u64 = 256;
@@ -56,8 +48,6 @@ pub const FD_HEADROOM: u64 = 256;
 const MIN_CONNECTIONS: usize = 16;
 /// The largest read buffer of one connection, which also bounds the size of request heads.
 pub const READ_BUFFER: usize = 64 * 1024;
-/// After a shutdown request, how long requests in flight may take to finish.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// How long the loop waits after a failed accept (EMFILE, ENFILE, ENOBUFS...).
 pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// Repeated warnings (accept errors, full connection slots, slow clients, refused
@@ -66,15 +56,31 @@ pub(crate) const LOG_EVERY: Duration = Duration::from_secs(10);
 /// How many slow clients are logged one by one per [`LOG_EVERY`].
 const SLOW_CLIENTS_LOGGED: u32 = 10;
 
-/// How many connections serve keeps open at once: [`MAX_CONNECTIONS`], or fewer when the
+/// How many connections serve keeps open at once: `max_connections`, or fewer when the
 /// soft limit of open files leaves less than that beside [`FD_HEADROOM`].
-pub fn connection_limit() -> usize {
+pub fn connection_limit(max_connections: usize) -> usize {
     let soft = open_files_limit();
     let limit = match soft {
-        Some(soft) => (soft.saturating_sub(FD_HEADROOM) as usize).min(MAX_CONNECTIONS),
-        None => MAX_CONNECTIONS,
+        Some(soft) => (soft.saturating_sub(FD_HEADROOM) as usize).min(max_connections),
+        None => max_connections,
     };
     limit.max(MIN_CONNECTIONS)
+}
+
+/// What serve allows its clients.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// How long a client has to send a complete request head (request line and headers),
+    /// counted from the connection's first byte or from the previous answer: a connection
+    /// that is silent or slow for longer is closed. It is also how long an idle keep-alive
+    /// connection stays open (`webhooks.headerTimeout`).
+    pub header_timeout: Duration,
+    /// At most this many connections are open at once, fewer when the open-files limit is
+    /// low: see [`connection_limit`] (`webhooks.maxConnections`).
+    pub max_connections: usize,
+    /// After a shutdown request, how long requests in flight may take to finish
+    /// (`webhooks.shutdownGrace`).
+    pub shutdown_grace: Duration,
 }
 
 #[cfg(unix)]
@@ -139,14 +145,21 @@ pub(crate) fn more(unlogged: u64) -> String {
 }
 
 /// Serves `router` on `listener` until `stop` resolves, then shuts down within
-/// [`SHUTDOWN_GRACE`] (see the module documentation).
+/// `limits.shutdown_grace` (see the module documentation).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    limits: Limits,
     stop: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let limit = connection_limit();
-    if limit < MAX_CONNECTIONS {
+    let Limits {
+        header_timeout: relaxed_header_timeout,
+        max_connections,
+        shutdown_grace,
+    } = limits;
+    let pressed_header_timeout = PRESSED_HEADER_READ_TIMEOUT.min(relaxed_header_timeout);
+    let limit = connection_limit(max_connections);
+    if limit < max_connections {
         tracing::info!(
             "accepting at most {limit} connections at once (the open-files limit is {}; raise it with `ulimit -n` \
              for more)",
@@ -169,7 +182,7 @@ pub async fn serve(
                     tracing::warn!(
                         "all {limit} connection slots are taken: new connections wait until one is closed (slow \
                          or idle clients are after {}s){}",
-                        PRESSED_HEADER_READ_TIMEOUT.as_secs(),
+                        pressed_header_timeout.as_secs(),
                         more(unlogged)
                     );
                 }
@@ -204,9 +217,9 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let pressed = slots.available_permits() < limit / 4;
         let header_timeout = if pressed {
-            PRESSED_HEADER_READ_TIMEOUT
+            pressed_header_timeout
         } else {
-            HEADER_READ_TIMEOUT
+            relaxed_header_timeout
         };
         let mut http = http1::Builder::new();
         http.timer(TokioTimer::new())
@@ -230,17 +243,17 @@ pub async fn serve(
     if open > 0 {
         tracing::info!(
             "no longer accepting connections; waiting up to {}s for the requests in flight on {open} connections",
-            SHUTDOWN_GRACE.as_secs()
+            shutdown_grace.as_secs()
         );
     }
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+    if tokio::time::timeout(shutdown_grace, graceful.shutdown())
         .await
         .is_err()
     {
         tracing::warn!(
             "closing {} connections still open after {}s: requests not answered 200 are delivered again by WhatsApp",
             connections.len(),
-            SHUTDOWN_GRACE.as_secs()
+            shutdown_grace.as_secs()
         );
     }
     connections.shutdown().await;
@@ -348,8 +361,8 @@ mod tests {
 
     #[test]
     fn the_connection_limit_leaves_room_for_other_files() {
-        let limit = connection_limit();
-        assert!((MIN_CONNECTIONS..=MAX_CONNECTIONS).contains(&limit));
+        let limit = connection_limit(1000);
+        assert!((MIN_CONNECTIONS..=1000).contains(&limit));
         if let Some(soft) = open_files_limit() {
             assert!(limit as u64 + FD_HEADROOM <= soft.max(MIN_CONNECTIONS as u64 + FD_HEADROOM));
         }

@@ -198,7 +198,11 @@ pub fn run_until(
         inbox: requests,
         started: Instant::now(),
         health: health.clone(),
-        budget: webhooks::Budget::new(webhooks::BODY_BUDGET, webhooks::SMALL_BODY_RESERVE),
+        budget: webhooks::Budget::new(
+            webhooks.body_budget,
+            webhooks::SMALL_BODY_RESERVE.min(webhooks.body_budget / 4),
+        ),
+        body_timeout: webhooks.body_timeout,
         refusals: webhooks::refusals(),
     });
     let router = webhooks::router(state, &path, assets);
@@ -219,6 +223,11 @@ pub fn run_until(
         intake::serve(
             listener,
             router,
+            intake::Limits {
+                header_timeout: webhooks.header_timeout,
+                max_connections: webhooks.max_connections,
+                shutdown_grace: webhooks.shutdown_grace,
+            },
             stop_requested(tap_failed, stop_asked, health.clone()),
         )
         .await?;

@@ -8,9 +8,9 @@
 //! before any JSON parsing. `/healthz` answers 503 while any part of serve has a problem.
 //!
 //! Until its signature is checked, a body is a stranger's: it is read under a deadline
-//! ([`BODY_READ_TIMEOUT`], else 408), refused from its `Content-Length` when too large
+//! (`webhooks.bodyTimeout`, else 408), refused from its `Content-Length` when too large
 //! ([`BODY_LIMIT`], 413), and counted in a budget of unauthenticated bytes held by all
-//! requests together ([`BODY_BUDGET`]): past it, new requests get 503 and `Retry-After`,
+//! requests together (`webhooks.bodyBudget`): past it, new requests get 503 and `Retry-After`,
 //! without being read. Small bodies, such as WhatsApp's usual ones, keep a share of the
 //! budget ([`SMALL_BODY_RESERVE`]) that large ones cannot take. Every refusal is logged
 //! with its reason and size, never its body (throttled under attack).
@@ -43,15 +43,10 @@ use crate::notification::{self, Item};
 
 /// WhatsApp posts at most 3 MB; a little room above that, nothing more.
 pub const BODY_LIMIT: usize = 3 * 1024 * 1024 + 512 * 1024;
-/// How long the body of a notification may take to arrive, from the end of its headers:
-/// the largest one (3.5 MiB) at 120 KiB/s.
-pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
-/// How many bytes of bodies not yet authenticated serve holds at once, all requests
-/// together: past it, requests get 503 with `Retry-After`.
-pub const BODY_BUDGET: usize = 64 * 1024 * 1024;
 /// A body up to this size is small (WhatsApp's are a few KiB) ...
 pub const SMALL_BODY: usize = 64 * 1024;
-/// ... and small bodies may use this part of [`BODY_BUDGET`], which larger ones cannot.
+/// ... and small bodies may use this part of the budget (`webhooks.bodyBudget`), which larger ones
+/// cannot (a quarter of the budget at most).
 pub const SMALL_BODY_RESERVE: usize = 16 * 1024 * 1024;
 /// The `Retry-After` of a 503 for a full budget, in seconds.
 pub const RETRY_AFTER_SECONDS: u64 = 10;
@@ -77,8 +72,11 @@ pub struct AppState {
     pub started: Instant,
     /// Backlog, unacknowledged and parked events, and what serve waits for.
     pub health: Arc<Health>,
-    /// The bytes of unauthenticated bodies being received.
+    /// The bytes of unauthenticated bodies being received (`webhooks.bodyBudget`).
     pub budget: Arc<Budget>,
+    /// How long the body of a notification may take to arrive, from the end of its
+    /// headers (`webhooks.bodyTimeout`; 30 s: the largest body at 120 KiB/s).
+    pub body_timeout: Duration,
     /// Refused requests, logged at most [`REFUSALS_LOGGED`] per 10 s.
     pub refusals: Mutex<Throttled>,
 }
@@ -345,7 +343,7 @@ async fn notify(State(app): State<Arc<AppState>>, request: Request) -> Response 
     }
 }
 
-/// Reads a notification's body within [`BODY_LIMIT`], [`BODY_READ_TIMEOUT`] and the
+/// Reads a notification's body within [`BODY_LIMIT`], `AppState::body_timeout` and the
 /// [`Budget`], holding its bytes in the budget; or the answer that refuses it, logged.
 async fn read_body(
     app: &AppState,
@@ -372,7 +370,7 @@ async fn read_body(
         return Err(over_budget(app, &format!("{size} bytes")));
     }
     let mut bytes = Vec::with_capacity(declared.unwrap_or(0));
-    let deadline = tokio::time::Instant::now() + BODY_READ_TIMEOUT;
+    let deadline = tokio::time::Instant::now() + app.body_timeout;
     let size = || match declared {
         Some(size) => format!("{size} bytes"),
         None => "unknown size".to_string(),
@@ -397,7 +395,7 @@ async fn read_body(
                     &size(),
                     &format!(
                         "its body did not arrive within {}s ({} bytes did)",
-                        BODY_READ_TIMEOUT.as_secs(),
+                        app.body_timeout.as_secs(),
                         bytes.len()
                     ),
                 );
@@ -435,8 +433,10 @@ fn over_budget(app: &AppState, size: &str) -> Response {
         StatusCode::SERVICE_UNAVAILABLE,
         size,
         &format!(
-            "{} of {BODY_BUDGET} bytes of unauthenticated bodies are being received; try again in {RETRY_AFTER_SECONDS}s",
-            app.budget.used()
+            "{} of {} bytes of unauthenticated bodies are being received (webhooks.bodyBudget); try again in \
+             {RETRY_AFTER_SECONDS}s",
+            app.budget.used(),
+            app.budget.total
         ),
     );
     close(

@@ -567,3 +567,26 @@ fn assets_never_resolve_outside_their_folder() {
         );
     }
 }
+
+/// The limits are configuration: a shorter `webhooks.headerTimeout` closes a silent
+/// client sooner, and a smaller `webhooks.bodyBudget` refuses a large unsigned body.
+#[test]
+fn limits_follow_their_configuration_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Options::new(dir.path())
+        .env("WHATSAPP_CLOUD_WEBHOOKS_HEADER_TIMEOUT", "1s")
+        .env("WHATSAPP_CLOUD_WEBHOOKS_BODY_BUDGET", "100000")
+        .start();
+    let mut silent = connect(&server);
+    silent.write_all(b"P").unwrap();
+    assert!(
+        closed_by_serve(&mut silent, Duration::from_secs(8)),
+        "a client silent for longer than webhooks.headerTimeout is cut off"
+    );
+    let mut large = connect(&server);
+    large
+        .write_all(post_head(200_000, None).as_bytes())
+        .unwrap();
+    assert_eq!(read_status(&mut large, PATIENCE), Some(503));
+    server.wait_for_log("webhooks.bodyBudget");
+}

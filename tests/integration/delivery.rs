@@ -5,13 +5,13 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::fake_graph::FakeGraph;
-use crate::handler::{PATIENCE, python_bot, start, texts, wait_for_messages};
-use crate::harness::wa_cloud;
+use crate::handler::{python_bot, start, texts, wait_for_messages};
+use crate::harness::{poll, wa_cloud};
 use crate::server::{Server, text_notification};
 
 /// A message to post: its wamid, sender and text (the text names the message, so that a
@@ -178,20 +178,14 @@ for line in sys.stdin:
         "the messages around the poison are answered, in order"
     );
     server.wait_for_log("event 2 parked");
-    let deadline = Instant::now() + PATIENCE;
-    let error = loop {
-        let error = logged(&log)
-            .into_iter()
-            .find(|e| e["event"] == "error" && e["parked"]["id"] == "wamid.P1");
-        if let Some(error) = error {
-            break error;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no error event for the parked message"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let error = poll(
+        || "no error event for the parked message".into(),
+        || {
+            logged(&log)
+                .into_iter()
+                .find(|e| e["event"] == "error" && e["parked"]["id"] == "wamid.P1")
+        },
+    );
     assert!(
         error["error"]
             .as_str()
@@ -227,19 +221,16 @@ for line in sys.stdin:
     // Handed over again by the running server, it crashes the handler again.
     let retried = inbox(&["retry"]);
     retried.success().stdout_has(r#"{"retried":1}"#);
-    let deadline = Instant::now() + PATIENCE;
-    while logged(&log)
-        .iter()
-        .filter(|e| e["id"] == "wamid.P1")
-        .count()
-        < 4
-    {
-        assert!(
-            Instant::now() < deadline,
-            "a retried event reaches the running handler"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    poll(
+        || "a retried event reaches the running handler".into(),
+        || {
+            let handed = logged(&log)
+                .iter()
+                .filter(|e| e["id"] == "wamid.P1")
+                .count();
+            (handed >= 4).then_some(())
+        },
+    );
     assert_eq!(server.terminate(), Some(0));
 }
 
@@ -350,19 +341,15 @@ for line in sys.stdin:
     let db = rusqlite::Connection::open(dir.path().join("media/media-ids.db")).unwrap();
     post_all(&server, &sent);
     db.execute_batch("BEGIN IMMEDIATE").unwrap();
-    let deadline = Instant::now() + PATIENCE;
-    let health = loop {
-        let health = server.get("/healthz");
-        if health.body.contains("waiting for the database") {
-            break health;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "/healthz never told of the wait: {}",
-            health.body
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let health = poll(
+        || {
+            format!(
+                "/healthz never told of the wait: {}",
+                server.get("/healthz").body
+            )
+        },
+        || Some(server.get("/healthz")).filter(|h| h.body.contains("waiting for the database")),
+    );
     assert_eq!(health.status, 503);
     assert!(health.body.contains("media-ids.db"), "{}", health.body);
     assert!(

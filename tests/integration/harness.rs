@@ -170,3 +170,17 @@ impl Run {
         self
     }
 }
+
+/// Polls `probe` every 20 ms until it yields a value, and returns it; fails after a
+/// generous wait (the machine may be loaded) with `what` — which says what did not
+/// happen, with what was seen last.
+pub fn poll<T>(mut what: impl FnMut() -> String, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(value) = probe() {
+            return value;
+        }
+        assert!(std::time::Instant::now() < deadline, "{}", what());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

@@ -4,12 +4,13 @@
 //! exactly once, in order per recipient.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::fake_graph::{FakeGraph, meta_error};
-use crate::handler::{PATIENCE, against, python_bot};
+use crate::handler::{against, python_bot};
+use crate::harness::poll;
 use crate::server::{SECRET, Server, text_notification};
 
 /// Answers each message with its text, at once.
@@ -58,30 +59,26 @@ fn assert_accepted_once_in_order(
     server: &Server,
     expected: &[(String, String)],
 ) {
-    let deadline = Instant::now() + PATIENCE * 2;
-    let accepted = loop {
-        let accepted: Vec<(String, String)> = graph
-            .accepted()
-            .iter()
-            .map(|m| {
-                (
-                    m["to"].as_str().unwrap_or_default().to_string(),
-                    m["text"]["body"].as_str().unwrap_or_default().to_string(),
-                )
-            })
-            .collect();
-        if expected.iter().all(|e| accepted.contains(e)) {
-            break accepted;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{} of {} replies accepted\nstderr:\n{}",
-            expected.iter().filter(|e| accepted.contains(e)).count(),
-            expected.len(),
-            server.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(20));
+    let accepted_now = || -> Vec<(String, String)> {
+        let accepted = graph.accepted();
+        let texts = accepted.iter().map(|m| {
+            let field = |v: &Value| v.as_str().unwrap_or_default().to_string();
+            (field(&m["to"]), field(&m["text"]["body"]))
+        });
+        texts.collect()
     };
+    let accepted = poll(
+        || {
+            let accepted = accepted_now();
+            let arrived = expected.iter().filter(|e| accepted.contains(e)).count();
+            format!(
+                "{arrived} of {} replies accepted\nstderr:\n{}",
+                expected.len(),
+                server.stderr()
+            )
+        },
+        || Some(accepted_now()).filter(|a| expected.iter().all(|e| a.contains(e))),
+    );
     let mut counts: HashMap<&(String, String), usize> = HashMap::new();
     for reply in &accepted {
         *counts.entry(reply).or_default() += 1;
@@ -215,11 +212,10 @@ fn kill_9_with_sends_in_flight_sends_no_reply_twice() {
     let mut server = serve_echo(dir.path(), &graph, &env);
     graph.delay_answers(Duration::from_millis(1500));
     let expected = post_messages(&server, 10, &SENDERS, "K");
-    let deadline = Instant::now() + PATIENCE;
-    while graph.requests_to("POST", "/messages").len() < 5 {
-        assert!(Instant::now() < deadline, "no sends in flight");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    poll(
+        || "no sends in flight".into(),
+        || (graph.requests_to("POST", "/messages").len() >= 5).then_some(()),
+    );
     server.kill();
     graph.delay_answers(Duration::ZERO);
     let server = serve_echo(dir.path(), &graph, &env);
@@ -318,23 +314,20 @@ fn replies_answered_after_their_timeout_are_settled_by_their_statuses() {
     assert_accepted_once_in_order(&graph, &server, &expected);
     server.wait_for_log("had reached WhatsApp");
     let db = rusqlite::Connection::open(dir.path().join("media/media-ids.db")).unwrap();
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let states: Vec<String> = db
-            .prepare("SELECT state FROM outbox ORDER BY seq")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        assert!(
-            !states.iter().any(|s| s == "failed"),
-            "none reported failed: {states:?}"
-        );
-        if states == vec!["sent"; expected.len()] {
-            break;
-        }
-        assert!(Instant::now() < deadline, "not all settled: {states:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let states = || -> Vec<String> {
+        let mut query = db.prepare("SELECT state FROM outbox ORDER BY seq").unwrap();
+        let states = query.query_map([], |r| r.get(0)).unwrap();
+        states.map(Result::unwrap).collect()
+    };
+    poll(
+        || format!("not all settled: {:?}", states()),
+        || {
+            let states = states();
+            assert!(
+                !states.iter().any(|s| s == "failed"),
+                "none reported failed: {states:?}"
+            );
+            (states == vec!["sent"; expected.len()]).then_some(())
+        },
+    );
 }

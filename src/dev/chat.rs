@@ -86,7 +86,9 @@ pub(crate) fn run(args: &DevArgs, config: &Config, out: &mut dyn Write) -> Resul
         _ => scratch.path().join("wa-cloud.db"),
     };
     let secret = made_up_secret();
-    let serve_port = free_port()?;
+    // Held until serve is about to bind it, so that the local Graph API cannot take it.
+    let reserved = free_port()?;
+    let serve_port = reserved.local_addr()?.port();
     let webhook = format!("http://127.0.0.1:{serve_port}/");
     let graph = LocalGraph::start(LocalGraphConfig {
         port: 0,
@@ -115,6 +117,7 @@ pub(crate) fn run(args: &DevArgs, config: &Config, out: &mut dyn Write) -> Resul
 
     let stop = Arc::new(tokio::sync::Notify::new());
     let crashes = Arc::new(AtomicUsize::new(0));
+    drop(reserved);
     let server = {
         let (stop, crashes) = (stop.clone(), crashes.clone());
         std::thread::Builder::new()
@@ -187,10 +190,8 @@ fn made_up_secret() -> String {
     (0..32).map(|_| fastrand::alphanumeric()).collect()
 }
 
-fn free_port() -> Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")
-        .context("cannot find a free port on 127.0.0.1")?;
-    Ok(listener.local_addr()?.port())
+fn free_port() -> Result<std::net::TcpListener> {
+    std::net::TcpListener::bind("127.0.0.1:0").context("cannot find a free port on 127.0.0.1")
 }
 
 /// Polls serve's health check until it answers, or serve has given up.

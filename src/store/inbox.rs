@@ -10,6 +10,8 @@
 //! played < failed). A status that carries our `biz_opaque_callback_data` records which
 //! wamid it names, so that the outbox can recognise a message it sent before a crash.
 
+use std::borrow::Borrow;
+
 use anyhow::{Context, Result};
 use rusqlite::params;
 
@@ -67,16 +69,16 @@ pub struct Parked {
 impl Store {
     /// Stores several notifications' items in one transaction; returns, for each
     /// notification, how many of its items of `counted` kinds were new.
-    pub fn insert_items(
+    pub fn insert_items<I: IntoIterator<Item: Borrow<Item>>>(
         &mut self,
-        notifications: &[&[Item]],
+        notifications: impl IntoIterator<Item = I>,
         counted: &[Kind],
     ) -> Result<Vec<usize>> {
         let now = unix_now();
         let path = self.path.display().to_string();
         let explain = |e| super::explain(e, &path);
         let tx = self.conn_mut().transaction().map_err(explain)?;
-        let mut counts = Vec::with_capacity(notifications.len());
+        let mut counts = Vec::new();
         {
             let mut insert = tx
                 .prepare_cached(
@@ -98,42 +100,31 @@ impl Store {
                 .map_err(explain)?;
             for items in notifications {
                 let mut new = 0;
-                for item in *items {
+                for item in items {
+                    let item = item.borrow();
                     let inserted = insert
                         .execute(params![
                             item.kind.as_str(),
                             item.key,
                             item.peer,
-                            item.event.to_string(),
+                            item.event,
                             now
                         ])
                         .map_err(explain)?;
                     if inserted == 1 && counted.contains(&item.kind) {
                         new += 1;
                     }
-                    let e = &item.event;
                     // A status without id or status tells nothing to order by; it stays in
                     // the inbox as WhatsApp sent it, and fails nothing else.
-                    let usable = e["status"].is_string() && e["id"].is_string();
-                    if let (Kind::Status, true, Some(data)) = (
-                        item.kind,
-                        usable,
-                        e["raw"]["biz_opaque_callback_data"].as_str(),
-                    ) {
-                        callback
-                            .execute(params![data, e["id"].as_str()])
-                            .map_err(explain)?;
-                    }
-                    if item.kind == Kind::Status && inserted == 1 && usable {
-                        status
-                            .execute(params![
-                                e["status"].as_str(),
-                                e["id"].as_str(),
-                                e["timestamp"].as_i64(),
-                                item.peer,
-                                now
-                            ])
-                            .map_err(explain)?;
+                    if let Some(s) = &item.status {
+                        if let Some(data) = &s.callback {
+                            callback.execute(params![data, s.id]).map_err(explain)?;
+                        }
+                        if inserted == 1 {
+                            status
+                                .execute(params![s.status, s.id, s.timestamp, item.peer, now])
+                                .map_err(explain)?;
+                        }
                     }
                 }
                 counts.push(new);
@@ -378,12 +369,12 @@ mod tests {
         let items = parse(body).unwrap();
         assert_eq!(
             store
-                .insert_items(&[&items, &items], &[Kind::Message])
+                .insert_items([&items, &items], &[Kind::Message])
                 .unwrap(),
             vec![1, 0]
         );
         assert_eq!(
-            store.insert_items(&[&items], &[Kind::Message]).unwrap(),
+            store.insert_items([&items], &[Kind::Message]).unwrap(),
             vec![0]
         );
         let pending = store.pending(&[Kind::Message], 0, 10).unwrap();
@@ -402,7 +393,7 @@ mod tests {
         assert_eq!(
             store
                 .insert_items(
-                    &[&odd, &status("w", "sent", 1)],
+                    [&odd, &status("w", "sent", 1)],
                     &[Kind::Status, Kind::Error]
                 )
                 .unwrap(),
@@ -422,14 +413,14 @@ mod tests {
             status("w", "delivered", 10),
             status("w", "sent", 20),
         ] {
-            store.insert_items(&[&items], &[]).unwrap();
+            store.insert_items([&items], &[]).unwrap();
         }
         assert_eq!(
             store.latest_status("w").unwrap(),
             Some(("read".to_string(), 20))
         );
         store
-            .insert_items(&[&status("w", "failed", 20)], &[])
+            .insert_items([&status("w", "failed", 20)], &[])
             .unwrap();
         assert_eq!(
             store.latest_status("w").unwrap(),
@@ -449,7 +440,7 @@ mod tests {
     fn an_event_handed_over_stays_pending_until_acknowledged_and_is_parked_after_crashes() {
         let mut store = Store::open_in_memory().unwrap();
         store
-            .insert_items(&[&message("wamid.1"), &message("wamid.2")], &[])
+            .insert_items([&message("wamid.1"), &message("wamid.2")], &[])
             .unwrap();
         let pending = store.pending(&[Kind::Message], 0, 10).unwrap();
         store.mark_handed(&[pending[0].seq]).unwrap();
@@ -481,7 +472,7 @@ mod tests {
         assert!(store.parked().unwrap().is_empty());
         assert_eq!(
             store
-                .insert_items(&[&message("wamid.1")], &[Kind::Message])
+                .insert_items([&message("wamid.1")], &[Kind::Message])
                 .unwrap(),
             vec![0],
             "its key still deduplicates WhatsApp's redeliveries"
@@ -493,7 +484,7 @@ mod tests {
         let mut store = Store::open_in_memory().unwrap();
         let body = br#"{"entry":[{"changes":[{"field":"messages","value":{"statuses":[
             {"id":"wamid.S","status":"sent","timestamp":"5","recipient_id":"491","biz_opaque_callback_data":"wa-cloud:x:7"}]}}]}]}"#;
-        store.insert_items(&[&parse(body).unwrap()], &[]).unwrap();
+        store.insert_items([&parse(body).unwrap()], &[]).unwrap();
         assert_eq!(
             store.callback_wamid("wa-cloud:x:7").unwrap().as_deref(),
             Some("wamid.S")

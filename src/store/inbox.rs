@@ -44,6 +44,10 @@ CREATE TABLE statuses (
 const STAGE: &str = "CASE ?1 WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 \
                      WHEN 'played' THEN 4 WHEN 'failed' THEN 5 ELSE 0 END";
 
+/// How many bytes of events [`Store::pending`] reads at once: a batch of events holds
+/// memory until it is handed on, and one event may be a few MiB.
+pub const PENDING_BYTES: usize = 4 * 1024 * 1024;
+
 /// An event waiting to be handed on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pending {
@@ -134,28 +138,52 @@ impl Store {
         Ok(counts)
     }
 
-    /// Up to `limit` events of `kinds` after `after` not yet handed on, oldest first.
+    /// Up to `limit` events of `kinds` after `after` not yet handed on, oldest first, and
+    /// no more than [`PENDING_BYTES`] of them (but always the first).
     pub fn pending(&self, kinds: &[Kind], after: i64, limit: usize) -> Result<Vec<Pending>> {
-        let mut query = self
+        // First the seqs, then each event: sorting whole rows would read every pending
+        // event (a few MiB each, at worst) for each batch.
+        let seqs: Vec<i64> = {
+            let mut query = self
+                .conn()
+                .prepare_cached(
+                    "SELECT seq FROM inbox
+                     WHERE delivered_at IS NULL AND parked_at IS NULL AND seq > ?3
+                       AND kind IN (SELECT value FROM json_each(?1))
+                     ORDER BY seq LIMIT ?2",
+                )
+                .context("cannot read the inbox")?;
+            query
+                .query_map(params![kinds_json(kinds), limit as i64, after], |row| {
+                    row.get(0)
+                })?
+                .collect::<rusqlite::Result<_>>()
+                .context("cannot read the inbox")?
+        };
+        let mut event = self
             .conn()
-            .prepare_cached(
-                "SELECT seq, kind, peer, event, handed FROM inbox
-                 WHERE delivered_at IS NULL AND parked_at IS NULL AND seq > ?3
-                   AND kind IN (SELECT value FROM json_each(?1))
-                 ORDER BY seq LIMIT ?2",
-            )
+            .prepare_cached("SELECT seq, kind, peer, event, handed FROM inbox WHERE seq = ?1")
             .context("cannot read the inbox")?;
-        let rows = query.query_map(params![kinds_json(kinds), limit as i64, after], |row| {
-            Ok(Pending {
-                seq: row.get(0)?,
-                kind: row.get(1)?,
-                peer: row.get(2)?,
-                event: row.get(3)?,
-                handed: row.get(4)?,
-            })
-        })?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .context("cannot read the inbox")
+        let (mut pending, mut bytes) = (Vec::new(), 0);
+        for seq in seqs {
+            if bytes >= PENDING_BYTES {
+                break;
+            }
+            let one = event
+                .query_row(params![seq], |row| {
+                    Ok(Pending {
+                        seq: row.get(0)?,
+                        kind: row.get(1)?,
+                        peer: row.get(2)?,
+                        event: row.get(3)?,
+                        handed: row.get(4)?,
+                    })
+                })
+                .context("cannot read the inbox")?;
+            bytes += one.event.len();
+            pending.push(one);
+        }
+        Ok(pending)
     }
 
     /// Marks events acknowledged (dealt with), so that they are not handed on again.
@@ -434,6 +462,29 @@ mod tests {
             {{"from":"491","id":"{wamid}","timestamp":"1","type":"text","text":{{"body":"a"}}}}]}}}}]}}]}}"#
         );
         parse(body.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn large_events_are_read_a_few_mib_at_a_time() {
+        let mut store = Store::open_in_memory().unwrap();
+        let text = "x".repeat(PENDING_BYTES * 3 / 8);
+        let bodies: Vec<Vec<Item>> = (0..3)
+            .map(|i| {
+                let body = format!(
+                    r#"{{"entry":[{{"changes":[{{"value":{{"messages":[{{"from":"491","id":"w{i}","type":"text","text":{{"body":"{text}"}}}}]}}}}]}}]}}"#
+                );
+                parse(body.as_bytes()).unwrap()
+            })
+            .collect();
+        store.insert_items(&bodies, &[]).unwrap();
+        let first = store.pending(&[Kind::Message], 0, 10).unwrap();
+        assert_eq!(
+            first.len(),
+            2,
+            "about {PENDING_BYTES} bytes, and not less than one"
+        );
+        let rest = store.pending(&[Kind::Message], first[1].seq, 10).unwrap();
+        assert_eq!(rest.len(), 1);
     }
 
     #[test]

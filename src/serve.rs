@@ -204,6 +204,7 @@ pub fn run_until(
         ),
         body_timeout: webhooks.body_timeout,
         refusals: webhooks::refusals(),
+        storing: Arc::new(tokio::sync::Semaphore::new(webhooks::STORE_QUEUE)),
     });
     let router = webhooks::router(state, &path, assets);
     let port = args.port.unwrap_or(webhooks.port);
@@ -380,8 +381,8 @@ fn write_inbox(
             }
             continue;
         }
-        let notifications: Vec<&[_]> = batch.iter().map(|r| r.items.as_slice()).collect();
-        match store.insert_items(&notifications, counted) {
+        // Each notification's items are made one by one as they are stored.
+        match store.insert_items(batch.iter().map(|r| r.notification.items()), counted) {
             Ok(counts) => {
                 if failing.take().is_some() {
                     health.clear_problem(INBOX);
@@ -391,10 +392,7 @@ fn write_inbox(
                     .backlog
                     .fetch_add(counts.iter().sum::<usize>() as i64, Ordering::Relaxed);
                 let _ = wake.try_send(());
-                let statuses = batch
-                    .iter()
-                    .flat_map(|r| &r.items)
-                    .any(|item| item.kind == Kind::Status);
+                let statuses = batch.iter().any(|r| r.notification.has_statuses());
                 if let (true, Some(outbox)) = (statuses, &outbox) {
                     outbox.wake();
                 }
@@ -667,16 +665,12 @@ impl Handler {
         let report: dispatch::Report = {
             let health = health.clone();
             Arc::new(move |key: String, event: serde_json::Value| {
-                let item = Item {
-                    kind: Kind::Error,
-                    key,
-                    peer: event["to"].as_str().map(str::to_string),
-                    event,
-                };
+                let peer = event["to"].as_str().map(str::to_string);
+                let item = Item::new(Kind::Error, key, peer, &event);
                 let mut errors = errors.lock().expect("no panic holds the lock");
                 let path = errors.path().to_path_buf();
                 let stored = patiently(&health, "errors", &path, &|| health.stop_waiting(), || {
-                    errors.insert_items(&[std::slice::from_ref(&item)], &counted)
+                    errors.insert_items([[&item]], &counted)
                 });
                 match stored {
                     Ok(new) => {

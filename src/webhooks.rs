@@ -39,7 +39,7 @@ use tokio::sync::oneshot;
 use crate::config::Secret;
 use crate::health::Health;
 use crate::intake::{Throttled, more};
-use crate::notification::{self, Item};
+use crate::notification::Notification;
 
 /// WhatsApp posts at most 3 MB; a little room above that, nothing more.
 pub const BODY_LIMIT: usize = 3 * 1024 * 1024 + 512 * 1024;
@@ -58,9 +58,15 @@ pub const DISCARD_TIMEOUT: Duration = Duration::from_secs(10);
 /// How many refused requests are logged one by one per 10 s; the next says how many more.
 const REFUSALS_LOGGED: u32 = 20;
 
+/// Bytes of signed bodies that may wait for the inbox writer at once (a body larger than
+/// this takes all of it). Past it, the next notification waits for its turn still holding its
+/// part of the body budget (`webhooks.bodyBudget`), so that under a burst new bodies get 503
+/// instead of memory growing with the writer's queue.
+pub const STORE_QUEUE: usize = 32 * 1024 * 1024;
+
 /// A request to store one notification's items; `done` says how many were new.
 pub struct WriteRequest {
-    pub items: Vec<Item>,
+    pub notification: Notification,
     pub done: oneshot::Sender<Result<usize, ()>>,
 }
 
@@ -79,6 +85,8 @@ pub struct AppState {
     pub body_timeout: Duration,
     /// Refused requests, logged at most [`REFUSALS_LOGGED`] per 10 s.
     pub refusals: Mutex<Throttled>,
+    /// The bytes of signed bodies waiting to be stored: [`STORE_QUEUE`] permits.
+    pub storing: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -315,22 +323,29 @@ async fn notify(State(app): State<Arc<AppState>>, request: Request) -> Response 
             return (StatusCode::UNAUTHORIZED, "invalid signature\n").into_response();
         }
     }
-    let items = match notification::parse(&body) {
-        Ok(items) => items,
+    let size = body.len();
+    let notification = match Notification::parse(body) {
+        Ok(notification) => notification,
         Err(why) => {
             app.refused(
                 StatusCode::BAD_REQUEST,
-                &format!("{} bytes", body.len()),
+                &format!("{size} bytes"),
                 &why.to_string(),
             );
             return (StatusCode::BAD_REQUEST, "malformed notification\n").into_response();
         }
     };
-    // The items are authenticated: the raw body goes, and its bytes back to the budget.
-    drop((body, lease));
-    let count = items.len();
+    // The writer's queue is bounded in bytes: until there is room, this body stays in the
+    // budget of bodies being received.
+    let permits = size.clamp(1, STORE_QUEUE) as u32;
+    let Ok(_queued) = app.storing.clone().acquire_many_owned(permits).await else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    // The body is authenticated: its bytes go back to the budget of bodies being received.
+    drop(lease);
+    let count = notification.len();
     let (done, stored) = oneshot::channel();
-    if app.inbox.send(WriteRequest { items, done }).is_err() {
+    if app.inbox.send(WriteRequest { notification, done }).is_err() {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
     match stored.await {

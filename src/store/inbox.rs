@@ -10,6 +10,8 @@
 //! played < failed). A status that carries our `biz_opaque_callback_data` records which
 //! wamid it names, so that the outbox can recognise a message it sent before a crash.
 
+use std::borrow::Borrow;
+
 use anyhow::{Context, Result};
 use rusqlite::params;
 
@@ -42,6 +44,10 @@ CREATE TABLE statuses (
 const STAGE: &str = "CASE ?1 WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 \
                      WHEN 'played' THEN 4 WHEN 'failed' THEN 5 ELSE 0 END";
 
+/// How many bytes of events [`Store::pending`] reads at once: a batch of events holds
+/// memory until it is handed on, and one event may be a few MiB.
+pub const PENDING_BYTES: usize = 4 * 1024 * 1024;
+
 /// An event waiting to be handed on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pending {
@@ -67,16 +73,16 @@ pub struct Parked {
 impl Store {
     /// Stores several notifications' items in one transaction; returns, for each
     /// notification, how many of its items of `counted` kinds were new.
-    pub fn insert_items(
+    pub fn insert_items<I: IntoIterator<Item: Borrow<Item>>>(
         &mut self,
-        notifications: &[&[Item]],
+        notifications: impl IntoIterator<Item = I>,
         counted: &[Kind],
     ) -> Result<Vec<usize>> {
         let now = unix_now();
         let path = self.path.display().to_string();
         let explain = |e| super::explain(e, &path);
         let tx = self.conn_mut().transaction().map_err(explain)?;
-        let mut counts = Vec::with_capacity(notifications.len());
+        let mut counts = Vec::new();
         {
             let mut insert = tx
                 .prepare_cached(
@@ -98,42 +104,31 @@ impl Store {
                 .map_err(explain)?;
             for items in notifications {
                 let mut new = 0;
-                for item in *items {
+                for item in items {
+                    let item = item.borrow();
                     let inserted = insert
                         .execute(params![
                             item.kind.as_str(),
                             item.key,
                             item.peer,
-                            item.event.to_string(),
+                            item.event,
                             now
                         ])
                         .map_err(explain)?;
                     if inserted == 1 && counted.contains(&item.kind) {
                         new += 1;
                     }
-                    let e = &item.event;
                     // A status without id or status tells nothing to order by; it stays in
                     // the inbox as WhatsApp sent it, and fails nothing else.
-                    let usable = e["status"].is_string() && e["id"].is_string();
-                    if let (Kind::Status, true, Some(data)) = (
-                        item.kind,
-                        usable,
-                        e["raw"]["biz_opaque_callback_data"].as_str(),
-                    ) {
-                        callback
-                            .execute(params![data, e["id"].as_str()])
-                            .map_err(explain)?;
-                    }
-                    if item.kind == Kind::Status && inserted == 1 && usable {
-                        status
-                            .execute(params![
-                                e["status"].as_str(),
-                                e["id"].as_str(),
-                                e["timestamp"].as_i64(),
-                                item.peer,
-                                now
-                            ])
-                            .map_err(explain)?;
+                    if let Some(s) = &item.status {
+                        if let Some(data) = &s.callback {
+                            callback.execute(params![data, s.id]).map_err(explain)?;
+                        }
+                        if inserted == 1 {
+                            status
+                                .execute(params![s.status, s.id, s.timestamp, item.peer, now])
+                                .map_err(explain)?;
+                        }
                     }
                 }
                 counts.push(new);
@@ -143,28 +138,52 @@ impl Store {
         Ok(counts)
     }
 
-    /// Up to `limit` events of `kinds` after `after` not yet handed on, oldest first.
+    /// Up to `limit` events of `kinds` after `after` not yet handed on, oldest first, and
+    /// no more than [`PENDING_BYTES`] of them (but always the first).
     pub fn pending(&self, kinds: &[Kind], after: i64, limit: usize) -> Result<Vec<Pending>> {
-        let mut query = self
+        // First the seqs, then each event: sorting whole rows would read every pending
+        // event (a few MiB each, at worst) for each batch.
+        let seqs: Vec<i64> = {
+            let mut query = self
+                .conn()
+                .prepare_cached(
+                    "SELECT seq FROM inbox
+                     WHERE delivered_at IS NULL AND parked_at IS NULL AND seq > ?3
+                       AND kind IN (SELECT value FROM json_each(?1))
+                     ORDER BY seq LIMIT ?2",
+                )
+                .context("cannot read the inbox")?;
+            query
+                .query_map(params![kinds_json(kinds), limit as i64, after], |row| {
+                    row.get(0)
+                })?
+                .collect::<rusqlite::Result<_>>()
+                .context("cannot read the inbox")?
+        };
+        let mut event = self
             .conn()
-            .prepare_cached(
-                "SELECT seq, kind, peer, event, handed FROM inbox
-                 WHERE delivered_at IS NULL AND parked_at IS NULL AND seq > ?3
-                   AND kind IN (SELECT value FROM json_each(?1))
-                 ORDER BY seq LIMIT ?2",
-            )
+            .prepare_cached("SELECT seq, kind, peer, event, handed FROM inbox WHERE seq = ?1")
             .context("cannot read the inbox")?;
-        let rows = query.query_map(params![kinds_json(kinds), limit as i64, after], |row| {
-            Ok(Pending {
-                seq: row.get(0)?,
-                kind: row.get(1)?,
-                peer: row.get(2)?,
-                event: row.get(3)?,
-                handed: row.get(4)?,
-            })
-        })?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .context("cannot read the inbox")
+        let (mut pending, mut bytes) = (Vec::new(), 0);
+        for seq in seqs {
+            if bytes >= PENDING_BYTES {
+                break;
+            }
+            let one = event
+                .query_row(params![seq], |row| {
+                    Ok(Pending {
+                        seq: row.get(0)?,
+                        kind: row.get(1)?,
+                        peer: row.get(2)?,
+                        event: row.get(3)?,
+                        handed: row.get(4)?,
+                    })
+                })
+                .context("cannot read the inbox")?;
+            bytes += one.event.len();
+            pending.push(one);
+        }
+        Ok(pending)
     }
 
     /// Marks events acknowledged (dealt with), so that they are not handed on again.
@@ -378,12 +397,12 @@ mod tests {
         let items = parse(body).unwrap();
         assert_eq!(
             store
-                .insert_items(&[&items, &items], &[Kind::Message])
+                .insert_items([&items, &items], &[Kind::Message])
                 .unwrap(),
             vec![1, 0]
         );
         assert_eq!(
-            store.insert_items(&[&items], &[Kind::Message]).unwrap(),
+            store.insert_items([&items], &[Kind::Message]).unwrap(),
             vec![0]
         );
         let pending = store.pending(&[Kind::Message], 0, 10).unwrap();
@@ -402,7 +421,7 @@ mod tests {
         assert_eq!(
             store
                 .insert_items(
-                    &[&odd, &status("w", "sent", 1)],
+                    [&odd, &status("w", "sent", 1)],
                     &[Kind::Status, Kind::Error]
                 )
                 .unwrap(),
@@ -422,14 +441,14 @@ mod tests {
             status("w", "delivered", 10),
             status("w", "sent", 20),
         ] {
-            store.insert_items(&[&items], &[]).unwrap();
+            store.insert_items([&items], &[]).unwrap();
         }
         assert_eq!(
             store.latest_status("w").unwrap(),
             Some(("read".to_string(), 20))
         );
         store
-            .insert_items(&[&status("w", "failed", 20)], &[])
+            .insert_items([&status("w", "failed", 20)], &[])
             .unwrap();
         assert_eq!(
             store.latest_status("w").unwrap(),
@@ -446,10 +465,33 @@ mod tests {
     }
 
     #[test]
+    fn large_events_are_read_a_few_mib_at_a_time() {
+        let mut store = Store::open_in_memory().unwrap();
+        let text = "x".repeat(PENDING_BYTES * 3 / 8);
+        let bodies: Vec<Vec<Item>> = (0..3)
+            .map(|i| {
+                let body = format!(
+                    r#"{{"entry":[{{"changes":[{{"value":{{"messages":[{{"from":"491","id":"w{i}","type":"text","text":{{"body":"{text}"}}}}]}}}}]}}]}}"#
+                );
+                parse(body.as_bytes()).unwrap()
+            })
+            .collect();
+        store.insert_items(&bodies, &[]).unwrap();
+        let first = store.pending(&[Kind::Message], 0, 10).unwrap();
+        assert_eq!(
+            first.len(),
+            2,
+            "about {PENDING_BYTES} bytes, and not less than one"
+        );
+        let rest = store.pending(&[Kind::Message], first[1].seq, 10).unwrap();
+        assert_eq!(rest.len(), 1);
+    }
+
+    #[test]
     fn an_event_handed_over_stays_pending_until_acknowledged_and_is_parked_after_crashes() {
         let mut store = Store::open_in_memory().unwrap();
         store
-            .insert_items(&[&message("wamid.1"), &message("wamid.2")], &[])
+            .insert_items([&message("wamid.1"), &message("wamid.2")], &[])
             .unwrap();
         let pending = store.pending(&[Kind::Message], 0, 10).unwrap();
         store.mark_handed(&[pending[0].seq]).unwrap();
@@ -481,7 +523,7 @@ mod tests {
         assert!(store.parked().unwrap().is_empty());
         assert_eq!(
             store
-                .insert_items(&[&message("wamid.1")], &[Kind::Message])
+                .insert_items([&message("wamid.1")], &[Kind::Message])
                 .unwrap(),
             vec![0],
             "its key still deduplicates WhatsApp's redeliveries"
@@ -493,7 +535,7 @@ mod tests {
         let mut store = Store::open_in_memory().unwrap();
         let body = br#"{"entry":[{"changes":[{"field":"messages","value":{"statuses":[
             {"id":"wamid.S","status":"sent","timestamp":"5","recipient_id":"491","biz_opaque_callback_data":"wa-cloud:x:7"}]}}]}]}"#;
-        store.insert_items(&[&parse(body).unwrap()], &[]).unwrap();
+        store.insert_items([&parse(body).unwrap()], &[]).unwrap();
         assert_eq!(
             store.callback_wamid("wa-cloud:x:7").unwrap().as_deref(),
             Some("wamid.S")

@@ -313,7 +313,7 @@ mod tests {
         let body = br#"{"entry":[{"changes":[{"field":"messages","value":{"messages":[
             {"from":"491","id":"wamid.1","timestamp":"1","type":"text","text":{"body":"a"}}]}}]}]}"#;
         let items = crate::notification::parse(body).unwrap();
-        store.insert_items(&[&items], &[]).unwrap();
+        store.insert_items([&items], &[]).unwrap();
         let event = store
             .pending(&[crate::notification::Kind::Message], 0, 1)
             .unwrap();

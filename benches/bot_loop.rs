@@ -11,6 +11,7 @@
 //! that long after it arrived (many calls wait concurrently), as Meta's latency would;
 //! `WA_BENCH_SEQUENTIAL=false` sends without waiting for deliveries, which measures the
 //! pipeline itself. Replies/s counts from the first webhook POST to the last reply.
+//! `WHATSAPP_CLOUD_*` variables are passed on to serve.
 
 #[allow(dead_code)]
 #[path = "../tests/integration/server.rs"]
@@ -116,7 +117,11 @@ fn main() {
     )
     .unwrap();
     std::fs::set_permissions(&bot, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let server = Options::new(dir.path())
+    // Settings of serve's own (`WHATSAPP_CLOUD_MESSAGES_MAX_IN_FLIGHT=512 cargo bench ...`).
+    let passed: Vec<(String, String)> = std::env::vars()
+        .filter(|(key, _)| key.starts_with("WHATSAPP_CLOUD_"))
+        .collect();
+    let mut options = Options::new(dir.path())
         .args(&["--handler", bot.to_str().unwrap()])
         .env("WHATSAPP_CLOUD_GRAPHAPI_BASE_URL", "127.0.0.1")
         .env("WHATSAPP_CLOUD_GRAPHAPI_BASE_PORT", graph_port.to_string())
@@ -126,8 +131,11 @@ fn main() {
         .env(
             "WHATSAPP_CLOUD_MESSAGES_SEQUENTIAL",
             std::env::var("WA_BENCH_SEQUENTIAL").unwrap_or_else(|_| "true".into()),
-        )
-        .start();
+        );
+    for (key, value) in &passed {
+        options = options.env(key, value.as_str());
+    }
+    let server = options.start();
     received.lock().unwrap().webhook = Some(server.url("/"));
     let total = per_sender * senders;
     println!(

@@ -6,8 +6,12 @@
 //! Prints replies/s, p50/p99 latency from webhook POST to reply received, order
 //! violations, duplicates and losses (all three must be zero), and serve's peak RSS.
 //! `cargo bench --bench bot_loop`; `WA_BENCH_MESSAGES` (default 2000) and
-//! `WA_BENCH_SENDERS` (default 50) change the load; `WA_BENCH_SEQUENTIAL=false` sends
-//! without waiting for deliveries, which measures the pipeline itself.
+//! `WA_BENCH_SENDERS` (default 50, up to thousands) change the load;
+//! `WA_BENCH_GRAPH_LATENCY_MS` (default 0) makes the fake Graph API answer every call
+//! that long after it arrived (many calls wait concurrently), as Meta's latency would;
+//! `WA_BENCH_SEQUENTIAL=false` sends without waiting for deliveries, which measures the
+//! pipeline itself. Replies/s counts from the first webhook POST to the last reply.
+//! `WHATSAPP_CLOUD_*` variables are passed on to serve.
 
 #[allow(dead_code)]
 #[path = "../tests/integration/server.rs"]
@@ -39,7 +43,11 @@ struct Received {
 }
 
 /// A Graph API that accepts every message and reports it delivered through the webhook.
-fn start_fake(runtime: &tokio::runtime::Runtime, received: Arc<Mutex<Received>>) -> u16 {
+fn start_fake(
+    runtime: &tokio::runtime::Runtime,
+    received: Arc<Mutex<Received>>,
+    latency: Duration,
+) -> u16 {
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
@@ -52,6 +60,9 @@ fn start_fake(runtime: &tokio::runtime::Runtime, received: Arc<Mutex<Received>>)
     let app = Router::new().fallback(move |body: Bytes| {
         let (received, agent, counter) = (received.clone(), agent.clone(), counter.clone());
         async move {
+            if !latency.is_zero() {
+                tokio::time::sleep(latency).await;
+            }
             let message: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             if message["status"] == "read" {
                 return axum::Json(json!({"success": true}));
@@ -87,6 +98,7 @@ fn start_fake(runtime: &tokio::runtime::Runtime, received: Arc<Mutex<Received>>)
 fn main() {
     let messages = setting("WA_BENCH_MESSAGES", 2000);
     let senders = setting("WA_BENCH_SENDERS", 50).max(1);
+    let latency = Duration::from_millis(setting("WA_BENCH_GRAPH_LATENCY_MS", 0) as u64);
     let per_sender = (messages / senders).max(1);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -94,7 +106,7 @@ fn main() {
         .build()
         .unwrap();
     let received = Arc::new(Mutex::new(Received::default()));
-    let graph_port = start_fake(&runtime, received.clone());
+    let graph_port = start_fake(&runtime, received.clone(), latency);
 
     let dir = tempfile::tempdir().unwrap();
     let bot = dir.path().join("echo.py");
@@ -105,7 +117,11 @@ fn main() {
     )
     .unwrap();
     std::fs::set_permissions(&bot, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let server = Options::new(dir.path())
+    // Settings of serve's own (`WHATSAPP_CLOUD_MESSAGES_MAX_IN_FLIGHT=512 cargo bench ...`).
+    let passed: Vec<(String, String)> = std::env::vars()
+        .filter(|(key, _)| key.starts_with("WHATSAPP_CLOUD_"))
+        .collect();
+    let mut options = Options::new(dir.path())
         .args(&["--handler", bot.to_str().unwrap()])
         .env("WHATSAPP_CLOUD_GRAPHAPI_BASE_URL", "127.0.0.1")
         .env("WHATSAPP_CLOUD_GRAPHAPI_BASE_PORT", graph_port.to_string())
@@ -115,12 +131,17 @@ fn main() {
         .env(
             "WHATSAPP_CLOUD_MESSAGES_SEQUENTIAL",
             std::env::var("WA_BENCH_SEQUENTIAL").unwrap_or_else(|_| "true".into()),
-        )
-        .start();
+        );
+    for (key, value) in &passed {
+        options = options.env(key, value.as_str());
+    }
+    let server = options.start();
     received.lock().unwrap().webhook = Some(server.url("/"));
     let total = per_sender * senders;
     println!(
-        "bot loop: {total} messages from {senders} senders, echo bot, statuses posted back, sequential: {}",
+        "bot loop: {total} messages from {senders} senders, echo bot, statuses posted back, \
+         Graph latency {} ms, sequential: {}",
+        latency.as_millis(),
         std::env::var("WA_BENCH_SEQUENTIAL").unwrap_or_else(|_| "true".into())
     );
 
@@ -167,9 +188,12 @@ fn main() {
     while received.lock().unwrap().replies.len() < total && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
+    // Late duplicates would still show up here.
     std::thread::sleep(Duration::from_millis(500));
-    let elapsed = started.elapsed();
     let replies = received.lock().unwrap().replies.clone();
+    let elapsed = replies
+        .last()
+        .map_or_else(|| started.elapsed(), |(_, at)| at.duration_since(started));
 
     let posted_at: HashMap<&str, Instant> =
         posted.iter().map(|(t, at)| (t.as_str(), *at)).collect();
@@ -201,9 +225,10 @@ fn main() {
             .copied()
     };
     println!(
-        "posted {total} in {posting:.2?}; {} replies in {elapsed:.2?}: {:.0} replies/s",
+        "posted {total} in {posting:.2?}; {} replies in {elapsed:.2?}: {:.0} replies/s at {} ms Graph latency",
         replies.len(),
-        replies.len() as f64 / elapsed.as_secs_f64()
+        replies.len() as f64 / elapsed.as_secs_f64(),
+        latency.as_millis()
     );
     println!(
         "latency webhook POST -> reply at the Graph API: p50 {:.2?}  p99 {:.2?}  max {:.2?}",

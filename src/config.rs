@@ -234,6 +234,12 @@ const KEYS: &[Key] = &[
         Some("80"),
     ),
     key(
+        "messages.maxInFlight",
+        "WHATSAPP_CLOUD_MESSAGES_MAX_IN_FLIGHT",
+        Kind::Count,
+        Some("512"),
+    ),
+    key(
         "messages.giveUpAfter",
         "WHATSAPP_CLOUD_MESSAGES_GIVE_UP_AFTER",
         Kind::Duration,
@@ -644,6 +650,12 @@ impl Config {
             sequential,
             mark_as_read: flag("messages.markAsRead"),
             max_per_second: self.number("messages.maxPerSecond").unwrap_or(80) as u32,
+            max_in_flight: usize::try_from(
+                self.number("messages.maxInFlight")
+                    .unwrap_or(DEFAULT_MAX_IN_FLIGHT),
+            )
+            .unwrap_or(usize::MAX)
+            .max(1),
             immediate: flag("immediate"),
             workers: self.number("dispatch.workers").unwrap_or(1).max(1) as usize,
             retries: self.number("dispatch.retries").unwrap_or(2) as u32,
@@ -725,6 +737,8 @@ pub struct MessagesConfig {
     pub mark_as_read: bool,
     /// 0: no ceiling.
     pub max_per_second: u32,
+    /// Graph API calls (sends and read marks) in flight at once, at least 1.
+    pub max_in_flight: usize,
     pub immediate: bool,
     pub workers: usize,
     /// How many crashes an event may cause before it is parked.
@@ -738,6 +752,9 @@ pub struct MessagesConfig {
     /// After a restart, how long a reply whose send was in flight waits for a status.
     pub in_doubt_wait: Duration,
 }
+
+/// `messages.maxInFlight`'s default.
+pub const DEFAULT_MAX_IN_FLIGHT: u64 = 512;
 
 /// `dispatch.maxLineBytes`'s default: 1 MiB.
 pub const DEFAULT_MAX_LINE_BYTES: usize = 1 << 20;

@@ -5,8 +5,12 @@
 //! One scheduler thread owns the order. It loads unsent rows from the database (rows that
 //! this process stored, rows that `wa-cloud send` appended while we hold the lease, rows
 //! left over from before a restart), keeps one queue per recipient, and hands the head of
-//! each free queue to a bounded pool of sender threads (ureq blocks) — only when a thread
-//! is free, so that no job ever waits in a queue behind a hung call. With
+//! each free queue to a pool of sender threads (ureq blocks) — only when a thread is free,
+//! so that no job ever waits in a queue behind a hung call. The pool grows as calls need
+//! threads, up to `messages.maxInFlight` calls in flight at once (sends and read marks
+//! together), so that its size follows the rate times Meta's latency. Before a batch of
+//! rows is handed out, one transaction records that their attempts begin; the rows sent
+//! are recorded together too, once per round of the scheduler. With
 //! `messages.sequential`, a recipient's next message waits until WhatsApp reports the
 //! previous one delivered, read, played or failed, or the timeout passes; reactions, which
 //! WhatsApp only ever reports as sent, do not hold the queue.
@@ -21,7 +25,7 @@
 //! `messages.inDoubtWait`; a status that does arrive marks it sent.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -38,8 +42,6 @@ use crate::message::Outgoing;
 use crate::store::Store;
 use crate::store::outbox::{OutboxRow, unix_now_ms};
 
-/// Sender threads: at most this many Graph API calls are in flight at once.
-const POOL: usize = 16;
 /// How often the scheduler looks at the database without being woken: rows from
 /// `wa-cloud send`, statuses for sequential sending and for rows in doubt, retry times.
 const TICK: Duration = Duration::from_millis(50);
@@ -69,6 +71,7 @@ enum Note {
     Wake,
     Read(ReadMark),
     Sent {
+        seq: i64,
         recipient: String,
         kind: String,
         wamid: String,
@@ -93,8 +96,6 @@ pub struct Outbox {
 pub struct Running {
     pub outbox: Outbox,
     scheduler: JoinHandle<()>,
-    pool: Vec<JoinHandle<()>>,
-    jobs: Sender<Job>,
 }
 
 impl Outbox {
@@ -106,30 +107,24 @@ impl Outbox {
         health: Arc<Health>,
     ) -> Result<Running> {
         let settings = config.messages();
-        let client = Arc::new(Client::new(&config.graph()?));
+        let client = Arc::new(Client::for_concurrent_calls(
+            &config.graph()?,
+            settings.max_in_flight,
+        ));
         let cache = Arc::new(Mutex::new(MediaCache::open(config)?));
         let (notes, noted) = mpsc::channel();
-        let (jobs, queued) = mpsc::channel::<Job>();
-        let queued = Arc::new(Mutex::new(queued));
-        let mut pool = Vec::new();
-        for i in 0..POOL {
-            let worker = SendWorker {
-                store: Store::open_in_server(db)?,
-                client: client.clone(),
-                cache: cache.clone(),
-                notes: notes.clone(),
-                on_error: on_error.clone(),
-                settings: settings.clone(),
-                health: health.clone(),
-            };
-            let queued = queued.clone();
-            pool.push(
-                std::thread::Builder::new()
-                    .name(format!("sender-{i}"))
-                    .spawn(move || worker.run(&queued))?,
-            );
-        }
-        let scheduler = Scheduler::new(Store::open_in_server(db)?, settings, jobs.clone(), health);
+        let worker = SendWorker {
+            store: Arc::new(Mutex::new(Store::open_in_server(db)?)),
+            db: db.to_path_buf(),
+            client,
+            cache,
+            notes: notes.clone(),
+            on_error,
+            settings: settings.clone(),
+            health: health.clone(),
+        };
+        let pool = Pool::new(worker, settings.max_in_flight);
+        let scheduler = Scheduler::new(Store::open_in_server(db)?, settings, pool, health);
         let scheduler = std::thread::Builder::new()
             .name("outbox".into())
             .spawn(move || scheduler.run(noted))?;
@@ -137,12 +132,7 @@ impl Outbox {
             store: Arc::new(Mutex::new(Store::open_in_server(db)?)),
             notes,
         };
-        Ok(Running {
-            outbox,
-            scheduler,
-            pool,
-            jobs,
-        })
+        Ok(Running { outbox, scheduler })
     }
 
     /// Stores messages and acknowledges the inbox events (`acknowledged`, by seq) they
@@ -195,12 +185,73 @@ impl Running {
     /// Lets the calls in flight finish; what is still queued stays in the database.
     pub fn stop(self) {
         let _ = self.outbox.notes.send(Note::Stop);
+        // The scheduler stops the pool when its calls are answered.
         let _ = self.scheduler.join();
-        for _ in &self.pool {
+    }
+}
+
+/// The sender threads: started as calls need them, at most `max`; they stay until stop.
+struct Pool {
+    worker: SendWorker,
+    jobs: Sender<Job>,
+    queued: Arc<Mutex<Receiver<Job>>>,
+    threads: Vec<JoinHandle<()>>,
+    max: usize,
+}
+
+impl Pool {
+    fn new(worker: SendWorker, max: usize) -> Pool {
+        let (jobs, queued) = mpsc::channel();
+        Pool {
+            worker,
+            jobs,
+            queued: Arc::new(Mutex::new(queued)),
+            threads: Vec::new(),
+            max,
+        }
+    }
+
+    /// Whether a thread is free for one more call while `busy` calls run, starting one
+    /// if need be.
+    fn room_for(&mut self, busy: usize) -> bool {
+        if busy < self.threads.len() {
+            return true;
+        }
+        if self.threads.len() >= self.max {
+            return false;
+        }
+        let (worker, queued) = (self.worker.clone(), self.queued.clone());
+        let spawned = std::thread::Builder::new()
+            .name(format!("sender-{}", self.threads.len()))
+            .spawn(move || worker.run(&queued));
+        match spawned {
+            Ok(thread) => {
+                self.threads.push(thread);
+                true
+            }
+            Err(err) => {
+                // Make do with the threads there are.
+                tracing::warn!(
+                    "outbox: cannot start another sender thread ({err}): at most {} calls in flight",
+                    self.threads.len()
+                );
+                self.max = self.threads.len();
+                busy < self.threads.len()
+            }
+        }
+    }
+
+    fn hand(&self, job: Job) {
+        let _ = self.jobs.send(job);
+    }
+
+    /// Ends the threads, once their calls are answered.
+    fn stop(self) {
+        for _ in &self.threads {
             let _ = self.jobs.send(Job::Quit);
         }
-        for worker in self.pool {
-            let _ = worker.join();
+        for thread in self.threads {
+            let _ = thread.join();
         }
     }
 }
@@ -208,12 +259,14 @@ impl Running {
 struct Scheduler {
     store: Store,
     settings: MessagesConfig,
-    jobs: Sender<Job>,
+    pool: Pool,
     loaded_up_to: i64,
     queues: HashMap<String, VecDeque<OutboxRow>>,
     busy: HashSet<String>,
-    /// Calls handed to the pool and not yet answered: never more than `POOL`.
+    /// Calls handed to the pool and not yet answered: never more than `messages.maxInFlight`.
     in_flight: usize,
+    /// Rows sent (seq, wamid) since the last round, to be recorded in one transaction.
+    sent_rows: Vec<(i64, String)>,
     /// Read marks to make, each not before its instant.
     reads: VecDeque<(ReadMark, Instant)>,
     /// Recipients waiting for the delivery of their last message: its wamid and since when.
@@ -223,21 +276,17 @@ struct Scheduler {
 }
 
 impl Scheduler {
-    fn new(
-        store: Store,
-        settings: MessagesConfig,
-        jobs: Sender<Job>,
-        health: Arc<Health>,
-    ) -> Scheduler {
+    fn new(store: Store, settings: MessagesConfig, pool: Pool, health: Arc<Health>) -> Scheduler {
         let limiter = Limiter::new(settings.max_per_second);
         Scheduler {
             store,
             settings,
-            jobs,
+            pool,
             loaded_up_to: 0,
             queues: HashMap::new(),
             busy: HashSet::new(),
             in_flight: 0,
+            sent_rows: Vec::new(),
             reads: VecDeque::new(),
             waiting: HashMap::new(),
             limiter,
@@ -247,23 +296,36 @@ impl Scheduler {
 
     fn run(mut self, noted: Receiver<Note>) {
         let mut stopping = false;
+        // The database changes for the scheduler only where a wake says so (rows stored,
+        // statuses arrived) or where `wa-cloud send` wrote (looked at every tick).
+        let mut looked_at = Instant::now();
         loop {
+            let mut woken = false;
             match noted.recv_timeout(TICK) {
                 Ok(note) => {
+                    woken |= matches!(note, Note::Wake);
                     stopping |= self.note(note);
                     for note in noted.try_iter() {
+                        woken |= matches!(note, Note::Wake);
                         stopping |= self.note(note);
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => stopping = true,
             }
+            self.record_sent();
             if stopping {
                 if self.in_flight == 0 {
+                    self.pool.stop();
                     return;
                 }
                 continue;
             }
+            if !woken && looked_at.elapsed() < TICK {
+                self.dispatch();
+                continue;
+            }
+            looked_at = Instant::now();
             let (health, path) = (self.health.clone(), self.store.path().to_path_buf());
             let looked = crate::store::patiently(
                 &health,
@@ -290,12 +352,14 @@ impl Scheduler {
             Note::Wake => {}
             Note::Read(mark) => self.reads.push_back((mark, Instant::now())),
             Note::Sent {
+                seq,
                 recipient,
                 kind,
                 wamid,
             } => {
                 self.in_flight -= 1;
                 self.busy.remove(&recipient);
+                self.sent_rows.push((seq, wamid.clone()));
                 self.sent(recipient, &kind, wamid);
             }
             Note::Retry(row) => {
@@ -317,6 +381,28 @@ impl Scheduler {
             Note::Stop => return true,
         }
         false
+    }
+
+    /// Records the rows sent since the last round, in one transaction, before anything
+    /// else is sent. Not recorded (the database failed for good): they are in doubt at
+    /// the next start, and their statuses settle them.
+    fn record_sent(&mut self) {
+        if self.sent_rows.is_empty() {
+            return;
+        }
+        let rows = std::mem::take(&mut self.sent_rows);
+        let (health, path) = (self.health.clone(), self.store.path().to_path_buf());
+        let store = &self.store;
+        let recorded =
+            crate::store::patiently(&health, "outbox", &path, &|| health.stop_waiting(), || {
+                store.mark_sent_all(&rows)
+            });
+        if let Err(err) = recorded {
+            tracing::error!(
+                "outbox: sent {} messages but cannot record it: {err:#}",
+                rows.len()
+            );
+        }
     }
 
     /// A recipient's message was accepted: with sequential sending, its next one waits.
@@ -386,14 +472,11 @@ impl Scheduler {
         let Some(timeout) = self.settings.sequential else {
             return Ok(());
         };
+        let wamids: Vec<&str> = self.waiting.values().map(|(w, _)| w.as_str()).collect();
+        let reached: HashSet<String> = self.store.reached_among(&wamids)?.into_iter().collect();
         let mut released = Vec::new();
         for (recipient, (wamid, since)) in &self.waiting {
-            let status = self.store.latest_status(wamid)?;
-            let reached = matches!(
-                status.as_ref().map(|(s, _)| s.as_str()),
-                Some("delivered" | "read" | "played" | "failed")
-            );
-            if reached {
+            if reached.contains(wamid) {
                 released.push(recipient.clone());
             } else if since.elapsed() >= timeout {
                 tracing::debug!(
@@ -408,12 +491,20 @@ impl Scheduler {
         Ok(())
     }
 
+    /// Whether one more call may start now: under `messages.maxInFlight`, on a free thread.
+    fn room(&mut self, more: usize) -> bool {
+        let busy = self.in_flight + more;
+        busy < self.settings.max_in_flight && self.pool.room_for(busy)
+    }
+
     /// Hands the read marks and the heads of the free queues that are due to free sender
-    /// threads; what does not fit waits here, never in a queue in front of the pool.
+    /// threads; what does not fit waits here, never in a queue in front of the pool. The
+    /// attempts of the rows handed out are recorded, in one transaction, before any of
+    /// them is.
     fn dispatch(&mut self) {
         let now = Instant::now();
         let mut later = VecDeque::new();
-        while self.in_flight < POOL {
+        while self.room(0) {
             let Some((mark, at)) = self.reads.pop_front() else {
                 break;
             };
@@ -422,7 +513,7 @@ impl Scheduler {
                 continue;
             }
             self.in_flight += 1;
-            let _ = self.jobs.send(Job::Read(mark));
+            self.pool.hand(Job::Read(mark));
         }
         self.reads.extend(later);
 
@@ -438,9 +529,10 @@ impl Scheduler {
             })
             .map(|(r, _)| r.clone())
             .collect();
+        let mut batch = Vec::new();
         for recipient in ready {
-            if self.in_flight >= POOL || !self.limiter.take() {
-                return;
+            if !self.room(batch.len()) || !self.limiter.take() {
+                break;
             }
             let queue = self.queues.get_mut(&recipient).expect("listed above");
             let row = queue.pop_front().expect("not empty");
@@ -448,14 +540,44 @@ impl Scheduler {
                 self.queues.remove(&recipient);
             }
             self.busy.insert(recipient);
+            batch.push(row);
+        }
+        if batch.is_empty() {
+            return;
+        }
+        let seqs: Vec<i64> = batch.iter().map(|row| row.seq).collect();
+        let (health, path) = (self.health.clone(), self.store.path().to_path_buf());
+        let store = &self.store;
+        let trying =
+            crate::store::patiently(&health, "outbox", &path, &|| health.stop_waiting(), || {
+                store.mark_trying_all(&seqs)
+            });
+        let now_ms = unix_now_ms();
+        for mut row in batch {
+            if let Err(err) = &trying {
+                // Without the record of the attempt a crash could not be told from a failure.
+                tracing::warn!("outbox: not sending message {} yet: {err:#}", row.seq);
+                row.next_attempt_at = Some(now_ms + 1_000);
+                self.busy.remove(&row.recipient);
+                self.queues
+                    .entry(row.recipient.clone())
+                    .or_default()
+                    .push_front(row);
+                continue;
+            }
+            row.attempts += 1;
+            row.tried_at = Some(now_ms);
             self.in_flight += 1;
-            let _ = self.jobs.send(Job::Send(row));
+            self.pool.hand(Job::Send(row));
         }
     }
 }
 
+#[derive(Clone)]
 struct SendWorker {
-    store: Store,
+    /// Shared by the threads, for the outcomes other than sent (rare).
+    store: Arc<Mutex<Store>>,
+    db: PathBuf,
     client: Arc<Client>,
     cache: Arc<Mutex<MediaCache>>,
     notes: Sender<Note>,
@@ -502,10 +624,14 @@ impl SendWorker {
         crate::store::patiently(
             &self.health,
             "outbox",
-            self.store.path(),
+            &self.db,
             &|| self.health.stop_waiting(),
             op,
         )
+    }
+
+    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().expect("no panic holds the lock")
     }
 
     fn run(self, queued: &Mutex<Receiver<Job>>) {
@@ -545,24 +671,14 @@ impl SendWorker {
         }
     }
 
-    /// One attempt at sending a row; what became of it, for the scheduler.
-    fn send(&self, mut row: OutboxRow) -> Note {
-        if let Err(err) = self.patiently(|| self.store.mark_trying(row.seq)) {
-            // Without the record of the attempt a crash could not be told from a failure.
-            tracing::warn!("outbox: not sending message {} yet: {err:#}", row.seq);
-            row.next_attempt_at = Some(unix_now_ms() + 1_000);
-            return Note::Retry(row);
-        }
-        row.attempts += 1;
-        row.tried_at = Some(unix_now_ms());
+    /// One attempt at sending a row, whose attempt the scheduler has recorded; what became
+    /// of it, for the scheduler (which records it when sent).
+    fn send(&self, row: OutboxRow) -> Note {
         match self.attempt(&row) {
             Ok(wamid) => {
-                // Not recorded: the row is in doubt at the next start, and its status settles it.
-                if let Err(err) = self.patiently(|| self.store.mark_sent(row.seq, &wamid)) {
-                    tracing::error!("outbox: sent {wamid} but cannot record it: {err:#}");
-                }
                 tracing::debug!("sent {wamid} ({}) to {}", row.kind, row.recipient);
                 Note::Sent {
+                    seq: row.seq,
                     recipient: row.recipient,
                     kind: row.kind,
                     wamid,
@@ -617,7 +733,7 @@ impl SendWorker {
                     }
                 );
                 if let Err(err) =
-                    self.patiently(|| self.store.mark_retry(row.seq, at, &message, in_doubt))
+                    self.patiently(|| self.store().mark_retry(row.seq, at, &message, in_doubt))
                 {
                     tracing::warn!("outbox: {err:#}");
                 }
@@ -641,7 +757,7 @@ impl SendWorker {
                     row.kind,
                     row.recipient
                 );
-                if let Err(err) = self.patiently(|| self.store.mark_failed(row.seq, &message)) {
+                if let Err(err) = self.patiently(|| self.store().mark_failed(row.seq, &message)) {
                     tracing::error!("outbox: {err:#}");
                 }
                 let code = err

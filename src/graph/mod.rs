@@ -97,9 +97,30 @@ impl Client {
     /// A client whose requests may each take `config.timeout` to connect and as long
     /// again for the answer, retrying for [`DEFAULT_RETRY`].
     pub fn new(config: &GraphConfig) -> Self {
+        Client::build(config, None)
+    }
+
+    /// [`Client::new`] for `calls` concurrent calls of small JSON bodies: it keeps as many
+    /// connections open for reuse (ureq's default keeps 3 per host), so that each call
+    /// does not connect (and, with Meta, shake hands over TLS) again, and gives each
+    /// connection 16 KiB buffers instead of ureq's 128 KiB (the input buffer grows for a
+    /// longer response head).
+    pub fn for_concurrent_calls(config: &GraphConfig, calls: usize) -> Self {
+        Client::build(config, Some(calls.max(1)))
+    }
+
+    fn build(config: &GraphConfig, idle: Option<usize>) -> Self {
         // A zero timeout would fail every request at once: take it as "no limit".
         let timeout = Some(config.timeout).filter(|t| !t.is_zero());
-        let agent: Agent = Agent::config_builder()
+        let mut builder = Agent::config_builder();
+        if let Some(idle) = idle {
+            builder = builder
+                .max_idle_connections(idle)
+                .max_idle_connections_per_host(idle)
+                .input_buffer_size(16 * 1024)
+                .output_buffer_size(16 * 1024);
+        }
+        let agent: Agent = builder
             .http_status_as_error(false)
             .user_agent(USER_AGENT)
             .timeout_connect(timeout)

@@ -161,6 +161,62 @@ impl Store {
         )
     }
 
+    /// [`Store::mark_trying`] for many rows in one transaction: committed when it returns.
+    pub fn mark_trying_all(&self, seqs: &[i64]) -> Result<()> {
+        let path = self.path.display().to_string();
+        let explain = |e| super::explain(e, &path);
+        let tx = self.conn().unchecked_transaction().map_err(explain)?;
+        {
+            let mut update = tx
+                .prepare_cached(
+                    "UPDATE outbox SET attempts = attempts + 1, tried_at = ?2 WHERE seq = ?1",
+                )
+                .map_err(explain)?;
+            let now = unix_now_ms();
+            for seq in seqs {
+                update.execute(params![seq, now]).map_err(explain)?;
+            }
+        }
+        tx.commit().map_err(explain)
+    }
+
+    /// [`Store::mark_sent`] for many rows (seq, wamid) in one transaction.
+    pub fn mark_sent_all(&self, rows: &[(i64, String)]) -> Result<()> {
+        let path = self.path.display().to_string();
+        let explain = |e| super::explain(e, &path);
+        let tx = self.conn().unchecked_transaction().map_err(explain)?;
+        {
+            let mut update = tx
+                .prepare_cached(
+                    "UPDATE outbox SET state = 'sent', wamid = ?2, sent_at = ?3, tried_at = NULL, error = NULL
+                     WHERE seq = ?1",
+                )
+                .map_err(explain)?;
+            let now = unix_now();
+            for (seq, wamid) in rows {
+                update.execute(params![seq, wamid, now]).map_err(explain)?;
+            }
+        }
+        tx.commit().map_err(explain)
+    }
+
+    /// Which of these messages WhatsApp has reported delivered, read, played or failed:
+    /// one query for all of them.
+    pub fn reached_among(&self, wamids: &[&str]) -> Result<Vec<String>> {
+        if wamids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = serde_json::to_string(wamids)?;
+        let mut query = self.conn().prepare_cached(
+            "SELECT wamid FROM statuses
+             WHERE wamid IN (SELECT value FROM json_each(?1))
+               AND status IN ('delivered', 'read', 'played', 'failed')",
+        )?;
+        let rows = query.query_map(params![list], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<Vec<String>>>()
+            .context("cannot read the statuses")
+    }
+
     /// The row waits for another attempt at `at` (unix ms); `in_doubt` keeps `tried_at`
     /// (the failed attempt may have reached Meta).
     pub fn mark_retry(&self, seq: i64, at: i64, error: &str, in_doubt: bool) -> Result<()> {

@@ -331,3 +331,43 @@ fn replies_answered_after_their_timeout_are_settled_by_their_statuses() {
         },
     );
 }
+
+#[test]
+fn many_calls_are_in_flight_at_once_in_order_per_recipient() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let delay = Duration::from_millis(300);
+    graph.delay_answers(delay);
+    let server = serve_echo(
+        dir.path(),
+        &graph,
+        &[("WHATSAPP_CLOUD_MESSAGES_MAX_PER_SECOND", "0")],
+    );
+    let senders: Vec<String> = (0..200).map(|i| format!("49152{i:08}")).collect();
+    let senders: Vec<&str> = senders.iter().map(String::as_str).collect();
+    let expected = post_messages(&server, 600, &senders, "F");
+    assert_accepted_once_in_order(&graph, &server, &expected);
+
+    // Each call is answered `delay` after it arrived: calls that arrived less than
+    // `delay` apart were in flight together.
+    let mut arrivals: Vec<_> = graph
+        .requests_to("POST", "/messages")
+        .iter()
+        .map(|r| r.at)
+        .collect();
+    arrivals.sort();
+    let most = (0..arrivals.len())
+        .map(|i| {
+            arrivals[i..]
+                .iter()
+                .take_while(|at| at.duration_since(arrivals[i]) < delay)
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    assert!(
+        most > 16,
+        "more calls in flight than the 16 threads of old: at most {most} overlapped"
+    );
+    assert_eq!(server.terminate(), Some(0));
+}

@@ -85,11 +85,12 @@ fn assert_answered_once_in_order(graph: &FakeGraph, server: &Server, messages: &
 }
 
 /// A bot that logs every line it gets to argv[1], crashes (exit 1) on every `every`-th
-/// line it reads across restarts, and answers the others with their text.
+/// line its worker reads across restarts (a count per worker, so that two never race on
+/// one file), and answers the others with their text.
 const CRASH_EVERY: &str = r#"
 import time
 log = open(sys.argv[1], "a")
-count_file = sys.argv[1] + ".count"
+count_file = sys.argv[1] + ".count" + os.environ["WA_CLOUD_WORKER"]
 for line in sys.stdin:
     log.write(line); log.flush()
     ev = json.loads(line)

@@ -51,6 +51,11 @@ const WRITE_BATCH: usize = 512;
 const WRITER_BUSY_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long one attempt of the tap waits for a lock before `/healthz` says so (it retries).
 const TAP_BUSY_TIMEOUT: Duration = Duration::from_secs(2);
+/// The page cache of the writer's and the tap's connections: small, so that a large batch
+/// costs little memory beyond its body (SQLite's default is 2 MiB each; the pages are in
+/// the operating system's cache anyway). Measured: a 3 MB batch of 28,000 messages peaks
+/// at 1.9–2.3× its size instead of 4.2×, for about 5 % of the notifications/s.
+const STORE_CACHE_KIB: i64 = 256;
 /// How often the watchdog looks at the database file.
 const WATCH_EVERY: Duration = Duration::from_secs(1);
 
@@ -121,8 +126,10 @@ pub fn run_until(
     let db_path = config.media().db_path;
     let writer_store = Store::open(&db_path)?;
     writer_store.set_busy_timeout(WRITER_BUSY_TIMEOUT)?;
+    writer_store.set_cache_kib(STORE_CACHE_KIB)?;
     let tap_store = Store::open(&db_path)?;
     tap_store.set_busy_timeout(TAP_BUSY_TIMEOUT)?;
+    tap_store.set_cache_kib(STORE_CACHE_KIB)?;
     let health = Arc::new(Health::default());
     health
         .backlog

@@ -46,7 +46,7 @@ const STAGE: &str = "CASE ?1 WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 're
 
 /// How many bytes of events [`Store::pending`] reads at once: a batch of events holds
 /// memory until it is handed on, and one event may be a few MiB.
-pub const PENDING_BYTES: usize = 4 * 1024 * 1024;
+pub const PENDING_BYTES: usize = 1024 * 1024;
 
 /// An event waiting to be handed on.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -204,6 +204,13 @@ impl Store {
             .map_err(|e| explain(e, &self.path.display().to_string()))
     }
 
+    /// Limits this connection's page cache to `kib` KiB.
+    pub(crate) fn set_cache_kib(&self, kib: i64) -> Result<()> {
+        self.conn
+            .pragma_update(None, "cache_size", -kib)
+            .map_err(|e| explain(e, &self.path.display().to_string()))
+    }
+
     /// Whether the write lock can be taken now (within the busy timeout): takes it and
     /// lets it go at once, writing nothing.
     pub(crate) fn probe_write_lock(&self) -> Result<()> {

@@ -105,6 +105,8 @@ pub struct Notification {
     body: String,
     changes: Vec<Change>,
     parts: Vec<Part>,
+    /// For a signed body that is not a notification: the `error` event that keeps it.
+    unreadable: Option<Item>,
 }
 
 /// What the items of one change share.
@@ -129,26 +131,45 @@ impl Notification {
     /// Checks `body` (the same bodies are refused as by a full parse into a
     /// `serde_json::Value`) and finds its items, without copying them.
     pub fn parse(body: Vec<u8>) -> Result<Notification, Malformed> {
+        Notification::read(body).map_err(|(why, _)| why)
+    }
+
+    /// Like [`Notification::parse`], but a body that is refused comes back with why.
+    pub fn read(body: Vec<u8>) -> Result<Notification, (Malformed, Vec<u8>)> {
         let body = match String::from_utf8(body) {
             Ok(body) => body,
             Err(err) => {
-                return Err(match serde_json::from_slice::<IgnoredAny>(err.as_bytes()) {
+                let why = match serde_json::from_slice::<IgnoredAny>(err.as_bytes()) {
                     Err(err) => Malformed::NotJson(err),
                     // Not valid UTF-8 in a string's bytes; `Value` says so.
                     Ok(_) => match serde_json::from_slice::<Value>(err.as_bytes()) {
                         Err(err) => Malformed::NotJson(err),
                         Ok(_) => Malformed::NotNotification,
                     },
-                });
+                };
+                return Err((why, err.into_bytes()));
             }
         };
+        match Notification::locate(&body) {
+            Ok((changes, parts)) => Ok(Notification {
+                body,
+                changes,
+                parts,
+                unreadable: None,
+            }),
+            Err(why) => Err((why, body.into_bytes())),
+        }
+    }
+
+    /// The changes of a notification's text and where its items are.
+    fn locate(body: &str) -> Result<(Vec<Change>, Vec<Part>), Malformed> {
         // What skipping over JSON lets pass but a `Value` refuses (too deep, a lone
         // surrogate, a number out of range) is rare: such bodies get the full parse.
         if needs_full_check(body.as_bytes()) {
-            serde_json::from_str::<Value>(&body)?;
+            serde_json::from_str::<Value>(body)?;
         }
         let (changes, parts) = {
-            let top: &RawValue = serde_json::from_str(&body)?;
+            let top: &RawValue = serde_json::from_str(body)?;
             let [entries] = object(top, ["entry"]);
             let entries = entries.and_then(array).ok_or(Malformed::NotNotification)?;
             let offset = |raw: &RawValue| raw.get().as_ptr() as usize - body.as_ptr() as usize;
@@ -214,20 +235,32 @@ impl Notification {
             }
             (changes, parts)
         };
-        Ok(Notification {
-            body,
-            changes,
-            parts,
-        })
+        Ok((changes, parts))
+    }
+
+    /// A signed body that cannot be read as a notification, kept as one `error` event
+    /// (its text, and why): it came from WhatsApp or the holder of the app secret, and
+    /// answering it 400 would make WhatsApp send it again for days.
+    pub fn unreadable(body: &[u8], why: &Malformed) -> Notification {
+        let text = String::from_utf8_lossy(body);
+        let event = json!({"event": "error", "error": format!("a signed notification that cannot be read: {why}"),
+                           "body": text});
+        let key = content_hash("unreadable", &Value::String(text.into_owned()));
+        Notification {
+            body: String::new(),
+            changes: Vec::new(),
+            parts: Vec::new(),
+            unreadable: Some(Item::new(Kind::Error, key, None, &event)),
+        }
     }
 
     /// How many items it holds.
     pub fn len(&self) -> usize {
-        self.parts.len()
+        self.parts.len() + usize::from(self.unreadable.is_some())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.parts.is_empty()
+        self.len() == 0
     }
 
     /// Whether it holds statuses (of which some may turn out unusable).
@@ -237,7 +270,8 @@ impl Notification {
 
     /// Its items, in order, each made when it is reached.
     pub fn items(&self) -> impl Iterator<Item = Item> + '_ {
-        self.parts.iter().map(|part| self.item(part))
+        let parts = self.parts.iter().map(|part| self.item(part));
+        parts.chain(self.unreadable.clone())
     }
 
     fn item(&self, part: &Part) -> Item {

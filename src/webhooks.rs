@@ -5,7 +5,10 @@
 //! acknowledges the write); anything else gets a 4xx that says nothing about our secrets,
 //! or a 500 when storing failed (the database is locked, full, or was deleted), so that
 //! WhatsApp delivers it again. The signature is checked over the exact bytes received,
-//! before any JSON parsing. `/healthz` answers 503 while any part of serve has a problem.
+//! before any JSON parsing. A signed body that cannot be read as a notification is kept
+//! as an `error` event and answered 200: only WhatsApp or the holder of the app secret can
+//! sign, and WhatsApp would send it again for days. `/healthz` answers 503 while any part
+//! of serve has a problem.
 //!
 //! Until its signature is checked, a body is a stranger's: it is read under a deadline
 //! (`webhooks.bodyTimeout`, else 408), refused from its `Content-Length` when too large
@@ -324,9 +327,16 @@ async fn notify(State(app): State<Arc<AppState>>, request: Request) -> Response 
         }
     }
     let size = body.len();
-    let notification = match Notification::parse(body) {
+    let notification = match Notification::read(body) {
         Ok(notification) => notification,
-        Err(why) => {
+        // Signed: WhatsApp would send it again for days; it is kept as an `error` event.
+        Err((why, unread)) if app.secret.is_some() => {
+            tracing::warn!(
+                "a signed notification of {size} bytes cannot be read ({why}): keeping it as an error event"
+            );
+            Notification::unreadable(&unread, &why)
+        }
+        Err((why, _)) => {
             app.refused(
                 StatusCode::BAD_REQUEST,
                 &format!("{size} bytes"),

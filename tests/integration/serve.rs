@@ -332,8 +332,9 @@ fn only_correctly_signed_notifications_are_stored() {
 fn malformed_and_oversized_bodies_are_refused_and_the_server_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let server = Options::new(dir.path()).start();
-    assert_eq!(server.post(b"{\"entry\": [").status, 400);
-    assert_eq!(server.post(b"{\"hello\": \"world\"}").status, 400);
+    // Unsigned and unreadable: refused.
+    let unreadable: &[u8] = b"{\"entry\": [";
+    assert_eq!(server.post_signed_as(unreadable, None).status, 401);
     // serve answers 413 from the Content-Length at once and reads the rest of the body
     // meanwhile, so that the client, still sending, reads the 413 rather than a reset
     // connection: a few times, as that race was once lost now and then.
@@ -341,7 +342,6 @@ fn malformed_and_oversized_bodies_are_refused_and_the_server_goes_on() {
     for attempt in 0..3 {
         assert_eq!(server.post(&huge).status, 413, "attempt {attempt}");
     }
-    server.wait_for_log("not JSON");
     server.wait_for_log("refused a notification of 4194304 bytes (413)");
     assert_eq!(
         server
@@ -354,6 +354,42 @@ fn malformed_and_oversized_bodies_are_refused_and_the_server_goes_on() {
         200
     );
     assert_eq!(server.events(1)[0]["id"], "wamid.AFTER");
+}
+
+/// A signed body that is not a readable notification came from WhatsApp (or the holder of
+/// the app secret): answered 400, WhatsApp would send it again for days. It is answered
+/// 200 and kept, whole, as an `error` event.
+#[test]
+fn a_signed_body_that_cannot_be_read_is_kept_as_an_error_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Options::new(dir.path())
+        .args(&["--events", "message,error"])
+        .start();
+    for body in [&b"{\"entry\": ["[..], b"{\"hello\": \"world\"}"] {
+        assert_eq!(server.post(body).status, 200);
+    }
+    let events = server.events(2);
+    assert_eq!(events[0]["event"], "error");
+    assert_eq!(events[0]["body"], "{\"entry\": [");
+    assert!(
+        events[0]["error"].as_str().unwrap().contains("not JSON"),
+        "{}",
+        events[0]
+    );
+    assert_eq!(events[1]["body"], "{\"hello\": \"world\"}");
+    server.wait_for_log("cannot be read");
+    assert_eq!(
+        server.post(b"{\"entry\": [").status,
+        200,
+        "a redelivery is stored once"
+    );
+    assert_eq!(
+        server
+            .post(&text_notification("wamid.NEXT", "4915112345678", "next"))
+            .status,
+        200
+    );
+    assert_eq!(server.events(1)[0]["id"], "wamid.NEXT");
 }
 
 #[test]

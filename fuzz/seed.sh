@@ -1,10 +1,10 @@
 #!/bin/sh
 # Builds fuzz/corpus/<target>/ from the small seeds in fuzz/seeds/ and, for the
-# notification parser, the webhook fixtures in ../shared/fixtures (not copied into the
-# repository). Safe to run again: libFuzzer adds what it finds to the same directories.
+# notification parser, the webhook fixtures in tests/fixtures (copied into the corpus,
+# which git ignores). Safe to run again: libFuzzer adds what it finds to the same directories.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-fixtures=${FIXTURES:-$here/../../shared/fixtures}
+fixtures=${FIXTURES:-$here/../tests/fixtures}
 for target in notification reply config multipart; do
     mkdir -p "$here/corpus/$target"
     if [ -d "$here/seeds/$target" ]; then

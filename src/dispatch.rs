@@ -741,13 +741,7 @@ fn handed_line(event: &Pending, spec: &HandlerSpec, store: &Store) -> String {
 /// Runs a database write of the handler's parts, waiting through storage trouble (shown
 /// by `/healthz`) until it succeeds, or until serve has been stopping for a while.
 fn patiently<T>(spec: &HandlerSpec, op: impl FnMut() -> Result<T>) -> Result<T> {
-    crate::store::patiently(
-        &spec.health,
-        "handler",
-        &spec.db,
-        &|| spec.health.stop_waiting(),
-        op,
-    )
+    crate::store::patiently_while_serving(&spec.health, "handler", &spec.db, op)
 }
 
 /// Counts the hand-over of `events` in the database before they are written, and marks

@@ -41,6 +41,7 @@ use crate::media::{MediaCache, resolve_files};
 use crate::message::Outgoing;
 use crate::store::Store;
 use crate::store::outbox::{OutboxRow, unix_now_ms};
+use crate::store::patiently_while_serving;
 
 /// How often the scheduler looks at the database without being woken: rows from
 /// `wa-cloud send`, statuses for sequential sending and for rows in doubt, retry times.
@@ -327,17 +328,11 @@ impl Scheduler {
             }
             looked_at = Instant::now();
             let (health, path) = (self.health.clone(), self.store.path().to_path_buf());
-            let looked = crate::store::patiently(
-                &health,
-                "outbox",
-                &path,
-                &|| health.stop_waiting(),
-                || {
-                    self.load()?;
-                    self.release_delivered()?;
-                    self.settle_in_doubt()
-                },
-            );
+            let looked = patiently_while_serving(&health, "outbox", &path, || {
+                self.load()?;
+                self.release_delivered()?;
+                self.settle_in_doubt()
+            });
             if let Err(err) = looked {
                 tracing::error!("outbox: {err:#}");
                 continue;
@@ -394,9 +389,7 @@ impl Scheduler {
         let (health, path) = (self.health.clone(), self.store.path().to_path_buf());
         let store = &self.store;
         let recorded =
-            crate::store::patiently(&health, "outbox", &path, &|| health.stop_waiting(), || {
-                store.mark_sent_all(&rows)
-            });
+            patiently_while_serving(&health, "outbox", &path, || store.mark_sent_all(&rows));
         if let Err(err) = recorded {
             tracing::error!(
                 "outbox: sent {} messages but cannot record it: {err:#}",
@@ -549,9 +542,7 @@ impl Scheduler {
         let (health, path) = (self.health.clone(), self.store.path().to_path_buf());
         let store = &self.store;
         let trying =
-            crate::store::patiently(&health, "outbox", &path, &|| health.stop_waiting(), || {
-                store.mark_trying_all(&seqs)
-            });
+            patiently_while_serving(&health, "outbox", &path, || store.mark_trying_all(&seqs));
         let now_ms = unix_now_ms();
         for mut row in batch {
             if let Err(err) = &trying {
@@ -621,13 +612,7 @@ impl SendWorker {
     /// Runs a write to the outbox, waiting through storage trouble (shown by `/healthz`)
     /// until it succeeds or serve has been stopping for a while.
     fn patiently(&self, op: impl FnMut() -> Result<()>) -> Result<()> {
-        crate::store::patiently(
-            &self.health,
-            "outbox",
-            &self.db,
-            &|| self.health.stop_waiting(),
-            op,
-        )
+        patiently_while_serving(&self.health, "outbox", &self.db, op)
     }
 
     fn store(&self) -> std::sync::MutexGuard<'_, Store> {

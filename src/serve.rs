@@ -38,7 +38,7 @@ use crate::intake;
 use crate::notification::{Item, Kind};
 use crate::outbox::{self, Outbox};
 use crate::store::inbox::Pending;
-use crate::store::{FileId, Store, Trouble, is_transient, patiently};
+use crate::store::{FileId, Store, Trouble, is_transient, patiently_while_serving};
 use crate::usage;
 use crate::webhooks::{self, AppState, WriteRequest};
 
@@ -49,8 +49,6 @@ const WRITE_BATCH: usize = 512;
 /// How long the writer waits for another connection's lock before it answers 500: long
 /// enough for any transaction of serve's own, short enough for WhatsApp to get an answer.
 const WRITER_BUSY_TIMEOUT: Duration = Duration::from_secs(2);
-/// How long one attempt of the tap waits for a lock before `/healthz` says so (it retries).
-const TAP_BUSY_TIMEOUT: Duration = Duration::from_secs(2);
 /// The page cache of the writer's and the tap's connections: small, so that a large batch
 /// costs little memory beyond its body (SQLite's default is 2 MiB each; the pages are in
 /// the operating system's cache anyway). Measured: a 3 MB batch of 28,000 messages peaks
@@ -127,8 +125,8 @@ pub fn run_until(
     let writer_store = Store::open(&db_path)?;
     writer_store.set_busy_timeout(WRITER_BUSY_TIMEOUT)?;
     writer_store.set_cache_kib(STORE_CACHE_KIB)?;
-    let tap_store = Store::open(&db_path)?;
-    tap_store.set_busy_timeout(TAP_BUSY_TIMEOUT)?;
+    // Waits 2 s for a lock before `/healthz` says so, and retries.
+    let tap_store = Store::open_in_server(&db_path)?;
     tap_store.set_cache_kib(STORE_CACHE_KIB)?;
     let health = Arc::new(Health::default());
     health
@@ -460,13 +458,9 @@ impl Tap<'_> {
         let mut after = 0;
         let mut writer_gone = false;
         loop {
-            let read = patiently(
-                self.health,
-                HAND_OVER,
-                &path,
-                &|| self.health.stop_waiting(),
-                || store.pending(self.kinds, after, TAP_BATCH),
-            );
+            let read = patiently_while_serving(self.health, HAND_OVER, &path, || {
+                store.pending(self.kinds, after, TAP_BATCH)
+            });
             let pending = match read {
                 Ok(pending) => pending,
                 Err(err) if is_transient(&err) => {
@@ -519,13 +513,9 @@ impl Tap<'_> {
         drop(out);
         let seqs: Vec<i64> = pending.iter().map(|p| p.seq).collect();
         let path = store.path().to_path_buf();
-        match patiently(
-            self.health,
-            HAND_OVER,
-            &path,
-            &|| self.health.stop_waiting(),
-            || store.mark_delivered(&seqs),
-        ) {
+        match patiently_while_serving(self.health, HAND_OVER, &path, || {
+            store.mark_delivered(&seqs)
+        }) {
             Ok(()) => Ok(()),
             Err(err) if is_transient(&err) => {
                 tracing::warn!(
@@ -676,7 +666,7 @@ impl Handler {
                 let item = Item::new(Kind::Error, key, peer, &event);
                 let mut errors = errors.lock().expect("no panic holds the lock");
                 let path = errors.path().to_path_buf();
-                let stored = patiently(&health, "errors", &path, &|| health.stop_waiting(), || {
+                let stored = patiently_while_serving(&health, "errors", &path, || {
                     errors.insert_items([[&item]], &counted)
                 });
                 match stored {

@@ -313,6 +313,17 @@ const MAX_WAIT: Duration = Duration::from_secs(2);
 /// [`patiently`] logs at most this often while it waits.
 const LOG_EVERY: Duration = Duration::from_secs(5);
 
+/// [`patiently`] for the parts of a running `serve`: they stop waiting a while after a
+/// shutdown was asked for ([`Health::stop_waiting`]), leaving the rest for the next start.
+pub(crate) fn patiently_while_serving<T>(
+    health: &Health,
+    part: &'static str,
+    path: &Path,
+    op: impl FnMut() -> Result<T>,
+) -> Result<T> {
+    patiently(health, part, path, &|| health.stop_waiting(), op)
+}
+
 /// Runs `op` until it succeeds, retrying through transient storage errors
 /// ([`is_transient`]) with capped exponential backoff (50 ms doubling to 2 s), for as long
 /// as it takes: meant for work that must not be lost and cannot be refused to a client,

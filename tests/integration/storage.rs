@@ -1,5 +1,5 @@
 //! Storage trouble under a running `wa-cloud serve`: another process holding the database's
-//! write lock, and the database file deleted. Serve survives it, answers 500 while it cannot
+//! write lock, the disk full, and the database file deleted. Serve survives it, answers 500 while it cannot
 //! store (so that WhatsApp delivers again), and says what it waits for in `/healthz` and the
 //! log, naming the database file.
 
@@ -274,4 +274,101 @@ fn a_deleted_database_is_noticed_and_notifications_are_refused() {
     assert_eq!(again.post(&body).status, 200, "WhatsApp's redelivery");
     assert_eq!(ids(&again.events(1)), ["wamid.D2"]);
     assert_eq!(again.terminate(), Some(0));
+}
+
+/// A small filesystem of the test's own (tmpfs) that it unmounts when dropped; None where
+/// this process may not mount one (not root), and the test then says it was skipped.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(at: PathBuf, size: &str) -> Option<SmallDisk> {
+        std::fs::create_dir_all(&at).unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&at)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        mounted.then_some(SmallDisk(at))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .args(["-l"])
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// The disk under the database fills up while notifications arrive: serve answers 500 (so
+/// that WhatsApp delivers them again), keeps running and says so in `/healthz`; once space
+/// is freed, every notification posted again is stored and reaches the tap exactly once.
+#[test]
+fn a_full_disk_gets_500s_and_nothing_is_lost_once_space_is_freed() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(disk) = SmallDisk::mount(dir.path().join("disk"), "4m") else {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+        return;
+    };
+    let db = disk.0.join("wa.db");
+    let server = Options::new(dir.path())
+        .args(&["--db", db.to_str().unwrap()])
+        .start();
+    // Fill what is left of the disk.
+    let filler = disk.0.join("filler");
+    {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&filler).unwrap();
+        let chunk = vec![0u8; 16 * 1024];
+        while file.write_all(&chunk).and_then(|()| file.flush()).is_ok() {}
+    }
+    let text = "x".repeat(2000);
+    let mut refused = Vec::new();
+    let mut accepted = Vec::new();
+    for i in 0..60 {
+        let id = format!("wamid.FULL{i:02}");
+        match server.post(&text_notification(&id, FROM, &text)).status {
+            200 => accepted.push(id),
+            500 => refused.push(id),
+            other => panic!("{id}: unexpected {other}"),
+        }
+    }
+    assert!(!refused.is_empty(), "the disk never filled up");
+    eprintln!(
+        "disk full: {} notifications stored, {} answered 500",
+        accepted.len(),
+        refused.len()
+    );
+    let body = health_until(&server, "the full disk", |status, body| {
+        status == 503 && problems(body).contains("full")
+    });
+    assert!(problems(&body).contains("wa.db"), "{body}");
+
+    std::fs::remove_file(&filler).unwrap();
+    // WhatsApp delivers again what was answered 500.
+    let deadline = Instant::now() + PATIENCE;
+    for id in &refused {
+        while server.post(&text_notification(id, FROM, &text)).status != 200 {
+            assert!(
+                Instant::now() < deadline,
+                "{id} is never stored after space was freed"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    let all: Vec<String> = accepted.iter().chain(&refused).cloned().collect();
+    let events = server.events(all.len());
+    let mut got = ids(&events);
+    got.sort();
+    let mut want = all.clone();
+    want.sort();
+    assert_eq!(
+        got, want,
+        "every notification answered 200 reaches the tap, once"
+    );
+    health_until(&server, "health back", |status, _| status == 200);
+    assert_eq!(server.terminate(), Some(0));
+    drop(disk);
 }

@@ -283,8 +283,8 @@ is invalid, none is sent. Examples:
   wa-cloud send 4915112345678 --template hello_world --lang en_US
   echo '{\"text\":\"hi\"}' | wa-cloud send 4915112345678 --raw -")]
 pub struct SendArgs {
-    /// Recipient: a phone number with country code (4915112345678, +49 151 12345678) or a
-    /// business-scoped user id (US.13491208655302741918)
+    /// Recipient: a phone number with country code (4915112345678, +49 151 12345678), a
+    /// business-scoped user id (US.13491208655302741918) or a parent one (US.ENT.5912873465)
     pub to: String,
     /// Text messages, one message each; `-` reads stdin, one message a line. With
     /// --button or a list, the one TEXT is the message's body

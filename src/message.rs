@@ -27,8 +27,9 @@ pub const KINDS: [&str; 11] = [
 ];
 
 /// Keys beside the body that a message may carry.
-const ENVELOPE: [&str; 8] = [
+const ENVELOPE: [&str; 9] = [
     "to",
+    "recipient",
     "type",
     "reply_to",
     "context",
@@ -58,14 +59,20 @@ fn invalid(field: impl Into<String>, problem: impl Into<String>) -> Invalid {
 pub enum Recipient {
     /// Digits only, country code first.
     Phone(String),
-    /// A business-scoped user id such as `US.13491208655302741918`.
+    /// A business-scoped user id (BSUID) such as `US.13491208655302741918`, or a parent
+    /// BSUID such as `US.ENT.5912873465`.
     UserId(String),
 }
 
 impl Recipient {
     /// Accepts a phone number of 7 to 15 digits, with or without `+`, spaces, dashes and
-    /// parentheses, or a business-scoped user id (`CC.` and alphanumerics).
+    /// parentheses, or a business-scoped user id (`CC.` or `CC.ENT.` and alphanumerics).
     pub fn parse(given: &str) -> Result<Recipient, Invalid> {
+        Recipient::parse_field(given, "to")
+    }
+
+    /// [`Recipient::parse`], naming `field` when `given` is refused.
+    pub fn parse_field(given: &str, field: &str) -> Result<Recipient, Invalid> {
         let given = given.trim();
         if is_user_id(given) {
             return Ok(Recipient::UserId(given.to_string()));
@@ -80,7 +87,8 @@ impl Recipient {
         } else if !digits.chars().all(|c| c.is_ascii_digit()) {
             format!(
                 "is {given:?}, neither a phone number (digits with the country code, such as \
-                 4915112345678) nor a business-scoped user id (such as US.13491208655302741918)"
+                 4915112345678) nor a business-scoped user id (such as US.13491208655302741918 \
+                 or US.ENT.5912873465)"
             )
         } else if digits.starts_with('0') {
             format!("is {given:?}: start with the country code (49...), not with 0 or 00")
@@ -92,7 +100,17 @@ impl Recipient {
         } else {
             return Ok(Recipient::Phone(digits.to_string()));
         };
-        Err(invalid("to", problem))
+        Err(invalid(field, problem))
+    }
+
+    /// The body field Meta takes this recipient in: `to` is for phone numbers only, and a
+    /// (parent) business-scoped user id goes in `recipient` without `to`; a user id in
+    /// `to` has been seen answered 200 and never delivered (WHATSAPP.md §2.2, §5.2).
+    pub fn graph_field(&self) -> &'static str {
+        match self {
+            Recipient::Phone(_) => "to",
+            Recipient::UserId(_) => "recipient",
+        }
     }
 
     /// The form sent to Meta: `+` and digits, so that Meta never prepends the business
@@ -114,16 +132,17 @@ impl fmt::Display for Recipient {
     }
 }
 
-fn is_user_id(s: &str) -> bool {
-    match s.split_once('.') {
-        Some((country, id)) => {
-            country.len() == 2
-                && country.chars().all(|c| c.is_ascii_uppercase())
-                && (1..=128).contains(&id.len())
-                && id.chars().all(|c| c.is_ascii_alphanumeric())
-        }
-        None => false,
-    }
+/// A business-scoped user id, `CC.` and up to 128 alphanumerics, or a parent one,
+/// `CC.ENT.` and up to 128 alphanumerics (CC: the two letters of a country).
+pub fn is_user_id(s: &str) -> bool {
+    let Some((country, id)) = s.split_once('.') else {
+        return false;
+    };
+    let id = id.strip_prefix("ENT.").unwrap_or(id);
+    country.len() == 2
+        && country.chars().all(|c| c.is_ascii_uppercase())
+        && (1..=128).contains(&id.len())
+        && id.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 /// A message ready for the Graph API.
@@ -176,10 +195,20 @@ pub fn normalize(message: &Value, default_to: Option<&Recipient>) -> Result<Outg
         ));
     }
 
-    let recipient = match fields.get("to") {
-        Some(Value::String(to)) => Recipient::parse(to)?,
-        Some(other) => return Err(invalid("to", format!("must be a string, not {}", type_name(other)))),
-        None => default_to.cloned().ok_or_else(|| {
+    let recipient = match (fields.get("to"), fields.get("recipient")) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "recipient",
+                "is given beside `to`: name the recipient once (a phone number or a business-scoped user id, in either)",
+            ));
+        }
+        (Some(Value::String(given)), None) => Recipient::parse_field(given, "to")?,
+        (None, Some(Value::String(given))) => Recipient::parse_field(given, "recipient")?,
+        (Some(other), None) => return Err(invalid("to", format!("must be a string, not {}", type_name(other)))),
+        (None, Some(other)) => {
+            return Err(invalid("recipient", format!("must be a string, not {}", type_name(other))));
+        }
+        (None, None) => default_to.cloned().ok_or_else(|| {
             invalid("to", "is missing: the message has no recipient (add \"to\", or \"reply_to\" with a wamid)")
         })?,
     };
@@ -199,7 +228,7 @@ pub fn normalize(message: &Value, default_to: Option<&Recipient>) -> Result<Outg
     let mut body = Map::new();
     body.insert("messaging_product".into(), json!("whatsapp"));
     body.insert("recipient_type".into(), json!("individual"));
-    body.insert("to".into(), json!(recipient.to_graph()));
+    body.insert(recipient.graph_field().into(), json!(recipient.to_graph()));
     body.insert("type".into(), json!(kind));
     if let Some(context) = context(fields)? {
         body.insert("context".into(), context);
@@ -729,6 +758,12 @@ mod tests {
                 .to_graph(),
             "US.13491208655302741918"
         );
+        assert_eq!(
+            Recipient::parse("US.ENT.5912873465").unwrap(),
+            Recipient::UserId("US.ENT.5912873465".into())
+        );
+        let longest = format!("DE.{}", "a".repeat(128));
+        assert!(Recipient::parse(&longest).is_ok());
         for bad in [
             "123456",
             "1234567890123456",
@@ -736,9 +771,39 @@ mod tests {
             "hello",
             "",
             "us.123",
+            "US.ENT.",
+            "US.",
+            "USA.123",
+            "US.12-3",
+            &format!("DE.{}", "a".repeat(129)),
         ] {
             assert!(Recipient::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn phones_go_in_to_and_user_ids_in_recipient() {
+        let phone = ok(json!({"to": "4915112345678", "text": "hi"}));
+        assert_eq!(phone["to"], "+4915112345678");
+        assert!(phone.get("recipient").is_none());
+        for id in ["US.13491208655302741918", "US.ENT.5912873465"] {
+            for field in ["to", "recipient"] {
+                let body = ok(json!({field: id, "text": "hi"}));
+                assert_eq!(body["recipient"], id, "{field}");
+                assert!(body.get("to").is_none(), "{field}: no `to` beside `recipient`");
+            }
+        }
+        let default = Recipient::parse("DE.1349120865530274191").unwrap();
+        let body = normalize(&json!({"text": "hi"}), Some(&default)).unwrap().body;
+        assert_eq!(body["recipient"], "DE.1349120865530274191");
+        assert!(body.get("to").is_none());
+        // A phone number written in `recipient` still goes in `to`.
+        assert_eq!(ok(json!({"recipient": "+4915112345678", "text": "hi"}))["to"], "+4915112345678");
+        assert!(
+            err(json!({"to": "4915112345678", "recipient": "US.1", "text": "hi"}))
+                .contains("name the recipient once")
+        );
+        assert!(err(json!({"recipient": "US-1", "text": "hi"})).starts_with("`recipient` is \"US-1\""));
     }
 
     #[test]

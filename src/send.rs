@@ -248,8 +248,10 @@ fn drafts(args: &SendArgs, matches: &ArgMatches, stdin: &mut dyn BufRead) -> Res
         });
         drafts.extend(values.enumerate().map(|(n, mut message)| {
             if let Some(fields) = message.as_object_mut() {
-                // TO names the recipient; a `to` pasted along with a Graph API example does not.
+                // TO names the recipient; a `to` or `recipient` pasted along with a Graph
+                // API example does not.
                 fields.remove("to");
+                fields.remove("recipient");
             }
             Draft {
                 position,

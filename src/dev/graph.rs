@@ -646,7 +646,7 @@ impl Recipient {
 /// A message that passed the checks.
 #[derive(Debug)]
 struct Checked {
-    /// `to` as given.
+    /// `to` (or `recipient`) as given.
     to: String,
     recipient: Recipient,
     kind: String,
@@ -717,30 +717,60 @@ fn check_message(message: &Value) -> Result<Checked, Refusal> {
             "recipient_type is \"individual\" (the default) or \"group\"",
         ));
     }
-    let to = match message.get("to") {
-        Some(Value::String(to)) if !to.trim().is_empty() => to.clone(),
-        Some(_) => {
+    // `to` is for phone numbers only and a (parent) business-scoped user id goes in
+    // `recipient`; when both are given `to` wins, as at Meta (WHATSAPP.md §2.2, §5.2).
+    let (to, field) = match (message.get("to"), message.get("recipient")) {
+        (Some(Value::String(to)), _) if !to.trim().is_empty() => (to.clone(), "to"),
+        (Some(_), _) => {
             return Err(refuse(
                 "(#100) Invalid parameter",
                 "to must be a phone number with country code, such as \"+4915112345678\"",
             ));
         }
-        None => {
+        (None, Some(Value::String(id))) if !id.trim().is_empty() => (id.clone(), "recipient"),
+        (None, Some(_)) => {
+            return Err(refuse(
+                "(#100) Invalid parameter",
+                "recipient must be a business-scoped user id, such as \"US.13491208655302741918\"",
+            ));
+        }
+        (None, None) => {
             return Err(refuse(
                 "(#100) The parameter to is required.",
-                "add \"to\": the recipient's phone number with country code",
+                "add \"to\" (the recipient's phone number with country code) or \"recipient\" (a business-scoped user id)",
             ));
         }
     };
-    let recipient = recipient(&to).ok_or_else(|| {
-        refuse(
-            "(#100) Invalid parameter",
-            format!(
-                "to {to:?} is neither a phone number with country code (digits, optionally with +, spaces, \
-                 dashes, parentheses) nor a business-scoped user id"
-            ),
-        )
-    })?;
+    let recipient = match (recipient(&to), field) {
+        (Some(Recipient::UserId(_)), "to") => {
+            return Err(refuse(
+                "(#100) Invalid parameter",
+                format!(
+                    "to {to:?} is a business-scoped user id: to takes phone numbers only; \
+                     send to a user id with \"recipient\" and no \"to\""
+                ),
+            ));
+        }
+        (Some(Recipient::WaId(_)), "recipient") => {
+            return Err(refuse(
+                "(#100) Invalid parameter",
+                format!(
+                    "recipient {to:?} is a phone number: recipient takes business-scoped user ids; \
+                     send to a phone number with \"to\""
+                ),
+            ));
+        }
+        (Some(recipient), _) => recipient,
+        (None, _) => {
+            return Err(refuse(
+                "(#100) Invalid parameter",
+                format!(
+                    "{field} {to:?} is neither a phone number with country code (digits, optionally with +, spaces, \
+                     dashes, parentheses) nor a business-scoped user id"
+                ),
+            ));
+        }
+    };
     let kind = match message.get("type") {
         // Meta's default.
         None => "text".to_string(),
@@ -837,13 +867,7 @@ fn check_message(message: &Value) -> Result<Checked, Refusal> {
 /// and parentheses dropped, as Meta does) or a business-scoped user id.
 fn recipient(to: &str) -> Option<Recipient> {
     let to = to.trim();
-    if let Some((country, rest)) = to.split_once('.')
-        && country.len() == 2
-        && country.bytes().all(|b| b.is_ascii_uppercase())
-        && !rest.is_empty()
-        && rest.len() <= 128
-        && rest.bytes().all(|b| b.is_ascii_alphanumeric())
-    {
+    if crate::message::is_user_id(to) {
         return Some(Recipient::UserId(to.to_string()));
     }
     let formatting = |c: char| matches!(c, '+' | ' ' | '-' | '(' | ')' | '.');
@@ -1668,11 +1692,22 @@ mod tests {
         assert_eq!(voice.media_id.as_deref(), Some("1"));
         assert_eq!(statuses_for("audio", voice.voice).len(), 4);
         assert_eq!(statuses_for("reaction", false), ["sent"]);
-        let bsuid = json!({"messaging_product": "whatsapp", "to": "US.13491208655302741918", "text": {"body": "x"}});
-        assert_eq!(
-            check_message(&bsuid).unwrap().recipient,
-            Recipient::UserId("US.13491208655302741918".into())
-        );
+        for id in ["US.13491208655302741918", "US.ENT.5912873465"] {
+            let bsuid = json!({"messaging_product": "whatsapp", "recipient": id, "text": {"body": "x"}});
+            assert_eq!(
+                check_message(&bsuid).unwrap().recipient,
+                Recipient::UserId(id.into())
+            );
+            let in_to = json!({"messaging_product": "whatsapp", "to": id, "text": {"body": "x"}});
+            let refusal = check_message(&in_to).unwrap_err();
+            assert_eq!(refusal.message, "(#100) Invalid parameter");
+            assert!(refusal.details.contains("\"recipient\""), "{}", refusal.details);
+        }
+        let phone_in_recipient = json!({"messaging_product": "whatsapp", "recipient": "+4915112345678", "text": {"body": "x"}});
+        assert!(check_message(&phone_in_recipient).unwrap_err().details.contains("with \"to\""));
+        // `to` wins when both are given, as at Meta.
+        let both = json!({"messaging_product": "whatsapp", "to": "+4915112345678", "recipient": "US.1", "text": {"body": "x"}});
+        assert_eq!(check_message(&both).unwrap().recipient, Recipient::WaId("4915112345678".into()));
     }
 
     #[test]

@@ -510,3 +510,35 @@ fn answers_a_message_in_metas_shape() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn a_user_id_goes_in_recipient_and_is_refused_in_to() {
+    let graph = DevGraph::start(&[]);
+    for id in ["US.13491208655302741918", "US.ENT.5912873465"] {
+        let (status, answer) = graph.post_message(
+            Some(TOKEN),
+            &json!({"messaging_product": "whatsapp", "to": id, "text": {"body": "hi"}}).to_string(),
+        );
+        assert_eq!(status, 400, "{answer}");
+        assert_eq!(answer["error"]["code"], 100, "{answer}");
+        assert!(
+            answer["error"]["error_data"]["details"]
+                .as_str()
+                .is_some_and(|d| d.contains("\"recipient\"")),
+            "the refusal says where a user id goes: {answer}"
+        );
+        let (status, answer) = graph.post_message(
+            Some(TOKEN),
+            &json!({"messaging_product": "whatsapp", "recipient": id, "text": {"body": "hi"}})
+                .to_string(),
+        );
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["contacts"], json!([{"input": id, "user_id": id}]));
+    }
+    // `wa-cloud send` to a parent user id gets through it.
+    graph
+        .wa_cloud(&["send", "US.ENT.5912873465", "hello"])
+        .run()
+        .success()
+        .stdout_has("wamid.");
+}

@@ -640,8 +640,13 @@ fn status_notification(job: &StatusJob, status: &str) -> Value {
         "id": job.wamid,
         "status": status,
         "timestamp": timestamp.to_string(),
-        "recipient_id": job.recipient_id,
     });
+    // A message sent to a business-scoped user id is reported by that id (WHATSAPP.md §4).
+    let field = match job.recipient_id.contains('.') {
+        true => "recipient_user_id",
+        false => "recipient_id",
+    };
+    entry[field] = json!(job.recipient_id);
     if let Some(data) = &job.biz_opaque_callback_data {
         entry["biz_opaque_callback_data"] = data.clone();
     }
@@ -797,16 +802,21 @@ fn answer(
     }
     if is_message {
         state.sent += 1;
-        let to = serde_json::from_slice::<Value>(&body)
-            .ok()
-            .and_then(|b| b["to"].as_str().map(str::to_string));
+        let request = serde_json::from_slice::<Value>(&body).unwrap_or_default();
+        let to = request["to"].as_str().map(str::to_string);
+        let user_id = request["recipient"].as_str().map(str::to_string);
         // A mark-as-read names no recipient: it gets an id too, but no statuses.
-        let is_new_message = to.is_some();
-        let to = to.unwrap_or_default();
+        let is_new_message = to.is_some() || user_id.is_some();
         let wamid = format!("wamid.FAKE{}", state.sent);
+        // As Meta: `to` wins over `recipient`, and a user id is answered as `user_id`.
+        let contact = match (to, user_id) {
+            (Some(to), _) => json!({"input": to, "wa_id": to.trim_start_matches('+')}),
+            (None, Some(id)) => json!({"input": id, "user_id": id}),
+            (None, None) => json!({"input": "", "wa_id": ""}),
+        };
         let reply = json!({
             "messaging_product": "whatsapp",
-            "contacts": [{"input": to, "wa_id": to.trim_start_matches('+')}],
+            "contacts": [contact],
             "messages": [{"id": wamid}],
         });
         return (

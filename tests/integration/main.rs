@@ -14,6 +14,7 @@ mod fake_graph_faults;
 mod generated;
 mod handler;
 mod hostile;
+mod identity;
 mod media;
 mod outbox;
 mod send;

@@ -85,12 +85,13 @@ fn json_output_names_recipient_and_id() {
 }
 
 #[test]
-fn business_scoped_user_ids_are_sent_as_they_are() {
+fn business_scoped_user_ids_are_sent_in_recipient_as_they_are() {
     let graph = FakeGraph::start();
     wa_cloud_with(&graph, &["send", "US.13491208655302741918", "hi"])
         .run()
         .success();
-    assert_eq!(graph.bodies()[0]["to"], "US.13491208655302741918");
+    assert_eq!(graph.bodies()[0]["recipient"], "US.13491208655302741918");
+    assert!(graph.bodies()[0].get("to").is_none());
 }
 
 #[test]

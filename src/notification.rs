@@ -114,7 +114,12 @@ pub struct Notification {
 struct Change {
     field: String,
     phone_number_id: Value,
+    display_phone_number: Value,
     contacts: Contacts,
+    /// The change value's text without its `contacts`, `messages`, `statuses` and
+    /// `errors` and without its closing brace: what the `raw` of each message and status
+    /// starts with, so that it is the whole change value cut to that one item.
+    head: String,
 }
 
 /// One item: its kind (`Update` for a change of another field), its change, and its text
@@ -201,7 +206,9 @@ impl Notification {
                         changes.push(Change {
                             field,
                             phone_number_id: Value::Null,
+                            display_phone_number: Value::Null,
                             contacts: Contacts::default(),
+                            head: String::new(),
                         });
                         continue;
                     }
@@ -212,11 +219,18 @@ impl Notification {
                                 ["metadata", "contacts", "messages", "statuses", "errors"],
                             )
                         });
-                    let phone_number_id = metadata
-                        .map(value_of)
-                        .and_then(|m| m.get("phone_number_id").cloned())
+                    let metadata = metadata.map(value_of).unwrap_or(Value::Null);
+                    let phone_number_id =
+                        metadata.get("phone_number_id").cloned().unwrap_or(Value::Null);
+                    let display_phone_number = metadata
+                        .get("display_phone_number")
+                        .cloned()
                         .unwrap_or(Value::Null);
-                    let contacts = Contacts::new(contacts.and_then(array).unwrap_or_default());
+                    let contacts = Contacts::new(
+                        contacts.and_then(array).unwrap_or_default(),
+                        &offset,
+                    );
+                    let head = value.map_or_else(|| "{".to_string(), head_of);
                     for (kind, list) in [
                         (Kind::Message, messages),
                         (Kind::Status, statuses),
@@ -229,7 +243,9 @@ impl Notification {
                     changes.push(Change {
                         field,
                         phone_number_id,
+                        display_phone_number,
                         contacts,
+                        head,
                     });
                 }
             }
@@ -298,13 +314,17 @@ impl Notification {
                 let Some(id) = wamid(&value) else {
                     return unusable("message", &value, raw, phone_number_id);
                 };
-                let contact = change.contacts.find(&value);
-                let event = message_event(&value, contact, phone_number_id);
+                let contact = change
+                    .contacts
+                    .find(value.get("from"), value.get("from_user_id"));
+                let event = message_event(&value, contact, change);
+                let peer = reply_address(&event);
+                let raw = self.whole(change, contact, "messages", raw);
                 Item {
                     kind: Kind::Message,
                     key: id.to_string(),
-                    peer: event["from"].as_str().map(str::to_string),
-                    event: with_raw(event, "raw", raw),
+                    peer,
+                    event: with_raw(event, "raw", &raw),
                     status: None,
                 }
             }
@@ -312,7 +332,10 @@ impl Notification {
                 let Some(id) = wamid(&value) else {
                     return unusable("status", &value, raw, phone_number_id);
                 };
-                let event = status_event(&value);
+                let contact = change
+                    .contacts
+                    .find(value.get("recipient_id"), value.get("recipient_user_id"));
+                let event = status_event(&value, contact, change);
                 let key = format!("{id}|{}", event["status"].as_str().unwrap_or_default());
                 let status = event["status"].as_str().map(|status| Status {
                     id: id.to_string(),
@@ -323,11 +346,12 @@ impl Notification {
                         .and_then(Value::as_str)
                         .map(str::to_string),
                 });
+                let raw = self.whole(change, contact, "statuses", raw);
                 Item {
                     kind: Kind::Status,
                     key,
                     peer: event["to"].as_str().map(str::to_string),
-                    event: with_raw(event, "raw", raw),
+                    event: with_raw(event, "raw", &raw),
                     status,
                 }
             }
@@ -335,11 +359,81 @@ impl Notification {
                 kind: Kind::Error,
                 key: content_hash("error", &value),
                 peer: None,
-                event: with_raw(error_event(&value, phone_number_id), "raw", raw),
+                event: with_raw(error_event(&value, change), "raw", raw),
                 status: None,
             },
         }
     }
+
+    /// The change value of an item cut to that item: everything the value holds but its
+    /// lists (`metadata`, `messaging_product`, fields to come), the contact of that item,
+    /// and the item alone in its list (`list`). A batch of a thousand messages thus keeps
+    /// each message with its own contact, not a thousand copies of the batch.
+    fn whole(&self, change: &Change, contact: Option<&Contact>, list: &str, item: &str) -> String {
+        let contact = contact.map(|c| &self.body[c.span.0..c.span.1]);
+        let mut text = String::with_capacity(
+            change.head.len() + item.len() + contact.map_or(0, str::len) + list.len() + 24,
+        );
+        text.push_str(&change.head);
+        let mut field = |name: &str, element: &str| {
+            if text.len() > 1 {
+                text.push(',');
+            }
+            text.push('"');
+            text.push_str(name);
+            text.push_str("\":[");
+            text.push_str(element);
+            text.push(']');
+        };
+        if let Some(contact) = contact {
+            field("contacts", contact);
+        }
+        field(list, item);
+        text.push('}');
+        text
+    }
+}
+
+/// The text of a change value without its lists and closing brace (`{` and its other
+/// fields, as they are), for [`Notification::whole`].
+fn head_of(value: &RawValue) -> String {
+    let mut head = String::from("{");
+    for (name, raw) in fields(value) {
+        if matches!(name.as_str(), "contacts" | "messages" | "statuses" | "errors") {
+            continue;
+        }
+        if head.len() > 1 {
+            head.push(',');
+        }
+        head.push_str(&Value::String(name).to_string());
+        head.push(':');
+        head.push_str(raw.get());
+    }
+    head
+}
+
+/// Every field of a JSON object, in order, not parsed; none if it is not an object.
+fn fields(raw: &RawValue) -> Vec<(String, &RawValue)> {
+    struct Fields;
+    impl<'de> Visitor<'de> for Fields {
+        type Value = Vec<(String, &'de RawValue)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut found = Vec::new();
+            while let Some(key) = map.next_key::<String>()? {
+                found.push((key, map.next_value::<&'de RawValue>()?));
+            }
+            Ok(found)
+        }
+    }
+    if raw.get().as_bytes().first() != Some(&b'{') {
+        return Vec::new();
+    }
+    serde_json::Deserializer::from_str(raw.get())
+        .deserialize_map(Fields)
+        .unwrap_or_default()
 }
 
 /// The contacts of a change, found by `wa_id` or `user_id` without a search through all.
@@ -356,18 +450,29 @@ struct Contacts {
 struct Contact {
     wa_id: Option<Value>,
     user_id: Option<Value>,
+    parent_user_id: Option<Value>,
     name: Option<Value>,
+    username: Option<Value>,
+    identity_key_hash: Option<Value>,
+    /// Where it is in the body.
+    span: (usize, usize),
 }
 
 impl Contacts {
-    fn new(raw: Vec<&RawValue>) -> Contacts {
+    fn new(raw: Vec<&RawValue>, offset: &dyn Fn(&RawValue) -> usize) -> Contacts {
         let mut contacts = Contacts::default();
         for (index, raw) in raw.into_iter().enumerate() {
+            let start = offset(raw);
+            let span = (start, start + raw.get().len());
             let contact = value_of(raw);
             let contact = Contact {
                 wa_id: contact.get("wa_id").cloned(),
                 user_id: contact.get("user_id").cloned(),
+                parent_user_id: contact.get("parent_user_id").cloned(),
                 name: contact.pointer("/profile/name").cloned(),
+                username: contact.pointer("/profile/username").cloned(),
+                identity_key_hash: contact.get("identity_key_hash").cloned(),
+                span,
             };
             if let Some(Value::String(id)) = &contact.wa_id {
                 contacts.by_wa_id.entry(id.clone()).or_insert(index);
@@ -380,9 +485,10 @@ impl Contacts {
         contacts
     }
 
-    /// The first contact whose `wa_id` is the message's `from` or whose `user_id` is its
-    /// `from_user_id`; else the only one.
-    fn find(&self, message: &Value) -> Option<&Contact> {
+    /// The first contact whose `wa_id` is `wa_id` (a message's `from`, a status's
+    /// `recipient_id`) or whose `user_id` is `user_id` (`from_user_id`,
+    /// `recipient_user_id`); else the only one.
+    fn find(&self, wa_id: Option<&Value>, user_id: Option<&Value>) -> Option<&Contact> {
         let first = |wanted: Option<&Value>,
                      index: &HashMap<String, usize>,
                      field: fn(&Contact) -> Option<&Value>| {
@@ -391,10 +497,8 @@ impl Contacts {
                 wanted => self.list.iter().position(|c| field(c) == Some(wanted)),
             }
         };
-        let by_wa_id = first(message.get("from"), &self.by_wa_id, |c| c.wa_id.as_ref());
-        let by_user_id = first(message.get("from_user_id"), &self.by_user_id, |c| {
-            c.user_id.as_ref()
-        });
+        let by_wa_id = first(wa_id, &self.by_wa_id, |c| c.wa_id.as_ref());
+        let by_user_id = first(user_id, &self.by_user_id, |c| c.user_id.as_ref());
         let index = match (by_wa_id, by_user_id) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -558,13 +662,12 @@ fn unusable(what: &str, item: &Value, raw: &str, phone_number_id: &Value) -> Ite
 }
 
 /// docs/PROTOCOL.md's `message` event, but its `raw`.
-fn message_event(message: &Value, contact: Option<&Contact>, phone_number_id: &Value) -> Value {
+fn message_event(message: &Value, contact: Option<&Contact>, change: &Change) -> Value {
     let from = message
         .get("from")
         .or_else(|| message.get("from_user_id"))
         .cloned()
         .unwrap_or(Value::Null);
-    let user_id = message.get("from_user_id").cloned();
     let kind = message
         .get("type")
         .and_then(Value::as_str)
@@ -579,18 +682,44 @@ fn message_event(message: &Value, contact: Option<&Contact>, phone_number_id: &V
         message.get("id").cloned().unwrap_or(Value::Null),
     );
     event.insert("from".into(), from);
-    let user_id = user_id.or_else(|| contact.and_then(|c| c.user_id.clone()));
-    if let Some(user_id) = user_id {
-        event.insert("user_id".into(), user_id);
-    }
+    // Every identifier that arrived, from the message or its contact.
+    let phone = message
+        .get("from")
+        .filter(|from| from.as_str().is_none_or(|f| !crate::message::is_user_id(f)))
+        .or_else(|| contact.and_then(|c| c.wa_id.as_ref()));
+    let user_id = message
+        .get("from_user_id")
+        .or_else(|| contact.and_then(|c| c.user_id.as_ref()));
+    let parent_user_id = message
+        .get("from_parent_user_id")
+        .or_else(|| contact.and_then(|c| c.parent_user_id.as_ref()));
+    identities(&mut event, phone, user_id, parent_user_id);
     if let Some(name) = contact.and_then(|c| c.name.as_ref()) {
         event.insert("name".into(), name.clone());
     }
+    if let Some(username) = contact.and_then(|c| c.username.as_ref()) {
+        event.insert("username".into(), username.clone());
+    }
+    if let Some(hash) = contact.and_then(|c| c.identity_key_hash.as_ref()) {
+        event.insert("identity_key_hash".into(), hash.clone());
+    }
     event.insert("timestamp".into(), json!(seconds(message.get("timestamp"))));
-    event.insert("phone_number_id".into(), phone_number_id.clone());
+    business_number(&mut event, change);
     event.insert("type".into(), json!(kind));
     if let Some(text) = human_text(kind, body) {
         event.insert("text".into(), json!(text));
+    } else if kind == "edit" {
+        // The edited message, in the shape of a message of its own type.
+        let edited = body.get("message").unwrap_or(&Value::Null);
+        let inner = edited.get("type").and_then(Value::as_str).unwrap_or_default();
+        if let Some(text) = human_text(inner, edited.get(inner).unwrap_or(&Value::Null)) {
+            event.insert("text".into(), json!(text));
+        }
+    }
+    if matches!(kind, "edit" | "revoke")
+        && let Some(original) = body.get("original_message_id")
+    {
+        event.insert("original_message_id".into(), original.clone());
     }
     event.insert(
         "reply_to".into(),
@@ -699,23 +828,93 @@ fn action(kind: &str, body: &Value) -> Option<Value> {
 }
 
 /// docs/PROTOCOL.md's `status` event, but its `raw`.
-fn status_event(status: &Value) -> Value {
+fn status_event(status: &Value, contact: Option<&Contact>, change: &Change) -> Value {
     let to = status
         .get("recipient_id")
         .or_else(|| status.get("recipient_user_id"));
-    json!({
-        "event": "status",
-        "id": status.get("id"),
-        "to": to,
-        "status": status.get("status"),
-        "timestamp": seconds(status.get("timestamp")),
-        "errors": status.get("errors").cloned().unwrap_or(json!([])),
-    })
+    let mut event = Map::new();
+    event.insert("event".into(), json!("status"));
+    event.insert("id".into(), status.get("id").cloned().unwrap_or(Value::Null));
+    event.insert("to".into(), to.cloned().unwrap_or(Value::Null));
+    let phone = status
+        .get("recipient_id")
+        .or_else(|| contact.and_then(|c| c.wa_id.as_ref()));
+    let user_id = status
+        .get("recipient_user_id")
+        .or_else(|| contact.and_then(|c| c.user_id.as_ref()));
+    let parent_user_id = status
+        .get("parent_recipient_user_id")
+        .or_else(|| contact.and_then(|c| c.parent_user_id.as_ref()));
+    identities(&mut event, phone, user_id, parent_user_id);
+    event.insert(
+        "status".into(),
+        status.get("status").cloned().unwrap_or(Value::Null),
+    );
+    event.insert("timestamp".into(), json!(seconds(status.get("timestamp"))));
+    business_number(&mut event, change);
+    event.insert(
+        "errors".into(),
+        status.get("errors").cloned().unwrap_or(json!([])),
+    );
+    for field in ["pricing", "conversation", "biz_opaque_callback_data"] {
+        if let Some(value) = status.get(field) {
+            event.insert(field.into(), value.clone());
+        }
+    }
+    Value::Object(event)
+}
+
+/// `phone`, `user_id`, `parent_user_id` (each when known) and `contact`: the key a person
+/// is filed under, the same whichever of their identifiers a notification carries. It is
+/// their business-scoped user id when WhatsApp sends one (it stays when the phone number
+/// stops coming, as it does for users with a username), else the parent one, else the
+/// phone number.
+fn identities(
+    event: &mut Map<String, Value>,
+    phone: Option<&Value>,
+    user_id: Option<&Value>,
+    parent_user_id: Option<&Value>,
+) {
+    for (name, value) in [
+        ("phone", phone),
+        ("user_id", user_id),
+        ("parent_user_id", parent_user_id),
+    ] {
+        if let Some(value) = value {
+            event.insert(name.into(), value.clone());
+        }
+    }
+    let contact = [user_id, parent_user_id, phone]
+        .into_iter()
+        .flatten()
+        .find_map(|id| id.as_str().filter(|id| !id.trim().is_empty()));
+    if let Some(contact) = contact {
+        event.insert("contact".into(), json!(contact));
+    }
+}
+
+/// The business number a change came to: `phone_number_id` and `display_phone_number`.
+fn business_number(event: &mut Map<String, Value>, change: &Change) {
+    event.insert("phone_number_id".into(), change.phone_number_id.clone());
+    event.insert(
+        "display_phone_number".into(),
+        change.display_phone_number.clone(),
+    );
+}
+
+/// Where a reply to the sender of a message goes: their phone number when known (the
+/// address WhatsApp delivers to most surely), else their business-scoped user id, else
+/// the parent one.
+fn reply_address(event: &Value) -> Option<String> {
+    ["phone", "user_id", "parent_user_id"]
+        .into_iter()
+        .find_map(|field| event[field].as_str().filter(|id| !id.trim().is_empty()))
+        .map(str::to_string)
 }
 
 /// An `error` event for an error WhatsApp reported in a notification (`value.errors`), but
 /// its `raw`.
-fn error_event(error: &Value, phone_number_id: &Value) -> Value {
+fn error_event(error: &Value, change: &Change) -> Value {
     let title = error
         .get("message")
         .or_else(|| error.get("title"))
@@ -725,7 +924,12 @@ fn error_event(error: &Value, phone_number_id: &Value) -> Value {
         Some(details) if details != title => format!("{title}: {details}"),
         _ => title.to_string(),
     };
-    json!({ "event": "error", "error": text, "code": error.get("code"), "phone_number_id": phone_number_id })
+    let mut event = Map::new();
+    event.insert("event".into(), json!("error"));
+    event.insert("error".into(), json!(text));
+    event.insert("code".into(), error.get("code").cloned().unwrap_or(Value::Null));
+    business_number(&mut event, change);
+    Value::Object(event)
 }
 
 /// WhatsApp's timestamps are strings of seconds; events carry integers.
@@ -767,7 +971,7 @@ mod tests {
             assert!(!new.event.contains('\n'), "{name}: one line");
             assert_eq!(
                 old.event.to_string(),
-                new.event_value().to_string(),
+                as_before(new.kind, new.event_value()).to_string(),
                 "{name}"
             );
             let e = &old.event;
@@ -781,6 +985,40 @@ mod tests {
             });
             assert_eq!(status, new.status, "{name}");
         }
+    }
+
+    /// An event without what was added since the oracle (the business number, every
+    /// identifier of the person, pricing, ...), with `raw` the item alone again.
+    fn as_before(kind: Kind, event: Value) -> Value {
+        let Value::Object(mut event) = event else {
+            return event;
+        };
+        let mut added = vec![
+            "phone",
+            "contact",
+            "parent_user_id",
+            "username",
+            "identity_key_hash",
+            "display_phone_number",
+            "original_message_id",
+            "pricing",
+            "conversation",
+            "biz_opaque_callback_data",
+        ];
+        if kind == Kind::Status {
+            added.extend(["user_id", "phone_number_id"]);
+        }
+        for field in added {
+            event.shift_remove(field);
+        }
+        let list = match kind {
+            Kind::Message => "messages",
+            Kind::Status => "statuses",
+            _ => return Value::Object(event),
+        };
+        let item = event["raw"][list][0].take();
+        event.insert("raw".into(), item);
+        Value::Object(event)
     }
 
     #[test]
@@ -852,10 +1090,78 @@ mod tests {
         );
         assert_eq!(
             event,
-            json!({"event":"message","id":"wamid.A","from":"4915112345678","name":"Alice","timestamp":1732612345,
-                "phone_number_id":"106540352242922","type":"text","text":"Hi","reply_to":null,
-                "raw":{"from":"4915112345678","id":"wamid.A","timestamp":"1732612345","type":"text","text":{"body":"Hi"}}})
+            json!({"event":"message","id":"wamid.A","from":"4915112345678","phone":"4915112345678",
+                "contact":"4915112345678","name":"Alice","timestamp":1732612345,
+                "phone_number_id":"106540352242922","display_phone_number":"1555","type":"text","text":"Hi","reply_to":null,
+                "raw":{"metadata":{"display_phone_number":"1555","phone_number_id":"106540352242922"},
+                    "contacts":[{"profile":{"name":"Alice"},"wa_id":"4915112345678"}],
+                    "messages":[{"from":"4915112345678","id":"wamid.A","timestamp":"1732612345","type":"text","text":{"body":"Hi"}}]}})
         );
+    }
+
+    #[test]
+    fn a_username_user_and_a_parent_id_keep_every_identifier() {
+        let event = one_message(
+            r#"{"entry":[{"changes":[{"field":"messages","value":{"messaging_product":"whatsapp",
+            "metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},
+            "contacts":[{"profile":{"name":"Carla","username":"carla.k"},"user_id":"DE.13491","parent_user_id":"DE.ENT.77","identity_key_hash":"h1"}],
+            "messages":[{"from_user_id":"DE.13491","id":"wamid.U","timestamp":"5","type":"text","text":{"body":"Hi"}}]}}]}]}"#,
+        );
+        for (field, value) in [
+            ("from", "DE.13491"),
+            ("user_id", "DE.13491"),
+            ("parent_user_id", "DE.ENT.77"),
+            ("username", "carla.k"),
+            ("identity_key_hash", "h1"),
+            ("contact", "DE.13491"),
+            ("display_phone_number", "15550783881"),
+        ] {
+            assert_eq!(event[field], value, "{field}: {event}");
+        }
+        assert!(event.get("phone").is_none(), "no phone arrived: {event}");
+        assert_eq!(event["raw"]["messaging_product"], "whatsapp");
+        assert_eq!(event["raw"]["contacts"][0]["profile"]["username"], "carla.k");
+
+        // The same person with a phone: the reply address is the phone, the key stays.
+        let with_phone = parse(br#"{"entry":[{"changes":[{"value":{"contacts":[{"wa_id":"4915112345678","user_id":"DE.13491"}],
+            "messages":[{"from":"4915112345678","from_user_id":"DE.13491","id":"wamid.P","type":"text","text":{"body":"x"}}]}}]}]}"#)
+        .unwrap();
+        assert_eq!(with_phone[0].peer.as_deref(), Some("4915112345678"));
+        assert_eq!(with_phone[0].event_value()["contact"], "DE.13491");
+    }
+
+    #[test]
+    fn statuses_carry_recipient_pricing_and_callback_data() {
+        let items = parse(br#"{"entry":[{"changes":[{"value":{"metadata":{"display_phone_number":"1555","phone_number_id":"9"},
+            "statuses":[{"id":"wamid.S","status":"sent","timestamp":"7","recipient_user_id":"US.1","parent_recipient_user_id":"US.ENT.2",
+              "biz_opaque_callback_data":"cb","pricing":{"type":"regular","category":"service"}}]}}]}]}"#)
+        .unwrap();
+        let event = items[0].event_value();
+        assert_eq!(event["to"], "US.1");
+        assert_eq!(event["user_id"], "US.1");
+        assert_eq!(event["parent_user_id"], "US.ENT.2");
+        assert_eq!(event["contact"], "US.1");
+        assert_eq!(event["phone_number_id"], "9");
+        assert_eq!(event["display_phone_number"], "1555");
+        assert_eq!(event["biz_opaque_callback_data"], "cb");
+        assert_eq!(event["pricing"]["type"], "regular");
+        assert_eq!(event["raw"]["statuses"][0]["id"], "wamid.S");
+        assert!(event.get("phone").is_none());
+    }
+
+    #[test]
+    fn edits_and_revokes_name_the_original_message() {
+        let edit = one_message(
+            r#"{"entry":[{"changes":[{"value":{"messages":[{"from":"1555123","id":"wamid.E","type":"edit",
+            "edit":{"original_message_id":"wamid.O","message":{"type":"text","text":{"body":"fixed"}}}}]}}]}]}"#,
+        );
+        assert_eq!(edit["original_message_id"], "wamid.O");
+        assert_eq!(edit["text"], "fixed");
+        let revoke = one_message(
+            r#"{"entry":[{"changes":[{"value":{"messages":[{"from":"1555123","id":"wamid.R","type":"revoke",
+            "revoke":{"original_message_id":"wamid.O"}}]}}]}]}"#,
+        );
+        assert_eq!(revoke["original_message_id"], "wamid.O");
     }
 
     #[test]

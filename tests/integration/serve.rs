@@ -32,8 +32,9 @@ fn assert_subset(actual: &Value, expected: &Value, at: &str) {
 
 /// What each message fixture must produce on the tap.
 fn expected_message_events() -> Vec<(&'static str, Value)> {
-    let alice = json!({"event": "message", "from": "4915112345678", "name": "Alice Example", "timestamp": 1732612345,
-        "phone_number_id": "106540352242922"});
+    let alice = json!({"event": "message", "from": "4915112345678", "phone": "4915112345678",
+        "contact": "4915112345678", "name": "Alice Example", "timestamp": 1732612345,
+        "phone_number_id": "106540352242922", "display_phone_number": "15550783881"});
     let with = |extra: Value| {
         let mut event = alice.clone();
         event
@@ -152,15 +153,16 @@ fn expected_message_events() -> Vec<(&'static str, Value)> {
         (
             "text_username_only.json",
             json!({"event": "message", "from": "DE.1349120865530274191",
-            "user_id": "DE.1349120865530274191", "name": "Carla", "type": "text", "text": "Hi from a username"}),
+            "user_id": "DE.1349120865530274191", "contact": "DE.1349120865530274191", "name": "Carla",
+            "username": "carla.k", "display_phone_number": "15550783881", "type": "text", "text": "Hi from a username"}),
         ),
         (
             "unknown_future_type.json",
-            with(json!({"type": "hologram", "raw": {"hologram": {"shape": "cube"}}})),
+            with(json!({"type": "hologram", "raw": {"messages": [{"hologram": {"shape": "cube"}}]}})),
         ),
         (
             "unsupported.json",
-            with(json!({"type": "unsupported", "raw": {"errors": [{"code": 131051}]}})),
+            with(json!({"type": "unsupported", "raw": {"messages": [{"errors": [{"code": 131051}]}]}})),
         ),
         (
             "video.json",
@@ -208,10 +210,10 @@ fn every_fixture_is_accepted_and_each_message_reaches_the_tap() {
         let event = events.iter().find(|e| e["id"] == id.as_str()).unwrap();
         assert_subset(event, &expected, name);
         let raw: Value = serde_json::from_slice(&fixture(name)).unwrap();
-        let original = &raw["entry"][0]["changes"][0]["value"]["messages"][0];
+        let value = &raw["entry"][0]["changes"][0]["value"];
         assert_eq!(
-            &event["raw"], original,
-            "{name}: raw is the message untouched"
+            &event["raw"], value,
+            "{name}: raw is the change value untouched, metadata and contacts included"
         );
     }
     let batch: Vec<&Value> = events
@@ -227,6 +229,12 @@ fn every_fixture_is_accepted_and_each_message_reaches_the_tap() {
             (&json!("three"), &json!("4915100000002"))
         ]
     );
+    // In a batch, each raw is its change value cut to that message and its contact.
+    let second = &batch[1]["raw"];
+    assert_eq!(second["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(second["messages"][0]["text"]["body"], "two");
+    assert_eq!(second["contacts"][0]["profile"]["name"], "Uno");
+    assert_eq!(second["metadata"]["phone_number_id"], "106540352242922");
     assert!(
         server.events_so_far().is_empty(),
         "statuses, updates and errors are not on the tap by default"

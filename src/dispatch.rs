@@ -891,7 +891,13 @@ impl Replies {
             Line::Reply(reply) => {
                 let answered = match reply.body["context"]["message_id"].as_str() {
                     Some(wamid) => Ack::Event(wamid.to_string()),
-                    None => Ack::Contact(contact_key(&reply.recipient.to_graph())),
+                    // The contact's key, whichever identifier the reply names; the
+                    // identifier itself if the store cannot say.
+                    None => Ack::Contact(
+                        self.outbox
+                            .contact_key(&reply.recipient)
+                            .unwrap_or_else(|_| contact_key(&reply.recipient.to_graph())),
+                    ),
                 };
                 if immediate {
                     replies.push(reply);

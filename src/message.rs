@@ -790,20 +790,30 @@ mod tests {
             for field in ["to", "recipient"] {
                 let body = ok(json!({field: id, "text": "hi"}));
                 assert_eq!(body["recipient"], id, "{field}");
-                assert!(body.get("to").is_none(), "{field}: no `to` beside `recipient`");
+                assert!(
+                    body.get("to").is_none(),
+                    "{field}: no `to` beside `recipient`"
+                );
             }
         }
         let default = Recipient::parse("DE.1349120865530274191").unwrap();
-        let body = normalize(&json!({"text": "hi"}), Some(&default)).unwrap().body;
+        let body = normalize(&json!({"text": "hi"}), Some(&default))
+            .unwrap()
+            .body;
         assert_eq!(body["recipient"], "DE.1349120865530274191");
         assert!(body.get("to").is_none());
         // A phone number written in `recipient` still goes in `to`.
-        assert_eq!(ok(json!({"recipient": "+4915112345678", "text": "hi"}))["to"], "+4915112345678");
+        assert_eq!(
+            ok(json!({"recipient": "+4915112345678", "text": "hi"}))["to"],
+            "+4915112345678"
+        );
         assert!(
             err(json!({"to": "4915112345678", "recipient": "US.1", "text": "hi"}))
                 .contains("name the recipient once")
         );
-        assert!(err(json!({"recipient": "US-1", "text": "hi"})).starts_with("`recipient` is \"US-1\""));
+        assert!(
+            err(json!({"recipient": "US-1", "text": "hi"})).starts_with("`recipient` is \"US-1\"")
+        );
     }
 
     #[test]

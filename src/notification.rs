@@ -21,12 +21,77 @@ pub struct Item {
     /// What makes a redelivery recognisable: the wamid of a message, wamid and status of
     /// a status, a hash of the content for updates and errors.
     pub key: String,
-    /// The sender of a message (its `from`); the recipient of a status.
+    /// The contact key of the sender of a message or the recipient of a status (the
+    /// event's `contact`); the store may file it under the key it knew the person by.
     pub peer: Option<String>,
     /// The event line of docs/PROTOCOL.md, serialised (one line of JSON).
     pub event: String,
     /// What the store records of a status that has an id and a status.
     pub status: Option<Status>,
+    /// Who a message or status is about, for the store's contacts.
+    pub who: Option<Who>,
+}
+
+/// The identifiers of a person that a message or a status carried, and what it tells
+/// about them: kept in the store's `contacts`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Who {
+    /// Digits, without `+`.
+    pub phone: Option<String>,
+    pub user_id: Option<String>,
+    pub parent_user_id: Option<String>,
+    pub username: Option<String>,
+    pub name: Option<String>,
+    /// The business number written to or from.
+    pub phone_number_id: Option<String>,
+    /// When they wrote to that number (a message other than `system`), in seconds: it
+    /// opens the 24-hour customer-service window.
+    pub wrote_at: Option<i64>,
+    /// A `user_changed_number` system message: their new phone number.
+    pub new_phone: Option<String>,
+    /// A `user_changed_user_id` system message: their new business-scoped user id.
+    pub new_user_id: Option<String>,
+}
+
+impl Who {
+    fn of(event: &Value) -> Who {
+        let text = |field: &str| {
+            event[field]
+                .as_str()
+                .filter(|s| !s.trim().is_empty())
+                .map(str::to_string)
+        };
+        let system = &event["system"];
+        let system_text = |field: &str| {
+            system[field]
+                .as_str()
+                .filter(|s| !s.trim().is_empty())
+                .map(str::to_string)
+        };
+        let system_type = system["type"].as_str().unwrap_or_default();
+        let is_message = event["event"] == "message";
+        Who {
+            phone: text("phone"),
+            user_id: text("user_id"),
+            parent_user_id: text("parent_user_id"),
+            username: text("username"),
+            name: text("name"),
+            phone_number_id: text("phone_number_id"),
+            wrote_at: (is_message && event["type"] != "system")
+                .then(|| event["timestamp"].as_i64())
+                .flatten()
+                .filter(|t| *t > 0),
+            new_phone: matches!(
+                system_type,
+                "user_changed_number" | "customer_changed_number"
+            )
+            .then(|| system_text("wa_id").or_else(|| system_text("new_wa_id")))
+            .flatten(),
+            new_user_id: (system_type == "user_changed_user_id")
+                .then(|| system_text("user_id"))
+                .flatten(),
+        }
+    }
 }
 
 /// The fields of a `status` event that the store orders statuses by.
@@ -48,6 +113,7 @@ impl Item {
             peer,
             event: event.to_string(),
             status: None,
+            who: None,
         }
     }
 
@@ -220,16 +286,16 @@ impl Notification {
                             )
                         });
                     let metadata = metadata.map(value_of).unwrap_or(Value::Null);
-                    let phone_number_id =
-                        metadata.get("phone_number_id").cloned().unwrap_or(Value::Null);
+                    let phone_number_id = metadata
+                        .get("phone_number_id")
+                        .cloned()
+                        .unwrap_or(Value::Null);
                     let display_phone_number = metadata
                         .get("display_phone_number")
                         .cloned()
                         .unwrap_or(Value::Null);
-                    let contacts = Contacts::new(
-                        contacts.and_then(array).unwrap_or_default(),
-                        &offset,
-                    );
+                    let contacts =
+                        Contacts::new(contacts.and_then(array).unwrap_or_default(), &offset);
                     let head = value.map_or_else(|| "{".to_string(), head_of);
                     for (kind, list) in [
                         (Kind::Message, messages),
@@ -309,6 +375,7 @@ impl Notification {
                     raw,
                 ),
                 status: None,
+                who: None,
             },
             Kind::Message => {
                 let Some(id) = wamid(&value) else {
@@ -318,12 +385,12 @@ impl Notification {
                     .contacts
                     .find(value.get("from"), value.get("from_user_id"));
                 let event = message_event(&value, contact, change);
-                let peer = reply_address(&event);
                 let raw = self.whole(change, contact, "messages", raw);
                 Item {
                     kind: Kind::Message,
                     key: id.to_string(),
-                    peer,
+                    peer: event["contact"].as_str().map(str::to_string),
+                    who: Some(Who::of(&event)),
                     event: with_raw(event, "raw", &raw),
                     status: None,
                 }
@@ -350,7 +417,8 @@ impl Notification {
                 Item {
                     kind: Kind::Status,
                     key,
-                    peer: event["to"].as_str().map(str::to_string),
+                    peer: event["contact"].as_str().map(str::to_string),
+                    who: Some(Who::of(&event)),
                     event: with_raw(event, "raw", &raw),
                     status,
                 }
@@ -361,6 +429,7 @@ impl Notification {
                 peer: None,
                 event: with_raw(error_event(&value, change), "raw", raw),
                 status: None,
+                who: None,
             },
         }
     }
@@ -399,7 +468,10 @@ impl Notification {
 fn head_of(value: &RawValue) -> String {
     let mut head = String::from("{");
     for (name, raw) in fields(value) {
-        if matches!(name.as_str(), "contacts" | "messages" | "statuses" | "errors") {
+        if matches!(
+            name.as_str(),
+            "contacts" | "messages" | "statuses" | "errors"
+        ) {
             continue;
         }
         if head.len() > 1 {
@@ -658,6 +730,7 @@ fn unusable(what: &str, item: &Value, raw: &str, phone_number_id: &Value) -> Ite
             raw,
         ),
         status: None,
+        who: None,
     }
 }
 
@@ -711,7 +784,10 @@ fn message_event(message: &Value, contact: Option<&Contact>, change: &Change) ->
     } else if kind == "edit" {
         // The edited message, in the shape of a message of its own type.
         let edited = body.get("message").unwrap_or(&Value::Null);
-        let inner = edited.get("type").and_then(Value::as_str).unwrap_or_default();
+        let inner = edited
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if let Some(text) = human_text(inner, edited.get(inner).unwrap_or(&Value::Null)) {
             event.insert("text".into(), json!(text));
         }
@@ -834,7 +910,10 @@ fn status_event(status: &Value, contact: Option<&Contact>, change: &Change) -> V
         .or_else(|| status.get("recipient_user_id"));
     let mut event = Map::new();
     event.insert("event".into(), json!("status"));
-    event.insert("id".into(), status.get("id").cloned().unwrap_or(Value::Null));
+    event.insert(
+        "id".into(),
+        status.get("id").cloned().unwrap_or(Value::Null),
+    );
     event.insert("to".into(), to.cloned().unwrap_or(Value::Null));
     let phone = status
         .get("recipient_id")
@@ -902,16 +981,6 @@ fn business_number(event: &mut Map<String, Value>, change: &Change) {
     );
 }
 
-/// Where a reply to the sender of a message goes: their phone number when known (the
-/// address WhatsApp delivers to most surely), else their business-scoped user id, else
-/// the parent one.
-fn reply_address(event: &Value) -> Option<String> {
-    ["phone", "user_id", "parent_user_id"]
-        .into_iter()
-        .find_map(|field| event[field].as_str().filter(|id| !id.trim().is_empty()))
-        .map(str::to_string)
-}
-
 /// An `error` event for an error WhatsApp reported in a notification (`value.errors`), but
 /// its `raw`.
 fn error_event(error: &Value, change: &Change) -> Value {
@@ -927,7 +996,10 @@ fn error_event(error: &Value, change: &Change) -> Value {
     let mut event = Map::new();
     event.insert("event".into(), json!("error"));
     event.insert("error".into(), json!(text));
-    event.insert("code".into(), error.get("code").cloned().unwrap_or(Value::Null));
+    event.insert(
+        "code".into(),
+        error.get("code").cloned().unwrap_or(Value::Null),
+    );
     business_number(&mut event, change);
     Value::Object(event)
 }
@@ -963,11 +1035,18 @@ mod tests {
         let new = parse(body).unwrap();
         assert_eq!(old.len(), new.len(), "{name}");
         for (old, new) in old.iter().zip(&new) {
-            assert_eq!(
-                (old.kind, &old.key, &old.peer),
-                (new.kind, &new.key, &new.peer),
-                "{name}"
-            );
+            assert_eq!((old.kind, &old.key), (new.kind, &new.key), "{name}");
+            // The peer is now the contact key: the user id before the phone.
+            let contact = new.event_value()["contact"].as_str().map(str::to_string);
+            match new.kind {
+                Kind::Message | Kind::Status => assert_eq!(new.peer, contact, "{name}"),
+                _ => assert_eq!(old.peer, new.peer, "{name}"),
+            }
+            if contact.is_some()
+                && contact == new.event_value()["phone"].as_str().map(str::to_string)
+            {
+                assert_eq!(old.peer, new.peer, "{name}: a phone-only peer is as before");
+            }
             assert!(!new.event.contains('\n'), "{name}: one line");
             assert_eq!(
                 old.event.to_string(),
@@ -1120,14 +1199,18 @@ mod tests {
         }
         assert!(event.get("phone").is_none(), "no phone arrived: {event}");
         assert_eq!(event["raw"]["messaging_product"], "whatsapp");
-        assert_eq!(event["raw"]["contacts"][0]["profile"]["username"], "carla.k");
+        assert_eq!(
+            event["raw"]["contacts"][0]["profile"]["username"],
+            "carla.k"
+        );
 
-        // The same person with a phone: the reply address is the phone, the key stays.
+        // The same person with a phone: the key stays their user id.
         let with_phone = parse(br#"{"entry":[{"changes":[{"value":{"contacts":[{"wa_id":"4915112345678","user_id":"DE.13491"}],
             "messages":[{"from":"4915112345678","from_user_id":"DE.13491","id":"wamid.P","type":"text","text":{"body":"x"}}]}}]}]}"#)
         .unwrap();
-        assert_eq!(with_phone[0].peer.as_deref(), Some("4915112345678"));
+        assert_eq!(with_phone[0].peer.as_deref(), Some("DE.13491"));
         assert_eq!(with_phone[0].event_value()["contact"], "DE.13491");
+        assert_eq!(with_phone[0].event_value()["phone"], "4915112345678");
     }
 
     #[test]

@@ -140,19 +140,19 @@ impl Outbox {
     /// answer, in one transaction, then wakes the scheduler. Once this returns, the
     /// messages will be sent, after a restart if need be.
     pub fn enqueue(&self, messages: &[Outgoing], origin: &str, acknowledged: &[i64]) -> Result<()> {
+        let store = self.store.lock().expect("no panic holds the lock");
+        // One queue per contact, whichever of their identifiers a reply names.
         let bodies: Vec<(String, String)> = messages
             .iter()
-            .map(|m| (m.recipient.to_graph(), m.body.to_string()))
-            .collect();
+            .map(|m| store.route(m).map(|(key, body)| (key, body.to_string())))
+            .collect::<Result<_>>()?;
         let rows: Vec<(&str, &str, &str)> = messages
             .iter()
             .zip(&bodies)
             .map(|(m, (recipient, body))| (recipient.as_str(), m.kind.as_str(), body.as_str()))
             .collect();
-        self.store
-            .lock()
-            .expect("no panic holds the lock")
-            .enqueue_all(&rows, origin, acknowledged)?;
+        store.enqueue_all(&rows, origin, acknowledged)?;
+        drop(store);
         let _ = self.notes.send(Note::Wake);
         Ok(())
     }
@@ -174,6 +174,15 @@ impl Outbox {
     }
 
     /// The sender of a message we received, for replies that name it with `reply_to`.
+    /// The key replies to `recipient` are queued and acknowledged under (see
+    /// [`Store::contact_key`]).
+    pub fn contact_key(&self, recipient: &crate::message::Recipient) -> Result<String> {
+        self.store
+            .lock()
+            .expect("no panic holds the lock")
+            .contact_key(recipient)
+    }
+
     pub fn sender_of(&self, wamid: &str) -> Result<Option<String>> {
         self.store
             .lock()

@@ -179,8 +179,9 @@ fn show_duration(duration: std::time::Duration) -> String {
 
 /// Appends a message to the running server's outbox and waits until the server sent it.
 fn through_server(store: &Store, message: &Outgoing) -> Result<String> {
-    let recipient = message.recipient.to_graph();
-    let seq = store.enqueue(&recipient, &message.kind, &message.body.to_string(), "send")?;
+    // Queued under the contact's key, as the server's replies to them are.
+    let (recipient, body) = store.route(message)?;
+    let seq = store.enqueue(&recipient, &message.kind, &body.to_string(), "send")?;
     loop {
         match store.outcome(seq)? {
             Outcome::Sent(wamid) => return Ok(wamid),

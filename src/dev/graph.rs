@@ -1693,7 +1693,8 @@ mod tests {
         assert_eq!(statuses_for("audio", voice.voice).len(), 4);
         assert_eq!(statuses_for("reaction", false), ["sent"]);
         for id in ["US.13491208655302741918", "US.ENT.5912873465"] {
-            let bsuid = json!({"messaging_product": "whatsapp", "recipient": id, "text": {"body": "x"}});
+            let bsuid =
+                json!({"messaging_product": "whatsapp", "recipient": id, "text": {"body": "x"}});
             assert_eq!(
                 check_message(&bsuid).unwrap().recipient,
                 Recipient::UserId(id.into())
@@ -1701,13 +1702,25 @@ mod tests {
             let in_to = json!({"messaging_product": "whatsapp", "to": id, "text": {"body": "x"}});
             let refusal = check_message(&in_to).unwrap_err();
             assert_eq!(refusal.message, "(#100) Invalid parameter");
-            assert!(refusal.details.contains("\"recipient\""), "{}", refusal.details);
+            assert!(
+                refusal.details.contains("\"recipient\""),
+                "{}",
+                refusal.details
+            );
         }
         let phone_in_recipient = json!({"messaging_product": "whatsapp", "recipient": "+4915112345678", "text": {"body": "x"}});
-        assert!(check_message(&phone_in_recipient).unwrap_err().details.contains("with \"to\""));
+        assert!(
+            check_message(&phone_in_recipient)
+                .unwrap_err()
+                .details
+                .contains("with \"to\"")
+        );
         // `to` wins when both are given, as at Meta.
         let both = json!({"messaging_product": "whatsapp", "to": "+4915112345678", "recipient": "US.1", "text": {"body": "x"}});
-        assert_eq!(check_message(&both).unwrap().recipient, Recipient::WaId("4915112345678".into()));
+        assert_eq!(
+            check_message(&both).unwrap().recipient,
+            Recipient::WaId("4915112345678".into())
+        );
     }
 
     #[test]

@@ -81,7 +81,12 @@ impl Store {
         let now = unix_now();
         let path = self.path.display().to_string();
         let explain = |e| super::explain(e, &path);
-        let tx = self.conn_mut().transaction().map_err(explain)?;
+        // Immediate: filing contacts reads before it writes, and a read transaction that
+        // turns into a write one fails at once (busy snapshot) if another wrote meanwhile.
+        let tx = self
+            .conn_mut()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(explain)?;
         let mut counts = Vec::new();
         {
             let mut insert = tx
@@ -106,14 +111,16 @@ impl Store {
                 let mut new = 0;
                 for item in items {
                     let item = item.borrow();
+                    // The person is filed under the key they were first known by, which
+                    // decides their worker and the order of replies to them.
+                    let peer = match &item.who {
+                        Some(who) => super::contacts::file(&tx, who, now)
+                            .map_err(explain)?
+                            .or_else(|| item.peer.clone()),
+                        None => item.peer.clone(),
+                    };
                     let inserted = insert
-                        .execute(params![
-                            item.kind.as_str(),
-                            item.key,
-                            item.peer,
-                            item.event,
-                            now
-                        ])
+                        .execute(params![item.kind.as_str(), item.key, peer, item.event, now])
                         .map_err(explain)?;
                     if inserted == 1 && counted.contains(&item.kind) {
                         new += 1;
@@ -126,7 +133,7 @@ impl Store {
                         }
                         if inserted == 1 {
                             status
-                                .execute(params![s.status, s.id, s.timestamp, item.peer, now])
+                                .execute(params![s.status, s.id, s.timestamp, peer, now])
                                 .map_err(explain)?;
                         }
                     }

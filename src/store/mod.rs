@@ -11,6 +11,7 @@
 //! in `/healthz` and the log what it waits for. A database file deleted or replaced while
 //! a `Store` has it open is noticed by [`Store::file_replaced`].
 
+pub mod contacts;
 pub mod inbox;
 pub mod media;
 pub mod outbox;
@@ -53,6 +54,7 @@ const MIGRATIONS: &[&str] = &[
     inbox::SCHEMA,
     outbox::SCHEMA,
     HAND_OVER_AND_RETRIES,
+    contacts::SCHEMA,
 ];
 
 /// An open database, migrated to the current schema.

@@ -30,7 +30,10 @@ fn send_puts_a_user_id_in_recipient_and_a_phone_in_to() {
             .stdout_is(&format!("{{\"to\":\"{id}\",\"id\":\"wamid.FAKE1\"}}\n"));
         let body = &graph.bodies()[0];
         assert_eq!(body["recipient"], id, "{body}");
-        assert!(body.get("to").is_none(), "no `to` beside `recipient`: {body}");
+        assert!(
+            body.get("to").is_none(),
+            "no `to` beside `recipient`: {body}"
+        );
     }
     // A `to` or `recipient` pasted with --raw is replaced by the command line's.
     let graph = FakeGraph::start();
@@ -63,6 +66,9 @@ fn a_username_only_user_is_answered_through_recipient() {
     for (body, text) in sent.iter().zip(["to from", "by reply_to"]) {
         assert_eq!(body["text"]["body"], text);
         assert_eq!(body["recipient"], BSUID, "{body}");
-        assert!(body.get("to").is_none(), "a user id is never sent in `to`: {body}");
+        assert!(
+            body.get("to").is_none(),
+            "a user id is never sent in `to`: {body}"
+        );
     }
 }

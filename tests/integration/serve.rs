@@ -158,11 +158,15 @@ fn expected_message_events() -> Vec<(&'static str, Value)> {
         ),
         (
             "unknown_future_type.json",
-            with(json!({"type": "hologram", "raw": {"messages": [{"hologram": {"shape": "cube"}}]}})),
+            with(
+                json!({"type": "hologram", "raw": {"messages": [{"hologram": {"shape": "cube"}}]}}),
+            ),
         ),
         (
             "unsupported.json",
-            with(json!({"type": "unsupported", "raw": {"messages": [{"errors": [{"code": 131051}]}]}})),
+            with(
+                json!({"type": "unsupported", "raw": {"messages": [{"errors": [{"code": 131051}]}]}}),
+            ),
         ),
         (
             "video.json",

@@ -1,0 +1,446 @@
+//! Contacts: the people messages come from and go to, under one stable key whichever of
+//! their identifiers (phone number, business-scoped user id, parent one) a notification
+//! or a reply names, and when each last wrote to each business number.
+//!
+//! Invariants: a person is filed under the key of the first notification that named
+//! them (their user id when it carried one, else the parent one, else the phone) and
+//! keeps it: identifiers that arrive later are added to the row, a number or user id
+//! change replaces the old one, and the key, which decides the handler worker and the
+//! order of replies, does not move. `last_inbound` only grows.
+
+use anyhow::{Context, Result};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::{Value, json};
+
+use super::Store;
+use crate::message::{Outgoing, Recipient};
+use crate::notification::Who;
+
+/// Migration 5.
+pub(super) const SCHEMA: &str = "
+CREATE TABLE contacts (
+    key             TEXT PRIMARY KEY,     -- stable: see the module doc
+    phone           TEXT,                 -- digits, no +
+    user_id         TEXT,                 -- business-scoped user id, CC.…
+    parent_user_id  TEXT,                 -- parent BSUID, CC.ENT.…
+    username        TEXT,
+    name            TEXT,                 -- profile name
+    updated_at      INTEGER NOT NULL      -- unix seconds
+);
+CREATE INDEX contacts_phone ON contacts (phone);
+CREATE INDEX contacts_user_id ON contacts (user_id);
+CREATE INDEX contacts_parent_user_id ON contacts (parent_user_id);
+CREATE TABLE contact_numbers (
+    contact          TEXT NOT NULL,       -- contacts.key
+    phone_number_id  TEXT NOT NULL,       -- the business number they wrote to
+    last_inbound     INTEGER NOT NULL,    -- unix seconds of their last message to it
+    PRIMARY KEY (contact, phone_number_id)
+);
+";
+
+/// WhatsApp's customer-service window: free-form messages only within 24 hours of the
+/// user's last message to that business number.
+pub const WINDOW_SECONDS: i64 = 24 * 3600;
+
+/// A contact as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contact {
+    pub key: String,
+    pub phone: Option<String>,
+    pub user_id: Option<String>,
+    pub parent_user_id: Option<String>,
+    pub username: Option<String>,
+    pub name: Option<String>,
+    pub updated_at: i64,
+    /// Each business number they wrote to, and when last.
+    pub numbers: Vec<(String, i64)>,
+}
+
+impl Contact {
+    /// Where a message to them goes: their phone number when known (a user id is used
+    /// only for people WhatsApp gives no phone number of), else their user id, else the
+    /// parent one.
+    pub fn address(&self) -> Option<Recipient> {
+        let phone = self.phone.as_deref().and_then(|p| Recipient::parse(p).ok());
+        phone.or_else(|| {
+            [&self.user_id, &self.parent_user_id]
+                .into_iter()
+                .flatten()
+                .find_map(|id| Recipient::parse(id).ok())
+        })
+    }
+
+    /// Seconds left in the 24-hour window of `phone_number_id` at `now` (0: closed), or
+    /// None when they never wrote to it.
+    pub fn window_left(&self, phone_number_id: &str, now: i64) -> Option<i64> {
+        self.numbers
+            .iter()
+            .find(|(number, _)| number == phone_number_id)
+            .map(|(_, last)| (last + WINDOW_SECONDS - now).max(0))
+    }
+
+    /// For `contacts --json`: every field, and each number's window.
+    pub fn to_json(&self, now: i64) -> Value {
+        let numbers: Vec<Value> = self
+            .numbers
+            .iter()
+            .map(|(number, last)| {
+                json!({"phone_number_id": number, "last_inbound": last,
+                       "window_left": (last + WINDOW_SECONDS - now).max(0)})
+            })
+            .collect();
+        json!({"contact": self.key, "phone": self.phone, "user_id": self.user_id,
+               "parent_user_id": self.parent_user_id, "username": self.username,
+               "name": self.name, "updated_at": self.updated_at, "numbers": numbers})
+    }
+}
+
+/// Files what `who` tells under its contact's key, in the inbox writer's transaction;
+/// returns that key (None when it names nobody).
+pub(super) fn file(tx: &Connection, who: &Who, now: i64) -> rusqlite::Result<Option<String>> {
+    let known = find(tx, [&who.user_id, &who.phone, &who.parent_user_id])?;
+    let key = match known {
+        Some(key) => {
+            // What arrives now wins over what was known; a change names the new one.
+            tx.prepare_cached(
+                "UPDATE contacts SET
+                    phone = coalesce(?2, ?3, phone), user_id = coalesce(?4, ?5, user_id),
+                    parent_user_id = coalesce(?6, parent_user_id),
+                    username = coalesce(?7, username), name = coalesce(?8, name), updated_at = ?9
+                 WHERE key = ?1",
+            )?
+            .execute(params![
+                key,
+                who.new_phone,
+                who.phone,
+                who.new_user_id,
+                who.user_id,
+                who.parent_user_id,
+                who.username,
+                who.name,
+                now
+            ])?;
+            key
+        }
+        None => {
+            let Some(key) = [&who.user_id, &who.parent_user_id, &who.phone]
+                .into_iter()
+                .flatten()
+                .next()
+                .cloned()
+            else {
+                return Ok(None);
+            };
+            tx.prepare_cached(
+                "INSERT INTO contacts (key, phone, user_id, parent_user_id, username, name, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                key,
+                who.new_phone.as_ref().or(who.phone.as_ref()),
+                who.new_user_id.as_ref().or(who.user_id.as_ref()),
+                who.parent_user_id,
+                who.username,
+                who.name,
+                now
+            ])?;
+            key
+        }
+    };
+    if let (Some(number), Some(at)) = (&who.phone_number_id, who.wrote_at) {
+        tx.prepare_cached(
+            "INSERT INTO contact_numbers (contact, phone_number_id, last_inbound) VALUES (?1, ?2, ?3)
+             ON CONFLICT (contact, phone_number_id) DO UPDATE
+             SET last_inbound = max(last_inbound, excluded.last_inbound)",
+        )?
+        .execute(params![key, number, at])?;
+    }
+    Ok(Some(key))
+}
+
+/// The key of the contact one of `ids` belongs to, the first id that is known deciding.
+/// A key is an id the contact had (an old number after a change, say): it still finds
+/// them, so that a key is never filed twice.
+fn find<'a>(
+    conn: &Connection,
+    ids: impl IntoIterator<Item = &'a Option<String>>,
+) -> rusqlite::Result<Option<String>> {
+    for id in ids.into_iter().flatten() {
+        let key = conn
+            .prepare_cached(
+                "SELECT key FROM contacts
+                 WHERE key = ?1 OR user_id = ?1 OR phone = ?1 OR parent_user_id = ?1
+                 ORDER BY key = ?1 DESC LIMIT 1",
+            )?
+            .query_row(params![id], |row| row.get(0))
+            .optional()?;
+        if key.is_some() {
+            return Ok(key);
+        }
+    }
+    Ok(None)
+}
+
+/// The identifier of a recipient as contacts store it: digits, or the user id.
+fn stored_form(recipient: &Recipient) -> String {
+    recipient.to_string()
+}
+
+impl Store {
+    /// The contact `id` names: its key, phone number (with or without `+`), user id or
+    /// parent user id.
+    pub fn contact(&self, id: &str) -> Result<Option<Contact>> {
+        let id = match Recipient::parse(id) {
+            Ok(recipient) => stored_form(&recipient),
+            Err(_) => id.trim().to_string(),
+        };
+        if let Some(contact) = self.contact_by_key(&id)? {
+            return Ok(Some(contact));
+        }
+        let key = find(self.conn(), [&Some(id)]).context("cannot read the contacts")?;
+        match key {
+            Some(key) => self.contact_by_key(&key),
+            None => Ok(None),
+        }
+    }
+
+    fn contact_by_key(&self, key: &str) -> Result<Option<Contact>> {
+        let contact = self
+            .conn()
+            .prepare_cached(
+                "SELECT key, phone, user_id, parent_user_id, username, name, updated_at
+                 FROM contacts WHERE key = ?1",
+            )?
+            .query_row(params![key], row_to_contact)
+            .optional()
+            .context("cannot read the contacts")?;
+        let Some(mut contact) = contact else {
+            return Ok(None);
+        };
+        contact.numbers = self.numbers_of(key)?;
+        Ok(Some(contact))
+    }
+
+    fn numbers_of(&self, key: &str) -> Result<Vec<(String, i64)>> {
+        let mut query = self.conn().prepare_cached(
+            "SELECT phone_number_id, last_inbound FROM contact_numbers WHERE contact = ?1
+             ORDER BY phone_number_id",
+        )?;
+        let numbers = query
+            .query_map(params![key], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()
+            .context("cannot read the contacts")?;
+        Ok(numbers)
+    }
+
+    /// Every contact, the most recently seen first.
+    pub fn contacts(&self) -> Result<Vec<Contact>> {
+        let mut query = self.conn().prepare_cached(
+            "SELECT key, phone, user_id, parent_user_id, username, name, updated_at
+             FROM contacts ORDER BY updated_at DESC, key",
+        )?;
+        let mut contacts: Vec<Contact> = query
+            .query_map([], row_to_contact)?
+            .collect::<rusqlite::Result<_>>()
+            .context("cannot read the contacts")?;
+        for contact in &mut contacts {
+            contact.numbers = self.numbers_of(&contact.key)?;
+        }
+        Ok(contacts)
+    }
+
+    /// The key a recipient is queued and acknowledged under: their contact's, or, for a
+    /// recipient no notification named yet, the recipient itself (digits or user id).
+    pub fn contact_key(&self, recipient: &Recipient) -> Result<String> {
+        let id = stored_form(recipient);
+        let key = find(self.conn(), [&Some(id.clone())]).context("cannot read the contacts")?;
+        Ok(key.unwrap_or(id))
+    }
+
+    /// The queue key of a message, and its body addressed to the contact's phone number
+    /// when the message names them by a user id and their phone is known (the phone is
+    /// the address WhatsApp has long delivered to; a user id only reaches people whose
+    /// number WhatsApp no longer gives).
+    pub fn route(&self, message: &Outgoing) -> Result<(String, Value)> {
+        let id = stored_form(&message.recipient);
+        let key = find(self.conn(), [&Some(id.clone())]).context("cannot read the contacts")?;
+        let Some(key) = key else {
+            return Ok((id, message.body.clone()));
+        };
+        let mut body = message.body.clone();
+        if let (Recipient::UserId(_), Some(contact)) =
+            (&message.recipient, self.contact_by_key(&key)?)
+            && let Some(phone @ Recipient::Phone(_)) = contact.address()
+            && let Some(fields) = body.as_object_mut()
+        {
+            fields.shift_remove("recipient");
+            let mut rebuilt = serde_json::Map::new();
+            for (name, value) in std::mem::take(fields) {
+                // `to` where it stood in the body before, after `recipient_type`.
+                rebuilt.insert(name.clone(), value);
+                if name == "recipient_type" {
+                    rebuilt.insert("to".into(), json!(phone.to_graph()));
+                }
+            }
+            if !rebuilt.contains_key("to") {
+                rebuilt.insert("to".into(), json!(phone.to_graph()));
+            }
+            *fields = rebuilt;
+        }
+        Ok((key, body))
+    }
+}
+
+fn row_to_contact(row: &rusqlite::Row) -> rusqlite::Result<Contact> {
+    Ok(Contact {
+        key: row.get(0)?,
+        phone: row.get(1)?,
+        user_id: row.get(2)?,
+        parent_user_id: row.get(3)?,
+        username: row.get(4)?,
+        name: row.get(5)?,
+        updated_at: row.get(6)?,
+        numbers: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::normalize;
+
+    fn who(phone: Option<&str>, user_id: Option<&str>) -> Who {
+        Who {
+            phone: phone.map(str::to_string),
+            user_id: user_id.map(str::to_string),
+            phone_number_id: Some("106540352242922".into()),
+            wrote_at: Some(1000),
+            ..Who::default()
+        }
+    }
+
+    fn file_now(store: &mut Store, who: &Who) -> Option<String> {
+        let tx = store.conn_mut().transaction().unwrap();
+        let key = file(&tx, who, 5).unwrap();
+        tx.commit().unwrap();
+        key
+    }
+
+    #[test]
+    fn a_person_keeps_their_key_whichever_ids_arrive() {
+        let mut store = Store::open_in_memory().unwrap();
+        let first = file_now(&mut store, &who(Some("4915112345678"), Some("DE.1")));
+        assert_eq!(first.as_deref(), Some("DE.1"));
+        // The phone stops coming: the same contact.
+        assert_eq!(file_now(&mut store, &who(None, Some("DE.1"))), first);
+        // Someone first seen by phone only keeps the phone as key when a user id comes.
+        let other = file_now(&mut store, &who(Some("4915100000001"), None));
+        assert_eq!(other.as_deref(), Some("4915100000001"));
+        assert_eq!(
+            file_now(&mut store, &who(Some("4915100000001"), Some("DE.2"))),
+            other
+        );
+        assert_eq!(file_now(&mut store, &who(None, Some("DE.2"))), other);
+        let contact = store.contact("DE.2").unwrap().unwrap();
+        assert_eq!(contact.phone.as_deref(), Some("4915100000001"));
+        assert_eq!(contact.key, "4915100000001");
+        assert_eq!(
+            store.contact("+49 151 00000001").unwrap().unwrap().key,
+            contact.key
+        );
+        assert_eq!(
+            contact.window_left("106540352242922", 1000 + 3600),
+            Some(WINDOW_SECONDS - 3600)
+        );
+        assert_eq!(
+            contact.window_left("106540352242922", 1000 + WINDOW_SECONDS + 1),
+            Some(0)
+        );
+        assert_eq!(contact.window_left("other", 0), None);
+        // A number change: the new phone, the same key.
+        let changed = Who {
+            phone: Some("4915100000001".into()),
+            new_phone: Some("4915199999999".into()),
+            ..Who::default()
+        };
+        assert_eq!(file_now(&mut store, &changed), other);
+        let contact = store.contact("4915199999999").unwrap().unwrap();
+        assert_eq!(contact.key, "4915100000001");
+        assert_eq!(contact.phone.as_deref(), Some("4915199999999"));
+        assert_eq!(store.contact("4915100000001").unwrap(), Some(contact));
+    }
+
+    #[test]
+    fn replies_to_a_user_id_go_to_the_phone_when_known_and_share_one_queue() {
+        let mut store = Store::open_in_memory().unwrap();
+        file_now(&mut store, &who(Some("4915112345678"), Some("DE.1")));
+        let by_id = normalize(&json!({"to": "DE.1", "text": "hi"}), None).unwrap();
+        let (key, body) = store.route(&by_id).unwrap();
+        assert_eq!(key, "DE.1");
+        assert_eq!(body["to"], "+4915112345678");
+        assert!(body.get("recipient").is_none());
+        let by_phone = normalize(&json!({"to": "4915112345678", "text": "hi"}), None).unwrap();
+        assert_eq!(store.route(&by_phone).unwrap().0, "DE.1");
+        // Someone never seen: their own id, as given.
+        let stranger = normalize(&json!({"to": "US.9", "text": "hi"}), None).unwrap();
+        let (key, body) = store.route(&stranger).unwrap();
+        assert_eq!((key.as_str(), &body["recipient"]), ("US.9", &json!("US.9")));
+    }
+}
+#[cfg(test)]
+mod fixture_tests {
+    use super::*;
+
+    #[test]
+    fn every_fixture_files_its_people() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut store = Store::open_in_memory().unwrap();
+        let mut names: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        // The number change last: messages from the old number after it would be theirs
+        // again (the key still finds them).
+        names.sort_by_key(|p| (p.ends_with("system_user_changed_number.json"), p.clone()));
+        for path in names
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        {
+            let items = crate::notification::parse(&std::fs::read(path).unwrap()).unwrap();
+            store
+                .insert_items([items], &[])
+                .unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+        }
+        let changed = store.contact("4915187654321").unwrap().unwrap();
+        assert_eq!(changed.key, "4915112345678");
+        let carla = store.contact("DE.1349120865530274191").unwrap().unwrap();
+        assert_eq!(carla.username.as_deref(), Some("carla.k"));
+        assert_eq!(carla.phone, None);
+    }
+}
+#[cfg(test)]
+mod burst_tests {
+    use super::*;
+
+    #[test]
+    fn many_senders_in_one_batch() {
+        let mut store = Store::open_in_memory().unwrap();
+        let bodies: Vec<Vec<u8>> = (0..600)
+            .map(|i| {
+                let from = format!("49152{:08}", i % 200);
+                json!({"entry": [{"changes": [{"field": "messages", "value": {
+                    "metadata": {"phone_number_id": "1"},
+                    "contacts": [{"wa_id": from, "profile": {"name": "T"}}],
+                    "messages": [{"from": from, "id": format!("w{i}"), "timestamp": "5", "type": "text", "text": {"body": "x"}}]}}]}]})
+                .to_string()
+                .into_bytes()
+            })
+            .collect();
+        let items: Vec<Vec<_>> = bodies
+            .iter()
+            .map(|b| crate::notification::parse(b).unwrap())
+            .collect();
+        store.insert_items(items, &[]).unwrap();
+        assert_eq!(store.contacts().unwrap().len(), 200);
+    }
+}

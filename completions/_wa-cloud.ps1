@@ -48,6 +48,7 @@ Register-ArgumentCompleter -Native -CommandName 'wa-cloud' -ScriptBlock {
             [CompletionResult]::new('media', 'media', [CompletionResultType]::ParameterValue, 'List or delete what the media database holds')
             [CompletionResult]::new('dev', 'dev', [CompletionResultType]::ParameterValue, 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal')
             [CompletionResult]::new('inbox', 'inbox', [CompletionResultType]::ParameterValue, 'Show what waits in the inbox: events handed over, unacknowledged or parked')
+            [CompletionResult]::new('contacts', 'contacts', [CompletionResultType]::ParameterValue, 'Show the people serve has heard from, their identifiers and their 24-hour windows')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -439,6 +440,87 @@ Register-ArgumentCompleter -Native -CommandName 'wa-cloud' -ScriptBlock {
         'wa-cloud;inbox;help;help' {
             break
         }
+        'wa-cloud;contacts' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read the configuration from FILE (JSON or YAML) instead of searching for one')
+            [CompletionResult]::new('--phone-number-id', '--phone-number-id', [CompletionResultType]::ParameterName, 'The business phone number''s id (graphApi.phoneNumberId)')
+            [CompletionResult]::new('--api-version', '--api-version', [CompletionResultType]::ParameterName, 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)')
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)')
+            [CompletionResult]::new('--base-port', '--base-port', [CompletionResultType]::ParameterName, 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite database of media ids, inbox and outbox (media.dbPath)')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
+            [CompletionResult]::new('--no-config-file', '--no-config-file', [CompletionResultType]::ParameterName, 'Read no configuration file')
+            [CompletionResult]::new('--no-env', '--no-env', [CompletionResultType]::ParameterName, 'Ignore WHATSAPP_CLOUD_* environment variables')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON objects, one a line, instead of plain values')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors, and show no progress')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log only errors, and show no progress')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'One line per contact, the most recently seen first (the default)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Everything known of one contact')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'wa-cloud;contacts;list' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read the configuration from FILE (JSON or YAML) instead of searching for one')
+            [CompletionResult]::new('--phone-number-id', '--phone-number-id', [CompletionResultType]::ParameterName, 'The business phone number''s id (graphApi.phoneNumberId)')
+            [CompletionResult]::new('--api-version', '--api-version', [CompletionResultType]::ParameterName, 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)')
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)')
+            [CompletionResult]::new('--base-port', '--base-port', [CompletionResultType]::ParameterName, 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite database of media ids, inbox and outbox (media.dbPath)')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
+            [CompletionResult]::new('--no-config-file', '--no-config-file', [CompletionResultType]::ParameterName, 'Read no configuration file')
+            [CompletionResult]::new('--no-env', '--no-env', [CompletionResultType]::ParameterName, 'Ignore WHATSAPP_CLOUD_* environment variables')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON objects, one a line, instead of plain values')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors, and show no progress')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log only errors, and show no progress')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'wa-cloud;contacts;show' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read the configuration from FILE (JSON or YAML) instead of searching for one')
+            [CompletionResult]::new('--phone-number-id', '--phone-number-id', [CompletionResultType]::ParameterName, 'The business phone number''s id (graphApi.phoneNumberId)')
+            [CompletionResult]::new('--api-version', '--api-version', [CompletionResultType]::ParameterName, 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)')
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)')
+            [CompletionResult]::new('--base-port', '--base-port', [CompletionResultType]::ParameterName, 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite database of media ids, inbox and outbox (media.dbPath)')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
+            [CompletionResult]::new('--no-config-file', '--no-config-file', [CompletionResultType]::ParameterName, 'Read no configuration file')
+            [CompletionResult]::new('--no-env', '--no-env', [CompletionResultType]::ParameterName, 'Ignore WHATSAPP_CLOUD_* environment variables')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON objects, one a line, instead of plain values')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors, and show no progress')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log only errors, and show no progress')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'wa-cloud;contacts;help' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'One line per contact, the most recently seen first (the default)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Everything known of one contact')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'wa-cloud;contacts;help;list' {
+            break
+        }
+        'wa-cloud;contacts;help;show' {
+            break
+        }
+        'wa-cloud;contacts;help;help' {
+            break
+        }
         'wa-cloud;help' {
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Send messages and print their wamids, one a line')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the effective configuration, each value with where it came from')
@@ -449,6 +531,7 @@ Register-ArgumentCompleter -Native -CommandName 'wa-cloud' -ScriptBlock {
             [CompletionResult]::new('media', 'media', [CompletionResultType]::ParameterValue, 'List or delete what the media database holds')
             [CompletionResult]::new('dev', 'dev', [CompletionResultType]::ParameterValue, 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal')
             [CompletionResult]::new('inbox', 'inbox', [CompletionResultType]::ParameterValue, 'Show what waits in the inbox: events handed over, unacknowledged or parked')
+            [CompletionResult]::new('contacts', 'contacts', [CompletionResultType]::ParameterValue, 'Show the people serve has heard from, their identifiers and their 24-hour windows')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -497,6 +580,17 @@ Register-ArgumentCompleter -Native -CommandName 'wa-cloud' -ScriptBlock {
             break
         }
         'wa-cloud;help;inbox;retry' {
+            break
+        }
+        'wa-cloud;help;contacts' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'One line per contact, the most recently seen first (the default)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Everything known of one contact')
+            break
+        }
+        'wa-cloud;help;contacts;list' {
+            break
+        }
+        'wa-cloud;help;contacts;show' {
             break
         }
         'wa-cloud;help;help' {

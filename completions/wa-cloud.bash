@@ -22,6 +22,9 @@ _wa__cloud() {
             wa__cloud,config)
                 cmd="wa__cloud__subcmd__config"
                 ;;
+            wa__cloud,contacts)
+                cmd="wa__cloud__subcmd__contacts"
+                ;;
             wa__cloud,dev)
                 cmd="wa__cloud__subcmd__dev"
                 ;;
@@ -46,11 +49,32 @@ _wa__cloud() {
             wa__cloud,upload)
                 cmd="wa__cloud__subcmd__upload"
                 ;;
+            wa__cloud__subcmd__contacts,help)
+                cmd="wa__cloud__subcmd__contacts__subcmd__help"
+                ;;
+            wa__cloud__subcmd__contacts,list)
+                cmd="wa__cloud__subcmd__contacts__subcmd__list"
+                ;;
+            wa__cloud__subcmd__contacts,show)
+                cmd="wa__cloud__subcmd__contacts__subcmd__show"
+                ;;
+            wa__cloud__subcmd__contacts__subcmd__help,help)
+                cmd="wa__cloud__subcmd__contacts__subcmd__help__subcmd__help"
+                ;;
+            wa__cloud__subcmd__contacts__subcmd__help,list)
+                cmd="wa__cloud__subcmd__contacts__subcmd__help__subcmd__list"
+                ;;
+            wa__cloud__subcmd__contacts__subcmd__help,show)
+                cmd="wa__cloud__subcmd__contacts__subcmd__help__subcmd__show"
+                ;;
             wa__cloud__subcmd__help,completions)
                 cmd="wa__cloud__subcmd__help__subcmd__completions"
                 ;;
             wa__cloud__subcmd__help,config)
                 cmd="wa__cloud__subcmd__help__subcmd__config"
+                ;;
+            wa__cloud__subcmd__help,contacts)
+                cmd="wa__cloud__subcmd__help__subcmd__contacts"
                 ;;
             wa__cloud__subcmd__help,dev)
                 cmd="wa__cloud__subcmd__help__subcmd__dev"
@@ -75,6 +99,12 @@ _wa__cloud() {
                 ;;
             wa__cloud__subcmd__help,upload)
                 cmd="wa__cloud__subcmd__help__subcmd__upload"
+                ;;
+            wa__cloud__subcmd__help__subcmd__contacts,list)
+                cmd="wa__cloud__subcmd__help__subcmd__contacts__subcmd__list"
+                ;;
+            wa__cloud__subcmd__help__subcmd__contacts,show)
+                cmd="wa__cloud__subcmd__help__subcmd__contacts__subcmd__show"
                 ;;
             wa__cloud__subcmd__help__subcmd__inbox,parked)
                 cmd="wa__cloud__subcmd__help__subcmd__inbox__subcmd__parked"
@@ -140,7 +170,7 @@ _wa__cloud() {
 
     case "${cmd}" in
         wa__cloud)
-            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version send config completions serve upload download media dev inbox help"
+            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version send config completions serve upload download media dev inbox contacts help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -226,6 +256,188 @@ _wa__cloud() {
         wa__subcmd__cloud__subcmd__config)
             opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --phone-number-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__subcmd__cloud__subcmd__contacts)
+            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version list show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --phone-number-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__subcmd__cloud__subcmd__contacts__subcmd__help)
+            opts="list show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__subcmd__cloud__subcmd__contacts__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__subcmd__cloud__subcmd__contacts__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__subcmd__cloud__subcmd__contacts__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__subcmd__cloud__subcmd__contacts__subcmd__list)
+            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --phone-number-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__subcmd__cloud__subcmd__contacts__subcmd__show)
+            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -394,7 +606,7 @@ _wa__cloud() {
             return 0
             ;;
         wa__subcmd__cloud__subcmd__help)
-            opts="send config completions serve upload download media dev inbox help"
+            opts="send config completions serve upload download media dev inbox contacts help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -424,6 +636,48 @@ _wa__cloud() {
         wa__subcmd__cloud__subcmd__help__subcmd__config)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__subcmd__cloud__subcmd__help__subcmd__contacts)
+            opts="list show"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__subcmd__cloud__subcmd__help__subcmd__contacts__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__subcmd__cloud__subcmd__help__subcmd__contacts__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

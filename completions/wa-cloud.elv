@@ -45,6 +45,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand media 'List or delete what the media database holds'
             cand dev 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal'
             cand inbox 'Show what waits in the inbox: events handed over, unacknowledged or parked'
+            cand contacts 'Show the people serve has heard from, their identifiers and their 24-hour windows'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'wa-cloud;send'= {
@@ -412,6 +413,80 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         }
         &'wa-cloud;inbox;help;help'= {
         }
+        &'wa-cloud;contacts'= {
+            cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
+            cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
+            cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
+            cand --db 'The SQLite database of media ids, inbox and outbox (media.dbPath)'
+            cand --log-format 'Log format on stderr'
+            cand --no-config-file 'Read no configuration file'
+            cand --no-env 'Ignore WHATSAPP_CLOUD_* environment variables'
+            cand --json 'Print JSON objects, one a line, instead of plain values'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand -q 'Log only errors, and show no progress'
+            cand --quiet 'Log only errors, and show no progress'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list 'One line per contact, the most recently seen first (the default)'
+            cand show 'Everything known of one contact'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'wa-cloud;contacts;list'= {
+            cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
+            cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
+            cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
+            cand --db 'The SQLite database of media ids, inbox and outbox (media.dbPath)'
+            cand --log-format 'Log format on stderr'
+            cand --no-config-file 'Read no configuration file'
+            cand --no-env 'Ignore WHATSAPP_CLOUD_* environment variables'
+            cand --json 'Print JSON objects, one a line, instead of plain values'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand -q 'Log only errors, and show no progress'
+            cand --quiet 'Log only errors, and show no progress'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wa-cloud;contacts;show'= {
+            cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
+            cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
+            cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
+            cand --db 'The SQLite database of media ids, inbox and outbox (media.dbPath)'
+            cand --log-format 'Log format on stderr'
+            cand --no-config-file 'Read no configuration file'
+            cand --no-env 'Ignore WHATSAPP_CLOUD_* environment variables'
+            cand --json 'Print JSON objects, one a line, instead of plain values'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand -q 'Log only errors, and show no progress'
+            cand --quiet 'Log only errors, and show no progress'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wa-cloud;contacts;help'= {
+            cand list 'One line per contact, the most recently seen first (the default)'
+            cand show 'Everything known of one contact'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'wa-cloud;contacts;help;list'= {
+        }
+        &'wa-cloud;contacts;help;show'= {
+        }
+        &'wa-cloud;contacts;help;help'= {
+        }
         &'wa-cloud;help'= {
             cand send 'Send messages and print their wamids, one a line'
             cand config 'Print the effective configuration, each value with where it came from'
@@ -422,6 +497,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand media 'List or delete what the media database holds'
             cand dev 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal'
             cand inbox 'Show what waits in the inbox: events handed over, unacknowledged or parked'
+            cand contacts 'Show the people serve has heard from, their identifiers and their 24-hour windows'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'wa-cloud;help;send'= {
@@ -456,6 +532,14 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         &'wa-cloud;help;inbox;parked'= {
         }
         &'wa-cloud;help;inbox;retry'= {
+        }
+        &'wa-cloud;help;contacts'= {
+            cand list 'One line per contact, the most recently seen first (the default)'
+            cand show 'Everything known of one contact'
+        }
+        &'wa-cloud;help;contacts;list'= {
+        }
+        &'wa-cloud;help;contacts;show'= {
         }
         &'wa-cloud;help;help'= {
         }

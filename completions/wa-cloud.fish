@@ -48,6 +48,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "download" -d 'Dow
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "media" -d 'List or delete what the media database holds'
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "dev" -d 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal'
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "inbox" -d 'Show what waits in the inbox: events handed over, unacknowledged or parked'
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "contacts" -d 'Show the people serve has heard from, their identifiers and their 24-hour windows'
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l reply-to -d 'Quote this message (its wamid) in every message sent' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l raw -d 'A Graph API message object as JSON (type may be left out, text may be a string); `-` reads one or more from stdin' -r
@@ -325,18 +326,72 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from help" -f -a "parked" -d 'List the parked events: those a handler crashed on too often'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from help" -f -a "retry" -d 'Hand parked events over again (all of them without SEQ)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox help" -f -a "send" -d 'Send messages and print their wamids, one a line'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox help" -f -a "config" -d 'Print the effective configuration, each value with where it came from'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox help" -f -a "completions" -d 'Print a shell completion script'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox help" -f -a "serve" -d 'Run the webhooks endpoint: store every notification, print messages as JSON lines'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox help" -f -a "upload" -d 'Upload media files through the media cache; print their ids, one a line'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox help" -f -a "download" -d 'Download media by id into media.downloadDir; print the paths, one a line'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox help" -f -a "media" -d 'List or delete what the media database holds'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox help" -f -a "dev" -d 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox help" -f -a "inbox" -d 'Show what waits in the inbox: events handed over, unacknowledged or parked'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and not __fish_seen_subcommand_from list show help" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and not __fish_seen_subcommand_from list show help" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and not __fish_seen_subcommand_from list show help" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and not __fish_seen_subcommand_from list show help" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and not __fish_seen_subcommand_from list show help" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and not __fish_seen_subcommand_from list show help" -l db -d 'The SQLite database of media ids, inbox and outbox (media.dbPath)' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and not __fish_seen_subcommand_from list show help" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and not __fish_seen_subcommand_from list show help" -l no-config-file -d 'Read no configuration file'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and not __fish_seen_subcommand_from list show help" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and not __fish_seen_subcommand_from list show help" -l json -d 'Print JSON objects, one a line, instead of plain values'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and not __fish_seen_subcommand_from list show help" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and not __fish_seen_subcommand_from list show help" -s q -l quiet -d 'Log only errors, and show no progress'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and not __fish_seen_subcommand_from list show help" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and not __fish_seen_subcommand_from list show help" -s V -l version -d 'Print version'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and not __fish_seen_subcommand_from list show help" -f -a "list" -d 'One line per contact, the most recently seen first (the default)'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and not __fish_seen_subcommand_from list show help" -f -a "show" -d 'Everything known of one contact'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and not __fish_seen_subcommand_from list show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from list" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from list" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from list" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from list" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from list" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from list" -l db -d 'The SQLite database of media ids, inbox and outbox (media.dbPath)' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from list" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from list" -l no-config-file -d 'Read no configuration file'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from list" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from list" -l json -d 'Print JSON objects, one a line, instead of plain values'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Log only errors, and show no progress'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from show" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from show" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from show" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from show" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from show" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from show" -l db -d 'The SQLite database of media ids, inbox and outbox (media.dbPath)' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from show" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from show" -l no-config-file -d 'Read no configuration file'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from show" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from show" -l json -d 'Print JSON objects, one a line, instead of plain values'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Log only errors, and show no progress'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from help" -f -a "list" -d 'One line per contact, the most recently seen first (the default)'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from help" -f -a "show" -d 'Everything known of one contact'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts help" -f -a "send" -d 'Send messages and print their wamids, one a line'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts help" -f -a "config" -d 'Print the effective configuration, each value with where it came from'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts help" -f -a "completions" -d 'Print a shell completion script'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts help" -f -a "serve" -d 'Run the webhooks endpoint: store every notification, print messages as JSON lines'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts help" -f -a "upload" -d 'Upload media files through the media cache; print their ids, one a line'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts help" -f -a "download" -d 'Download media by id into media.downloadDir; print the paths, one a line'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts help" -f -a "media" -d 'List or delete what the media database holds'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts help" -f -a "dev" -d 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts help" -f -a "inbox" -d 'Show what waits in the inbox: events handed over, unacknowledged or parked'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts help" -f -a "contacts" -d 'Show the people serve has heard from, their identifiers and their 24-hour windows'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and __fish_seen_subcommand_from media" -f -a "list" -d 'List uploads and downloads with their age and expiry'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and __fish_seen_subcommand_from media" -f -a "delete" -d 'Delete media at WhatsApp and in the database'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and __fish_seen_subcommand_from inbox" -f -a "status" -d 'Count the events waiting, handed over but not acknowledged, and parked (the default)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and __fish_seen_subcommand_from inbox" -f -a "parked" -d 'List the parked events: those a handler crashed on too often'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and __fish_seen_subcommand_from inbox" -f -a "retry" -d 'Hand parked events over again (all of them without SEQ)'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and __fish_seen_subcommand_from contacts" -f -a "list" -d 'One line per contact, the most recently seen first (the default)'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and __fish_seen_subcommand_from contacts" -f -a "show" -d 'Everything known of one contact'

@@ -140,6 +140,23 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<InboxCommand>,
     },
+    /// Show the people serve has heard from, their identifiers and their 24-hour windows
+    Contacts {
+        #[command(subcommand)]
+        command: Option<ContactsCommand>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContactsCommand {
+    /// One line per contact, the most recently seen first (the default)
+    List,
+    /// Everything known of one contact
+    Show {
+        /// Its contact key, phone number, business-scoped user id or parent user id
+        #[arg(value_name = "ID")]
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,6 +13,7 @@ pub mod message;
 pub mod notification;
 pub mod store;
 
+mod contacts;
 mod dispatch;
 mod health;
 mod inbox;
@@ -108,6 +109,11 @@ fn run_command(cli: &Cli, matches: &ArgMatches) -> Result<()> {
             let config = load_config(&cli.global)?;
             let command = command.as_ref().unwrap_or(&cli::InboxCommand::Status);
             inbox::run(command, &config, cli.global.json, &mut stdout)
+        }
+        Command::Contacts { command } => {
+            let config = load_config(&cli.global)?;
+            let command = command.as_ref().unwrap_or(&cli::ContactsCommand::List);
+            contacts::run(command, &config, cli.global.json, &mut stdout)
         }
         Command::Dev(args) => {
             let config = load_config(&cli.global)?;

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::fake_graph::FakeGraph;
 use crate::handler::{python_bot, start, wait_for_messages};
-use crate::harness::wa_cloud_with;
+use crate::harness::{wa_cloud, wa_cloud_with};
 use crate::server::fixture;
 
 const BSUID: &str = "DE.1349120865530274191";
@@ -71,4 +71,150 @@ fn a_username_only_user_is_answered_through_recipient() {
             "a user id is never sent in `to`: {body}"
         );
     }
+}
+
+/// A notification with one text message, carrying the identifiers given (None: absent,
+/// as WhatsApp leaves out the phone of a user with a username), sent now.
+fn message_from(wamid: &str, phone: Option<&str>, user_id: Option<&str>, text: &str) -> Vec<u8> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    let mut contact = json!({"profile": {"name": "Dana"}});
+    let mut message =
+        json!({"id": wamid, "timestamp": now, "type": "text", "text": {"body": text}});
+    if let Some(phone) = phone {
+        contact["wa_id"] = json!(phone);
+        message["from"] = json!(phone);
+    }
+    if let Some(user_id) = user_id {
+        contact["user_id"] = json!(user_id);
+        message["from_user_id"] = json!(user_id);
+    }
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
+        "field": "messages", "value": {"messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
+        "contacts": [contact], "messages": [message]}}]}]})
+    .to_string()
+    .into_bytes()
+}
+
+/// serve's worker choice (FNV-1a of the key, modulo the workers), to pick identifiers
+/// that would land on different workers if they were keyed apart.
+fn worker_of(key: &str, workers: u64) -> u64 {
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
+    hash % workers
+}
+
+#[test]
+fn a_user_whose_phone_disappears_keeps_their_worker_and_their_queue() {
+    const PHONE: &str = "4915112345678";
+    let user_id = (0..)
+        .map(|n| format!("DE.{n}7349120865530"))
+        .find(|id| worker_of(id, 4) != worker_of(PHONE, 4))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = python_bot(
+        dir.path(),
+        "bot.py",
+        r#"
+log = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "workers.log"), "a")
+for line in sys.stdin:
+    ev = json.loads(line)
+    log.write(os.environ["WA_CLOUD_WORKER"] + " " + ev["id"] + "\n"); log.flush()
+    print(json.dumps({"to": ev["from"], "text": "re " + ev["text"]}), flush=True)
+"#,
+    );
+    let server = start(
+        dir.path(),
+        &graph,
+        &[bot.to_str().unwrap(), "--workers", "4"],
+    );
+    // First known by phone only (as before 2026), then with a user id, then by it alone.
+    let posts = [
+        message_from("wamid.1", Some(PHONE), None, "one"),
+        message_from("wamid.2", Some(PHONE), Some(&user_id), "two"),
+        message_from("wamid.3", None, Some(&user_id), "three"),
+    ];
+    for (i, body) in posts.iter().enumerate() {
+        assert_eq!(server.post(body).status, 200);
+        // One at a time: the contact is filed by the time the next arrives.
+        wait_for_messages(&graph, i + 1, &server);
+    }
+    let log = std::fs::read_to_string(dir.path().join("workers.log")).unwrap();
+    let workers: std::collections::HashSet<&str> =
+        log.lines().map(|l| l.split(' ').next().unwrap()).collect();
+    assert_eq!(workers.len(), 1, "one worker for one person: {log}");
+    let sent = wait_for_messages(&graph, 3, &server);
+    for body in &sent {
+        // Named by their user id in the last reply, they are sent to their known phone.
+        assert_eq!(body["to"], format!("+{PHONE}"), "{body}");
+        assert!(body.get("recipient").is_none(), "{body}");
+    }
+    let db = rusqlite::Connection::open(dir.path().join("media/media-ids.db")).unwrap();
+    let queues: Vec<String> = db
+        .prepare("SELECT DISTINCT recipient FROM outbox")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(queues, [PHONE], "one queue for one person");
+}
+
+#[test]
+fn contacts_follow_a_number_change_and_show_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = crate::server::Options::new(dir.path()).start();
+    assert_eq!(
+        server
+            .post(&message_from(
+                "wamid.1",
+                Some("4915112345678"),
+                Some("DE.77"),
+                "hi"
+            ))
+            .status,
+        200
+    );
+    server.events(1);
+    assert_eq!(
+        server
+            .post(&fixture("system_user_changed_number.json"))
+            .status,
+        200
+    );
+    server.events(1);
+    let db = dir.path().join("media/media-ids.db");
+    let contacts = |args: &[&str]| {
+        let mut all = vec!["contacts"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--db", db.to_str().unwrap()]);
+        wa_cloud(&all).run()
+    };
+    let shown = contacts(&["show", "4915187654321", "--json"]);
+    shown.success();
+    let contact: Value = serde_json::from_str(shown.stdout.trim()).unwrap();
+    assert_eq!(contact["contact"], "DE.77", "{contact}");
+    assert_eq!(
+        contact["phone"], "4915187654321",
+        "the new number: {contact}"
+    );
+    assert_eq!(contact["name"], "Dana");
+    let window = contact["numbers"][0]["window_left"].as_i64().unwrap();
+    assert!(
+        (24 * 3600 - 120..=24 * 3600).contains(&window),
+        "a message just now leaves the whole window: {contact}"
+    );
+    contacts(&[])
+        .success()
+        .stdout_has("DE.77\t4915187654321\tDE.77\t-\tDana\t106540352242922: open, 23h5");
+    contacts(&["show", "US.404"])
+        .status(1)
+        .stderr_has("no contact \"US.404\"");
+    assert_eq!(server.terminate(), Some(0));
 }

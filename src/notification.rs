@@ -972,6 +972,15 @@ fn identities(
     }
 }
 
+/// `event` (a serialised event line) with its `contact` key `parsed` replaced by `filed`,
+/// the key the store knew the person by. The top-level `contact` comes before any field
+/// the event copies from WhatsApp, so the first `"contact":` is it.
+pub fn refile(event: &str, parsed: &str, filed: &str) -> String {
+    let old = format!("\"contact\":{}", Value::String(parsed.to_string()));
+    let new = format!("\"contact\":{}", Value::String(filed.to_string()));
+    event.replacen(&old, &new, 1)
+}
+
 /// The business number a change came to: `phone_number_id` and `display_phone_number`.
 fn business_number(event: &mut Map<String, Value>, change: &Change) {
     event.insert("phone_number_id".into(), change.phone_number_id.clone());
@@ -1209,6 +1218,10 @@ mod tests {
             "messages":[{"from":"4915112345678","from_user_id":"DE.13491","id":"wamid.P","type":"text","text":{"body":"x"}}]}}]}]}"#)
         .unwrap();
         assert_eq!(with_phone[0].peer.as_deref(), Some("DE.13491"));
+        let refiled = refile(&with_phone[0].event, "DE.13491", "4915112345678");
+        let refiled: Value = serde_json::from_str(&refiled).unwrap();
+        assert_eq!(refiled["contact"], "4915112345678");
+        assert_eq!(refiled["user_id"], "DE.13491");
         assert_eq!(with_phone[0].event_value()["contact"], "DE.13491");
         assert_eq!(with_phone[0].event_value()["phone"], "4915112345678");
     }

@@ -119,8 +119,15 @@ impl Store {
                             .or_else(|| item.peer.clone()),
                         None => item.peer.clone(),
                     };
+                    let refiled = match (&peer, &item.peer) {
+                        (Some(filed), Some(parsed)) if filed != parsed => {
+                            Some(crate::notification::refile(&item.event, parsed, filed))
+                        }
+                        _ => None,
+                    };
+                    let event = refiled.as_deref().unwrap_or(&item.event);
                     let inserted = insert
-                        .execute(params![item.kind.as_str(), item.key, peer, item.event, now])
+                        .execute(params![item.kind.as_str(), item.key, peer, event, now])
                         .map_err(explain)?;
                     if inserted == 1 && counted.contains(&item.kind) {
                         new += 1;

@@ -122,10 +122,13 @@ fn a_user_whose_phone_disappears_keeps_their_worker_and_their_queue() {
         dir.path(),
         "bot.py",
         r#"
-log = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "workers.log"), "a")
+here = os.path.dirname(os.path.abspath(__file__))
+log = open(os.path.join(here, "workers.log"), "a")
+events = open(os.path.join(here, "events.log"), "a")
 for line in sys.stdin:
     ev = json.loads(line)
     log.write(os.environ["WA_CLOUD_WORKER"] + " " + ev["id"] + "\n"); log.flush()
+    events.write(line); events.flush()
     print(json.dumps({"to": ev["from"], "text": "re " + ev["text"]}), flush=True)
 "#,
     );
@@ -146,6 +149,13 @@ for line in sys.stdin:
         wait_for_messages(&graph, i + 1, &server);
     }
     let log = std::fs::read_to_string(dir.path().join("workers.log")).unwrap();
+    // The events name the key the person was first filed under.
+    let events = std::fs::read_to_string(dir.path().join("events.log")).unwrap();
+    let keys: Vec<Value> = events
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["contact"].clone())
+        .collect();
+    assert_eq!(keys, [json!(PHONE), json!(PHONE), json!(PHONE)]);
     let workers: std::collections::HashSet<&str> =
         log.lines().map(|l| l.split(' ').next().unwrap()).collect();
     assert_eq!(workers.len(), 1, "one worker for one person: {log}");
@@ -212,7 +222,7 @@ fn contacts_follow_a_number_change_and_show_the_window() {
     );
     contacts(&[])
         .success()
-        .stdout_has("DE.77\t4915187654321\tDE.77\t-\tDana\t106540352242922: open, 23h5");
+        .stdout_has("DE.77\t4915187654321\tDE.77\t-\tDana\t106540352242922: open, 2");
     contacts(&["show", "US.404"])
         .status(1)
         .stderr_has("no contact \"US.404\"");

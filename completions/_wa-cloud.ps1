@@ -54,6 +54,7 @@ Register-ArgumentCompleter -Native -CommandName 'wa-cloud' -ScriptBlock {
         }
         'wa-cloud;send' {
             [CompletionResult]::new('--reply-to', '--reply-to', [CompletionResultType]::ParameterName, 'Quote this message (its wamid) in every message sent')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Send through this business number (its phone number id) instead of graphApi.phoneNumberId')
             [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'A Graph API message object as JSON (type may be left out, text may be a string); `-` reads one or more from stdin')
             [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Send an image: FILE, or the media given by --link or --id')
             [CompletionResult]::new('--audio', '--audio', [CompletionResultType]::ParameterName, 'Send an audio file: FILE, or the media given by --link or --id')

@@ -1292,13 +1292,17 @@ _wa__cloud() {
             return 0
             ;;
         wa__subcmd__cloud__subcmd__send)
-            opts="-v -q -h -V --preview-url --reply-to --raw --image --audio --video --document --sticker --link --id --caption --filename --location --name --address --contacts --button --section --row --list --list-button --header --footer --react --to-message --template --lang --param --timeout --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --preview-url --reply-to --from --raw --image --audio --video --document --sticker --link --id --caption --filename --location --name --address --contacts --button --section --row --list --list-button --header --footer --react --to-message --template --lang --param --timeout --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --reply-to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -50,6 +50,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         }
         &'wa-cloud;send'= {
             cand --reply-to 'Quote this message (its wamid) in every message sent'
+            cand --from 'Send through this business number (its phone number id) instead of graphApi.phoneNumberId'
             cand --raw 'A Graph API message object as JSON (type may be left out, text may be a string); `-` reads one or more from stdin'
             cand --image 'Send an image: FILE, or the media given by --link or --id'
             cand --audio 'Send an audio file: FILE, or the media given by --link or --id'

@@ -51,6 +51,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "inbox" -d 'Show w
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "contacts" -d 'Show the people serve has heard from, their identifiers and their 24-hour windows'
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l reply-to -d 'Quote this message (its wamid) in every message sent' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l from -d 'Send through this business number (its phone number id) instead of graphApi.phoneNumberId' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l raw -d 'A Graph API message object as JSON (type may be left out, text may be a string); `-` reads one or more from stdin' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l image -d 'Send an image: FILE, or the media given by --link or --id' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l audio -d 'Send an audio file: FILE, or the media given by --link or --id' -r

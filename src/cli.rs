@@ -313,6 +313,10 @@ pub struct SendArgs {
     /// Quote this message (its wamid) in every message sent
     #[arg(long, value_name = "WAMID")]
     pub reply_to: Option<String>,
+    /// Send through this business number (its phone number id) instead of
+    /// graphApi.phoneNumberId
+    #[arg(long, value_name = "PHONE_NUMBER_ID")]
+    pub from: Option<String>,
     /// A Graph API message object as JSON (type may be left out, text may be a string);
     /// `-` reads one or more from stdin
     #[arg(long, value_name = "MESSAGE")]

@@ -228,6 +228,12 @@ const KEYS: &[Key] = &[
         Some("true"),
     ),
     key(
+        "messages.checkWindow",
+        "WHATSAPP_CLOUD_MESSAGES_CHECK_WINDOW",
+        Kind::Bool,
+        Some("true"),
+    ),
+    key(
         "messages.maxPerSecond",
         "WHATSAPP_CLOUD_MESSAGES_MAX_PER_SECOND",
         Kind::Count,
@@ -649,6 +655,7 @@ impl Config {
         MessagesConfig {
             sequential,
             mark_as_read: flag("messages.markAsRead"),
+            check_window: flag("messages.checkWindow"),
             max_per_second: self.number("messages.maxPerSecond").unwrap_or(80) as u32,
             max_in_flight: usize::try_from(
                 self.number("messages.maxInFlight")
@@ -735,6 +742,8 @@ pub struct MessagesConfig {
     /// `None`: send without waiting; else wait for the previous message's delivery at most this long.
     pub sequential: Option<Duration>,
     pub mark_as_read: bool,
+    /// Refuse a free-form reply outside the contact's 24-hour window before sending it.
+    pub check_window: bool,
     /// 0: no ceiling.
     pub max_per_second: u32,
     /// Graph API calls (sends and read marks) in flight at once, at least 1.

@@ -27,9 +27,10 @@ pub const KINDS: [&str; 11] = [
 ];
 
 /// Keys beside the body that a message may carry.
-const ENVELOPE: [&str; 9] = [
+const ENVELOPE: [&str; 10] = [
     "to",
     "recipient",
+    "from",
     "type",
     "reply_to",
     "context",
@@ -234,6 +235,24 @@ pub fn normalize(message: &Value, default_to: Option<&Recipient>) -> Result<Outg
         body.insert("context".into(), context);
     }
     body.insert(kind.into(), content);
+    // wa-cloud's own: the business number to send through; the Graph client takes it
+    // out of the body and into the URL.
+    match fields.get("from") {
+        Some(Value::String(number))
+            if !number.is_empty() && number.chars().all(|c| c.is_ascii_digit()) =>
+        {
+            body.insert("from".into(), json!(number));
+        }
+        Some(other) => {
+            return Err(invalid(
+                "from",
+                format!(
+                    "is {other}: it names the business number to send through, by its phone number id (digits, such as \"106540352242922\")"
+                ),
+            ));
+        }
+        None => {}
+    }
     if let Some(data) = fields.get("biz_opaque_callback_data") {
         let data = data
             .as_str()

@@ -58,6 +58,8 @@ pub type OnError = Arc<dyn Fn(i64, Value) + Send + Sync>;
 struct ReadMark {
     wamid: String,
     typing: bool,
+    /// The business number the message came to, when the inbox says.
+    from: Option<String>,
     attempts: u32,
     since: Instant,
 }
@@ -165,9 +167,17 @@ impl Outbox {
     /// Marks an incoming message read (and shows typing), outside any recipient's queue;
     /// retried like a reply, but not across restarts.
     pub fn mark_read(&self, wamid: &str, typing: bool) {
+        // Marked read through the number it came to; a lookup that fails uses the default.
+        let from = self
+            .store
+            .lock()
+            .expect("no panic holds the lock")
+            .number_of(wamid)
+            .unwrap_or_default();
         let _ = self.notes.send(Note::Read(ReadMark {
             wamid: wamid.to_string(),
             typing,
+            from,
             attempts: 0,
             since: Instant::now(),
         }));
@@ -645,7 +655,10 @@ impl SendWorker {
 
     fn read(&self, mut mark: ReadMark) -> Note {
         mark.attempts += 1;
-        match self.client.mark_read_once(&mark.wamid, mark.typing) {
+        match self
+            .client
+            .mark_read_once_from(&mark.wamid, mark.typing, mark.from.as_deref())
+        {
             Ok(()) => Note::ReadDone(None),
             Err(err)
                 if err.is_retryable() && mark.since.elapsed() < self.settings.give_up_after =>
@@ -697,7 +710,34 @@ impl SendWorker {
         if let Some(callback) = &row.callback {
             body["biz_opaque_callback_data"] = json!(callback);
         }
+        self.check_window(row, &body)?;
         Ok(self.client.send_message_once(&body)?.id)
+    }
+
+    /// A free-form message to a contact whose last message to the number it goes through
+    /// is more than 24 hours old fails as Meta would fail it (131047), without a request;
+    /// templates are always allowed (`messages.checkWindow: false` sends everything).
+    fn check_window(&self, row: &OutboxRow, body: &Value) -> Result<()> {
+        if !self.settings.check_window || row.kind == "template" {
+            return Ok(());
+        }
+        let number = body[crate::graph::FROM]
+            .as_str()
+            .unwrap_or(self.client.phone_number_id());
+        let now = crate::store::inbox::unix_now();
+        let Some(last) = self.store().window_closed(&row.recipient, number, now)? else {
+            return Ok(());
+        };
+        let hours = (now - last) / 3600;
+        let details = format!(
+            "their last message to business number {number} was {hours} h ago, more than the 24 h in which \
+             WhatsApp allows free-form messages: send a template (messages.checkWindow: false sends anyway)"
+        );
+        let error = json!({"error": {"message": "(#131047) Re-engagement message", "code": 131047,
+            "error_data": {"messaging_product": "whatsapp", "details": details}}});
+        let error =
+            crate::graph::ApiError::parse(400, &error.to_string()).expect("an error object");
+        Err(GraphError::Api(Box::new(error)).into())
     }
 
     fn failed(&self, mut row: OutboxRow, err: anyhow::Error) -> Note {

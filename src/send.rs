@@ -44,7 +44,21 @@ pub fn run(
 ) -> Result<()> {
     let recipient =
         Recipient::parse(&args.to).map_err(|e| UsageError::new(format!("recipient {e}")))?;
-    let drafts = drafts(args, matches, stdin)?;
+    if let Some(from) = &args.from
+        && (from.is_empty() || !from.chars().all(|c| c.is_ascii_digit()))
+    {
+        usage!(
+            "--from {from:?} is not a phone number id: give the numeric id of the business number (App Dashboard > WhatsApp > API Setup), such as 106540352242922"
+        );
+    }
+    let mut drafts = drafts(args, matches, stdin)?;
+    if let Some(from) = &args.from {
+        for draft in &mut drafts {
+            if let Some(fields) = draft.message.as_object_mut() {
+                fields.insert("from".into(), json!(from));
+            }
+        }
+    }
     if drafts.is_empty() {
         usage!(
             "nothing to send: give TEXT, a message flag (--image, --location, --button, --template, ...) or --raw"
@@ -107,6 +121,9 @@ pub fn run(
         }
         false => None,
     };
+    if db.is_file() {
+        warn_of_closed_windows(&Store::open(&db)?, &messages, &graph.phone_number_id);
+    }
     if queue.is_some() {
         tracing::info!(
             "a server runs on `{}`: the messages join its outbox",
@@ -145,6 +162,32 @@ pub fn run(
         stdout.flush()?;
     }
     Ok(())
+}
+
+/// `send` cannot know every conversation (the database may not be the one `serve` uses),
+/// so a closed 24-hour window is only a warning, when the database knows the contact.
+fn warn_of_closed_windows(store: &Store, messages: &[Outgoing], default_number: &str) {
+    let now = crate::store::inbox::unix_now();
+    let mut warned = std::collections::HashSet::new();
+    for message in messages.iter().filter(|m| m.kind != "template") {
+        let number = message.body[crate::graph::FROM]
+            .as_str()
+            .unwrap_or(default_number);
+        let closed = store.contact_key(&message.recipient).and_then(|key| {
+            let last = store.window_closed(&key, number, now)?;
+            Ok(last)
+        });
+        if let Ok(Some(last)) = closed
+            && warned.insert((message.recipient.to_string(), number.to_string()))
+        {
+            tracing::warn!(
+                "{}'s last message to business number {number} was {} h ago: WhatsApp refuses free-form \
+                 messages after 24 h (error 131047); send a template instead (--template NAME --lang CODE)",
+                message.recipient,
+                (now - last) / 3600
+            );
+        }
+    }
 }
 
 /// A failure that more patience might have mended names --timeout.

@@ -84,6 +84,10 @@ pub struct Sent {
     pub wa_id: Option<String>,
 }
 
+/// The field of a message body, wa-cloud's own, that names the business number (phone
+/// number id) to send it through.
+pub const FROM: &str = "from";
+
 pub struct Client {
     agent: Agent,
     base_url: String,
@@ -155,8 +159,15 @@ impl Client {
         self.retry
     }
 
-    fn messages_url(&self) -> String {
-        format!("{}/{}/messages", self.base_url, self.phone_number_id)
+    /// The messages endpoint of business number `from`, or of the configured one.
+    fn messages_url_of(&self, from: Option<&str>) -> String {
+        let number = from.unwrap_or(&self.phone_number_id);
+        format!("{}/{}/messages", self.base_url, number)
+    }
+
+    /// The business number this client sends through unless a message names another.
+    pub fn phone_number_id(&self) -> &str {
+        &self.phone_number_id
     }
 
     /// Sends one message: `body` is a complete Graph API message object. Retries as the
@@ -171,8 +182,23 @@ impl Client {
         self.send_message_with(Retry::Once, body)
     }
 
+    /// A body may carry wa-cloud's own `from`: the phone number id of the business number
+    /// to send it through (see `message::normalize`); it is not Meta's, and is taken out.
     fn send_message_with(&self, retry: Retry, body: &Value) -> Result<Sent, GraphError> {
-        let url = self.messages_url();
+        let from = body.get(FROM).and_then(Value::as_str);
+        let url = self.messages_url_of(from);
+        let stripped;
+        let body = match from {
+            Some(_) => {
+                let mut copy = body.clone();
+                if let Some(fields) = copy.as_object_mut() {
+                    fields.shift_remove(FROM);
+                }
+                stripped = copy;
+                &stripped
+            }
+            None => body,
+        };
         let reply = self.with_retries(retry, &url, || {
             self.agent
                 .post(&url)
@@ -190,16 +216,33 @@ impl Client {
     /// Marks an incoming message read; with `typing`, also shows the typing indicator to
     /// its sender (for up to 25 s, or until we reply). Retries as the client says.
     pub fn mark_read(&self, wamid: &str, typing: bool) -> Result<(), GraphError> {
-        self.mark_read_with(self.retry, wamid, typing)
+        self.mark_read_with(self.retry, wamid, typing, None)
     }
 
     /// [`Client::mark_read`] with exactly one attempt.
     pub fn mark_read_once(&self, wamid: &str, typing: bool) -> Result<(), GraphError> {
-        self.mark_read_with(Retry::Once, wamid, typing)
+        self.mark_read_with(Retry::Once, wamid, typing, None)
     }
 
-    fn mark_read_with(&self, retry: Retry, wamid: &str, typing: bool) -> Result<(), GraphError> {
-        let url = self.messages_url();
+    /// [`Client::mark_read_once`] through business number `from` (the one the message
+    /// came to), or the configured one.
+    pub fn mark_read_once_from(
+        &self,
+        wamid: &str,
+        typing: bool,
+        from: Option<&str>,
+    ) -> Result<(), GraphError> {
+        self.mark_read_with(Retry::Once, wamid, typing, from)
+    }
+
+    fn mark_read_with(
+        &self,
+        retry: Retry,
+        wamid: &str,
+        typing: bool,
+        from: Option<&str>,
+    ) -> Result<(), GraphError> {
+        let url = self.messages_url_of(from);
         let mut body = serde_json::json!({"messaging_product": "whatsapp", "status": "read", "message_id": wamid});
         if typing {
             body["typing_indicator"] = serde_json::json!({"type": "text"});

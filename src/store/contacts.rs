@@ -257,17 +257,76 @@ impl Store {
         Ok(key.unwrap_or(id))
     }
 
-    /// The queue key of a message, and its body addressed to the contact's phone number
-    /// when the message names them by a user id and their phone is known (the phone is
-    /// the address WhatsApp has long delivered to; a user id only reaches people whose
-    /// number WhatsApp no longer gives).
+    /// The business number a message we received came to (its `phone_number_id`).
+    pub fn number_of(&self, wamid: &str) -> Result<Option<String>> {
+        let number: Option<Option<String>> = self
+            .conn()
+            .prepare_cached(
+                "SELECT json_extract(event, '$.phone_number_id') FROM inbox
+                 WHERE kind = 'message' AND key = ?1",
+            )?
+            .query_row(params![wamid], |row| row.get(0))
+            .optional()
+            .context("cannot read the inbox")?;
+        Ok(number.flatten())
+    }
+
+    /// The business number `key`'s contact last wrote to.
+    fn last_number(&self, key: &str) -> Result<Option<String>> {
+        self.conn()
+            .prepare_cached(
+                "SELECT phone_number_id FROM contact_numbers WHERE contact = ?1
+                 ORDER BY last_inbound DESC LIMIT 1",
+            )?
+            .query_row(params![key], |row| row.get(0))
+            .optional()
+            .context("cannot read the contacts")
+    }
+
+    /// When the contact under `key` last wrote to business number `number`, if that is
+    /// known and more than 24 hours ago at `now`: the window is closed.
+    pub fn window_closed(&self, key: &str, number: &str, now: i64) -> Result<Option<i64>> {
+        let last: Option<i64> = self
+            .conn()
+            .prepare_cached(
+                "SELECT last_inbound FROM contact_numbers WHERE contact = ?1 AND phone_number_id = ?2",
+            )?
+            .query_row(params![key, number], |row| row.get(0))
+            .optional()
+            .context("cannot read the contacts")?;
+        Ok(last.filter(|last| now - last > WINDOW_SECONDS))
+    }
+
+    /// The queue key of a message, and its body as it is to be sent:
+    ///
+    /// - addressed to the contact's phone number when the message names them by a user id
+    ///   and their phone is known (the phone is the address WhatsApp has long delivered
+    ///   to; a user id only reaches people whose number WhatsApp no longer gives);
+    /// - sent through the business number of the message it answers (`reply_to`), else
+    ///   of the contact's last message, unless it names its own `from`; else through the
+    ///   configured number.
     pub fn route(&self, message: &Outgoing) -> Result<(String, Value)> {
         let id = stored_form(&message.recipient);
         let key = find(self.conn(), [&Some(id.clone())]).context("cannot read the contacts")?;
-        let Some(key) = key else {
-            return Ok((id, message.body.clone()));
-        };
         let mut body = message.body.clone();
+        if body.get(crate::graph::FROM).is_none() {
+            let answered = body["context"]["message_id"].as_str().map(str::to_string);
+            let number = match answered {
+                Some(wamid) => self.number_of(&wamid)?,
+                None => None,
+            };
+            let number = match (number, &key) {
+                (Some(number), _) => Some(number),
+                (None, Some(key)) => self.last_number(key)?,
+                (None, None) => None,
+            };
+            if let (Some(number), Some(fields)) = (number, body.as_object_mut()) {
+                fields.insert(crate::graph::FROM.into(), json!(number));
+            }
+        }
+        let Some(key) = key else {
+            return Ok((id, body));
+        };
         if let (Recipient::UserId(_), Some(contact)) =
             (&message.recipient, self.contact_by_key(&key)?)
             && let Some(phone @ Recipient::Phone(_)) = contact.address()

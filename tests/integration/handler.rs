@@ -638,9 +638,15 @@ for line in sys.stdin:
         &graph,
         &[bot.to_str().unwrap(), "--download-media"],
     );
+    // Sent now: within the 24-hour window in which a reply is allowed.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
     let notification = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages",
         "value": {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "1", "phone_number_id": PHONE_NUMBER_ID},
-        "messages": [{"from": "4915112345678", "id": "wamid.IMG", "timestamp": "1732612345", "type": "image",
+        "messages": [{"from": "4915112345678", "id": "wamid.IMG", "timestamp": now, "type": "image",
             "image": {"id": id, "mime_type": "image/jpeg", "sha256": "irrelevant"}}]}}]}]});
     assert_eq!(server.post(notification.to_string().as_bytes()).status, 200);
     let sent = wait_for_messages(&graph, 1, &server);

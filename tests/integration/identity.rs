@@ -61,7 +61,11 @@ fn a_username_only_user_is_answered_through_recipient() {
     let graph = FakeGraph::start();
     let bot = python_bot(dir.path(), "bot.py", ECHO_FROM);
     let server = start(dir.path(), &graph, &[bot.to_str().unwrap()]);
-    assert_eq!(server.post(&fixture("text_username_only.json")).status, 200);
+    // Meta's shape, sent now (within the 24-hour window).
+    let mut body: Value = serde_json::from_slice(&fixture("text_username_only.json")).unwrap();
+    body["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] =
+        json!(unix_now().to_string());
+    assert_eq!(server.post(body.to_string().as_bytes()).status, 200);
     let sent: Vec<Value> = wait_for_messages(&graph, 2, &server);
     for (body, text) in sent.iter().zip(["to from", "by reply_to"]) {
         assert_eq!(body["text"]["body"], text);
@@ -76,11 +80,28 @@ fn a_username_only_user_is_answered_through_recipient() {
 /// A notification with one text message, carrying the identifiers given (None: absent,
 /// as WhatsApp leaves out the phone of a user with a username), sent now.
 fn message_from(wamid: &str, phone: Option<&str>, user_id: Option<&str>, text: &str) -> Vec<u8> {
-    let now = std::time::SystemTime::now()
+    message_to(BUSINESS, wamid, phone, user_id, text, 0)
+}
+
+const BUSINESS: &str = "106540352242922";
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs()
-        .to_string();
+}
+
+/// [`message_from`] to business number `number`, sent `age` seconds ago.
+fn message_to(
+    number: &str,
+    wamid: &str,
+    phone: Option<&str>,
+    user_id: Option<&str>,
+    text: &str,
+    age: u64,
+) -> Vec<u8> {
+    let now = (unix_now() - age).to_string();
     let mut contact = json!({"profile": {"name": "Dana"}});
     let mut message =
         json!({"id": wamid, "timestamp": now, "type": "text", "text": {"body": text}});
@@ -94,7 +115,7 @@ fn message_from(wamid: &str, phone: Option<&str>, user_id: Option<&str>, text: &
     }
     json!({"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
         "field": "messages", "value": {"messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
+        "metadata": {"display_phone_number": "15550783881", "phone_number_id": number},
         "contacts": [contact], "messages": [message]}}]}]})
     .to_string()
     .into_bytes()
@@ -227,4 +248,139 @@ fn contacts_follow_a_number_change_and_show_the_window() {
         .status(1)
         .stderr_has("no contact \"US.404\"");
     assert_eq!(server.terminate(), Some(0));
+}
+
+#[test]
+fn two_business_numbers_are_answered_each_from_their_own() {
+    const OTHER: &str = "220000000000001";
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = python_bot(dir.path(), "bot.py", ECHO_FROM);
+    let server = start(dir.path(), &graph, &[bot.to_str().unwrap()]);
+    let posts = [
+        message_to(BUSINESS, "wamid.A", Some("4915100000001"), None, "a", 0),
+        message_to(OTHER, "wamid.B", Some("4915100000002"), None, "b", 0),
+    ];
+    for body in &posts {
+        assert_eq!(server.post(body).status, 200);
+    }
+    wait_for_messages(&graph, 4, &server);
+    // Each reply (by `to` and by `reply_to`) and each read mark through the number written to.
+    let deadline = std::time::Instant::now() + crate::handler::PATIENCE;
+    loop {
+        let requests = graph.requests_to("POST", "/messages");
+        let reads = requests
+            .iter()
+            .filter(|r| r.json()["status"] == "read")
+            .count();
+        if reads == 2 {
+            for request in &requests {
+                let body = request.json();
+                assert!(
+                    body.get("from").is_none(),
+                    "wa-cloud's `from` is not sent: {body}"
+                );
+                let who = body["to"].as_str().unwrap_or_default().to_string()
+                    + body["message_id"].as_str().unwrap_or_default();
+                let number = if who.contains("4915100000001") || who == "wamid.A" {
+                    BUSINESS
+                } else {
+                    OTHER
+                };
+                assert_eq!(request.path, format!("/v25.0/{number}/messages"), "{body}");
+            }
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no read marks: {:?}",
+            graph.bodies()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn send_from_goes_through_that_number() {
+    let graph = FakeGraph::start();
+    wa_cloud_with(
+        &graph,
+        &["send", "4915112345678", "hi", "--from", "220000000000001"],
+    )
+    .run()
+    .success();
+    let requests = graph.requests();
+    assert_eq!(requests[0].path, "/v25.0/220000000000001/messages");
+    assert!(requests[0].json().get("from").is_none());
+    wa_cloud_with(&graph, &["send", "4915112345678", "hi", "--from", "+1 555"])
+        .run()
+        .status(2)
+        .stderr_has("not a phone number id");
+}
+
+#[test]
+fn a_reply_outside_the_window_fails_before_any_request_and_a_template_goes_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = python_bot(
+        dir.path(),
+        "bot.py",
+        r#"
+errors = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "errors.log"), "a")
+for line in sys.stdin:
+    ev = json.loads(line)
+    if ev["event"] == "error":
+        errors.write(line); errors.flush()
+    elif ev["event"] == "message":
+        print(json.dumps({"to": ev["from"], "text": "too late"}), flush=True)
+        print(json.dumps({"to": ev["from"], "template": {"name": "hello_world", "language": "en_US"}}), flush=True)
+"#,
+    );
+    let server = start(
+        dir.path(),
+        &graph,
+        &[bot.to_str().unwrap(), "--events", "message,error"],
+    );
+    let old = message_to(
+        BUSINESS,
+        "wamid.OLD",
+        Some("4915112345678"),
+        None,
+        "hello?",
+        25 * 3600,
+    );
+    assert_eq!(server.post(&old).status, 200);
+    let sent = wait_for_messages(&graph, 1, &server);
+    let error = crate::harness::poll(
+        || format!("no error event\n{}", server.stderr()),
+        || {
+            let log = std::fs::read_to_string(dir.path().join("errors.log")).ok()?;
+            log.lines()
+                .next()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        },
+    );
+    assert_eq!(error["code"], 131047, "{error}");
+    assert_eq!(error["reply"]["text"]["body"], "too late");
+    server.wait_for_log("24 h");
+    let kinds: Vec<&Value> = sent.iter().map(|m| &m["type"]).collect();
+    assert_eq!(kinds, [&json!("template")], "the text was never requested");
+    assert_eq!(sent_now(&graph), 1);
+
+    // `send` on that database only warns, and sends.
+    assert_eq!(server.terminate(), Some(0));
+    let db = dir.path().join("media/media-ids.db");
+    wa_cloud_with(
+        &graph,
+        &["send", "4915112345678", "hi", "--db", db.to_str().unwrap()],
+    )
+    .run()
+    .success()
+    .stderr_has("WhatsApp refuses free-form messages after 24 h")
+    .stderr_has("--template");
+    assert_eq!(sent_now(&graph), 2);
+}
+
+fn sent_now(graph: &FakeGraph) -> usize {
+    crate::handler::sent_messages(graph).len()
 }

@@ -59,13 +59,19 @@ pub fn fixture_names() -> Vec<String> {
     names
 }
 
-/// A notification with one text message from `from`.
+/// A notification with one text message from `from`, sent now (a reply to an older one
+/// would be outside WhatsApp's 24-hour window, which serve checks).
 pub fn text_notification(wamid: &str, from: &str, text: &str) -> Vec<u8> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
     serde_json::json!({"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
         "field": "messages", "value": {"messaging_product": "whatsapp",
         "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
         "contacts": [{"profile": {"name": "Tester"}, "wa_id": from}],
-        "messages": [{"from": from, "id": wamid, "timestamp": "1732612345", "type": "text", "text": {"body": text}}]}}]}]})
+        "messages": [{"from": from, "id": wamid, "timestamp": now, "type": "text", "text": {"body": text}}]}}]}]})
     .to_string()
     .into_bytes()
 }

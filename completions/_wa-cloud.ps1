@@ -305,7 +305,8 @@ Register-ArgumentCompleter -Native -CommandName 'wa-cloud' -ScriptBlock {
         }
         'wa-cloud;dev' {
             [CompletionResult]::new('--handler', '--handler', [CompletionResultType]::ParameterName, 'The bot: run CMD as `serve --handler CMD` would')
-            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Chat as this WhatsApp user (a phone number with country code)')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Chat as this WhatsApp user: a phone number with country code, or a business-scoped user id (US.13491208655302741918) for a user known only by their username')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Chat as a user with this WhatsApp username and no phone number, as WhatsApp sends users with a username: only their business-scoped user id (derived from NAME unless --as gives one)')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Your profile name in the chat')
             [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'Play the conversation in FILE (one input a line) and print the transcript')
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port of the local Graph API (on 127.0.0.1); 0 picks a free one [default: 3001]')

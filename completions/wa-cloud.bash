@@ -478,7 +478,7 @@ _wa__cloud() {
             return 0
             ;;
         wa__subcmd__cloud__subcmd__dev)
-            opts="-v -q -h -V --handler --as --name --script --per-message --graph-only --port --webhook --secret --token --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --handler --as --username --name --script --per-message --graph-only --port --webhook --secret --token --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -489,6 +489,10 @@ _wa__cloud() {
                     return 0
                     ;;
                 --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

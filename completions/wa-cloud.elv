@@ -288,7 +288,8 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         }
         &'wa-cloud;dev'= {
             cand --handler 'The bot: run CMD as `serve --handler CMD` would'
-            cand --as 'Chat as this WhatsApp user (a phone number with country code)'
+            cand --as 'Chat as this WhatsApp user: a phone number with country code, or a business-scoped user id (US.13491208655302741918) for a user known only by their username'
+            cand --username 'Chat as a user with this WhatsApp username and no phone number, as WhatsApp sends users with a username: only their business-scoped user id (derived from NAME unless --as gives one)'
             cand --name 'Your profile name in the chat'
             cand --script 'Play the conversation in FILE (one input a line) and print the transcript'
             cand --port 'Port of the local Graph API (on 127.0.0.1); 0 picks a free one [default: 3001]'

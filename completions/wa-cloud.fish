@@ -235,7 +235,8 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete media at WhatsApp and in the database'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l handler -d 'The bot: run CMD as `serve --handler CMD` would' -r
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l as -d 'Chat as this WhatsApp user (a phone number with country code)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l as -d 'Chat as this WhatsApp user: a phone number with country code, or a business-scoped user id (US.13491208655302741918) for a user known only by their username' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l username -d 'Chat as a user with this WhatsApp username and no phone number, as WhatsApp sends users with a username: only their business-scoped user id (derived from NAME unless --as gives one)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l name -d 'Your profile name in the chat' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l script -d 'Play the conversation in FILE (one input a line) and print the transcript' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l port -d 'Port of the local Graph API (on 127.0.0.1); 0 picks a free one [default: 3001]' -r

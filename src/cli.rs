@@ -261,9 +261,15 @@ pub struct DevArgs {
     /// The bot: run CMD as `serve --handler CMD` would
     #[arg(long, value_name = "CMD")]
     pub handler: Option<String>,
-    /// Chat as this WhatsApp user (a phone number with country code)
+    /// Chat as this WhatsApp user: a phone number with country code, or a business-scoped
+    /// user id (US.13491208655302741918) for a user known only by their username
     #[arg(long = "as", value_name = "NUMBER", default_value = "4915112345678")]
     pub as_number: String,
+    /// Chat as a user with this WhatsApp username and no phone number, as WhatsApp sends
+    /// users with a username: only their business-scoped user id (derived from NAME
+    /// unless --as gives one)
+    #[arg(long, value_name = "NAME")]
+    pub username: Option<String>,
     /// Your profile name in the chat
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,

@@ -43,8 +43,11 @@ struct Choice {
 }
 
 struct Chat {
+    /// A phone number's digits, or a business-scoped user id: then the user has a
+    /// username and WhatsApp sends no phone number of theirs.
     user: String,
     name: String,
+    username: Option<String>,
     poster: WebhookPoster,
     graph: LocalGraph,
     sent: usize,
@@ -59,10 +62,12 @@ pub(crate) fn run(args: &DevArgs, config: &Config, out: &mut dyn Write) -> Resul
     let Some(handler) = &args.handler else {
         usage!("`wa-cloud dev` needs your bot: --handler CMD, such as --handler examples/echo.py");
     };
-    let user = match Recipient::parse(&args.as_number) {
-        Ok(Recipient::Phone(digits)) => digits,
-        _ => usage!(
-            "--as {:?} is not a phone number with country code, such as 4915112345678",
+    let user = match (Recipient::parse(&args.as_number), &args.username) {
+        (Ok(Recipient::UserId(id)), _) => id,
+        (Ok(Recipient::Phone(_)), Some(username)) => username_user_id(username),
+        (Ok(Recipient::Phone(digits)), None) => digits,
+        (Err(_), _) => usage!(
+            "--as {:?} is neither a phone number with country code, such as 4915112345678, nor a business-scoped user id, such as US.13491208655302741918",
             args.as_number
         ),
     };
@@ -131,6 +136,7 @@ pub(crate) fn run(args: &DevArgs, config: &Config, out: &mut dyn Write) -> Resul
     let mut chat = Chat {
         user,
         name: args.name.clone().unwrap_or_else(|| "You".to_string()),
+        username: args.username.clone(),
         poster: WebhookPoster::new(Webhook {
             url: webhook,
             app_secret: Secret::new(secret),
@@ -349,9 +355,17 @@ impl Chat {
                         self.user = digits;
                         writeln!(out, "  (now chatting as {})", self.user)?;
                     }
+                    Ok(Recipient::UserId(id)) => {
+                        self.user = id;
+                        writeln!(
+                            out,
+                            "  (now chatting as {}, a user known only by their username)",
+                            self.user
+                        )?;
+                    }
                     _ => writeln!(
                         out,
-                        "  /as needs a phone number with country code, such as 4915112345678"
+                        "  /as needs a phone number with country code, such as 4915112345678, or a business-scoped user id, such as US.13491208655302741918"
                     )?,
                 }
                 return Ok(true);
@@ -429,13 +443,26 @@ impl Chat {
     /// Posts a message from the user to serve, signed as WhatsApp signs.
     fn post(&mut self, mut message: Value) -> Result<()> {
         self.sent += 1;
-        message["from"] = json!(self.user);
+        // A user with a username comes as WhatsApp sends them: their user id, no phone.
+        let mut contact = json!({"profile": {"name": self.name}});
+        if crate::message::is_user_id(&self.user) {
+            message["from_user_id"] = json!(self.user);
+            contact["user_id"] = json!(self.user);
+            contact["profile"]["username"] = json!(
+                self.username
+                    .clone()
+                    .unwrap_or_else(|| self.name.to_lowercase())
+            );
+        } else {
+            message["from"] = json!(self.user);
+            contact["wa_id"] = json!(self.user);
+        }
         message["id"] = json!(format!("wamid.DEV{}{:06}", std::process::id(), self.sent));
         message["timestamp"] = json!(crate::store::inbox::unix_now().to_string());
         let notification = json!({"object": "whatsapp_business_account", "entry": [{"id": "100000000000002", "changes": [{
             "field": "messages", "value": {"messaging_product": "whatsapp",
             "metadata": {"display_phone_number": BUSINESS_NUMBER, "phone_number_id": DEV_PHONE_NUMBER_ID},
-            "contacts": [{"profile": {"name": self.name}, "wa_id": self.user}],
+            "contacts": [contact],
             "messages": [message]}}]}]});
         self.poster
             .post(&notification)
@@ -531,4 +558,13 @@ fn choices(interactive: &Value, message_id: &str) -> Vec<Choice> {
         .flatten()
         .flat_map(|s| s["rows"].as_array().into_iter().flatten());
     buttons.chain(rows.map(|r| choice(true, r))).collect()
+}
+
+/// A business-scoped user id for `--username NAME`: the same for the same name in every
+/// run, shaped as WhatsApp's (`US.` and digits).
+fn username_user_id(username: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(username.as_bytes());
+    let number = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+    format!("US.{number}")
 }

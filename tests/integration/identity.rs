@@ -384,3 +384,34 @@ for line in sys.stdin:
 fn sent_now(graph: &FakeGraph) -> usize {
     crate::handler::sent_messages(graph).len()
 }
+
+#[test]
+fn dev_chats_as_a_username_only_user() {
+    let bot = r#"#!/usr/bin/env python3
+import json, sys
+for line in sys.stdin:
+    ev = json.loads(line)
+    if ev["event"] == "message":
+        who = "@%s %s phone=%s" % (ev.get("username"), ev.get("user_id"), ev.get("phone"))
+        print(json.dumps({"to": ev["from"], "text": who}), flush=True)
+"#;
+    // The user id of --username is derived from the name, the same in every run.
+    let script = "hi\nexpect: @carla.k US.17012420562100824556 phone=None\n/as US.ENT.5912873465\nagain\n\
+                  expect: @carla.k US.ENT.5912873465 phone=None\n";
+    let room = wa_cloud(&[
+        "dev",
+        "--handler",
+        "python3 bot.py",
+        "--username",
+        "carla.k",
+        "--script",
+        "chat.txt",
+    ])
+    .file("bot.py", bot)
+    .file("chat.txt", script);
+    let run = room.run();
+    // The local Graph API refuses a user id in `to`: the answers prove `recipient`.
+    run.success()
+        .stdout_has("✓ expect: @carla.k US.17012420562100824556 phone=None")
+        .stdout_has("✓ expect: @carla.k US.ENT.5912873465 phone=None");
+}

@@ -712,7 +712,7 @@ fn template_message(
                     .map(|s| s.body_params.join(", "))
                     .unwrap_or_default();
                 usage!(
-                    "{flag} {given:?}: template `{name}` takes named parameters ({names}): give {flag} NAME=VALUE"
+                    "{flag} {given:?}: template `{name}` takes named parameters ({names}): give {flag} NAME=VALUE; nothing was sent"
                 )
             }
             (None, None) => (None, given.as_str()),

@@ -416,7 +416,8 @@ fn write_inbox(
                 }
                 for (request, new) in batch.into_iter().zip(counts) {
                     let _ = request.done.send(Ok(new));
-                    if new > 0 && request.notification.has_template_updates() {
+                    // Applying one twice (a redelivery) changes nothing.
+                    if request.notification.has_template_updates() {
                         let updates = request
                             .notification
                             .items()

@@ -196,7 +196,8 @@ fn check_header(
                 spec,
                 "header",
                 format!(
-                    "needs a {format}: give {how}, or \"header\":{{\"{format}\":{{...}}}} in a reply"
+                    "needs {} {format}: give {how}, or \"header\":{{\"{format}\":{{...}}}} in a reply",
+                    article(format)
                 ),
             ))
         }
@@ -222,7 +223,11 @@ fn check_header(
                 return Err(invalid(
                     spec,
                     "header",
-                    format!("is a {kind:?} parameter; the template's header is a {format}"),
+                    format!(
+                        "is {} {kind} parameter; the template's header is {} {format}",
+                        article(kind),
+                        article(format)
+                    ),
                 ));
             }
             let object = &param[kind];
@@ -266,6 +271,13 @@ fn check_header(
             }
             Ok(())
         }
+    }
+}
+
+fn article(word: &str) -> &'static str {
+    match word.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
+        _ => "a",
     }
 }
 

@@ -26,6 +26,7 @@ use crate::message::Invalid;
 use crate::store::Store;
 use crate::store::templates::{TemplateChange, TemplateRow};
 
+pub use create::check as check_create;
 pub use spec::Spec;
 
 /// What the check of a template message found.

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::inbox::unix_now;
 use super::{Store, explain};
 
-/// Migration 5.
+/// Migration 6.
 pub(super) const SCHEMA: &str = "
 CREATE TABLE templates (
     waba_id    TEXT NOT NULL,              -- the WhatsApp Business Account that owns it

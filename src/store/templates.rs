@@ -239,7 +239,7 @@ mod tests {
         let object = json!({"id": "1", "name": "order_update", "language": "en_US",
             "status": "APPROVED", "category": "UTILITY", "components": []});
         let row = TemplateRow::from_graph("9", &object).unwrap();
-        store.replace_templates("9", &[row.clone()]).unwrap();
+        store.replace_templates("9", &[row]).unwrap();
         assert_eq!(
             store
                 .template(None, "order_update", "en_US")

@@ -377,9 +377,8 @@ fn check_buttons(problems: &mut Vec<String>, buttons: &Value) {
                 {
                     problems.push(format!("button {i} url may have one variable, at its end"));
                 }
-                if !variables.is_empty()
-                    && !(button["example"].is_array() || button["example"].is_string())
-                {
+                let has_example = button["example"].is_array() || button["example"].is_string();
+                if !variables.is_empty() && !has_example {
                     problems.push(format!("button {i} url has a variable: give an example, such as \"example\": [\"summer2025\"]"));
                 }
             }

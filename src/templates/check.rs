@@ -106,7 +106,9 @@ pub fn check(spec: &Spec, template: &mut Value) -> Result<Vec<String>, Invalid> 
 /// Without a cached template: button components that name no `sub_type` are URL buttons,
 /// the only kind whose value can be told without the template.
 pub fn fill_defaults(template: &mut Value) {
-    for component in template["components"].as_array_mut().into_iter().flatten() {
+    // `get_mut`: indexing would add `"components": null`, which Meta refuses.
+    let components = template.get_mut("components").and_then(Value::as_array_mut);
+    for component in components.into_iter().flatten() {
         if component["type"] == "button" && component.get("sub_type").is_none() {
             component["sub_type"] = json!("url");
         }

@@ -190,6 +190,9 @@ impl Outbox {
         &self,
         body: &mut Value,
     ) -> Result<crate::templates::Prepared, crate::message::Invalid> {
+        if body["type"] != "template" {
+            return Ok(crate::templates::Prepared::Checked(Vec::new()));
+        }
         let store = self.store.lock().expect("no panic holds the lock");
         crate::templates::prepare(Some(&store), self.waba_id.as_deref(), body)
     }

@@ -289,14 +289,32 @@ fn parse_line(line: &str, context: &ReplyContext) -> Line {
     };
     let default_to = looked_up.as_ref().or(context.default_to);
     match message::normalize(&value, default_to) {
-        Ok(outgoing) => match crate::media::local_file(&outgoing.body) {
-            Ok(_) => Line::Reply(outgoing),
-            Err(err) => Line::Invalid(format!("{err:#}")),
-        },
+        Ok(mut outgoing) => {
+            // A template reply is checked against the templates cache like `send` checks.
+            if let Err(invalid) = check_template(context.outbox, &mut outgoing.body) {
+                return Line::Invalid(invalid);
+            }
+            match crate::media::local_file(&outgoing.body) {
+                Ok(_) => Line::Reply(outgoing),
+                Err(err) => Line::Invalid(format!("{err:#}")),
+            }
+        }
         Err(invalid) if invalid.field == "to" && default_to.is_none() => {
             Line::Invalid("reply has no recipient: give `to`, or `reply_to` with the wamid of the message answered".into())
         }
         Err(invalid) => Line::Invalid(invalid.to_string()),
+    }
+}
+
+/// Checks a template reply against the cached template; logs what only warrants a warning.
+fn check_template(outbox: &Outbox, body: &mut Value) -> Result<(), String> {
+    match outbox.check_template(body) {
+        Ok(crate::templates::Prepared::Checked(warnings)) => {
+            warnings.iter().for_each(|w| tracing::warn!("{w}"));
+            Ok(())
+        }
+        Ok(crate::templates::Prepared::NotCached) => Ok(()),
+        Err(invalid) => Err(invalid.to_string()),
     }
 }
 

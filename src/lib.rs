@@ -12,6 +12,7 @@ pub mod graph;
 pub mod message;
 pub mod notification;
 pub mod store;
+pub mod templates;
 
 mod dispatch;
 mod health;
@@ -112,6 +113,10 @@ fn run_command(cli: &Cli, matches: &ArgMatches) -> Result<()> {
         Command::Dev(args) => {
             let config = load_config(&cli.global)?;
             dev::run(args, &config, &cli.global, &mut stdout)
+        }
+        Command::Templates { command } => {
+            let config = load_config(&cli.global)?;
+            templates::run(command, &config, cli.global.json, &mut stdout)
         }
     }
 }

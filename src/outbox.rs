@@ -103,6 +103,8 @@ enum Note {
 pub struct Outbox {
     store: Arc<Mutex<Store>>,
     notes: Sender<Note>,
+    /// graphApi.businessAccountId, whose templates replies are checked against.
+    waba_id: Option<String>,
 }
 
 pub struct Running {
@@ -132,6 +134,7 @@ impl Outbox {
             on_error,
             settings: settings.clone(),
             health: health.clone(),
+            waba_id: config.business_account_id_if_set(),
         };
         let pool = Pool::new(worker, graph, settings.max_in_flight);
         let scheduler = Scheduler::new(Store::open_in_server(db)?, settings, pool, health);
@@ -141,6 +144,7 @@ impl Outbox {
         let outbox = Outbox {
             store: Arc::new(Mutex::new(Store::open_in_server(db)?)),
             notes,
+            waba_id: config.business_account_id_if_set(),
         };
         Ok(Running { outbox, scheduler })
     }
@@ -180,6 +184,18 @@ impl Outbox {
             attempts: 0,
             since: Instant::now(),
         }));
+    }
+
+    /// Checks a template reply against the templates cache (see `templates::prepare`).
+    pub fn check_template(
+        &self,
+        body: &mut Value,
+    ) -> Result<crate::templates::Prepared, crate::message::Invalid> {
+        if body["type"] != "template" {
+            return Ok(crate::templates::Prepared::Checked(Vec::new()));
+        }
+        let store = self.store.lock().expect("no panic holds the lock");
+        crate::templates::prepare(Some(&store), self.waba_id.as_deref(), body)
     }
 
     /// The sender of a message we received, for replies that name it with `reply_to`.
@@ -665,6 +681,8 @@ struct SendWorker {
     on_error: OnError,
     settings: MessagesConfig,
     health: Arc<Health>,
+    /// graphApi.businessAccountId: a template refused as changed is fetched anew from it.
+    waba_id: Option<String>,
 }
 
 /// How one attempt ended, when it did not succeed.
@@ -766,10 +784,7 @@ impl SendWorker {
     fn attempt(&self, row: &OutboxRow) -> Result<String> {
         let mut body: Value = serde_json::from_str(&row.body)?;
         // Only a message that names a local file needs the (shared) media cache.
-        let names_file = body["type"]
-            .as_str()
-            .is_some_and(|kind| body[kind]["file"].is_string());
-        if names_file {
+        if crate::media::names_file(&body) {
             resolve_files(
                 &mut body,
                 &mut self.cache.lock().expect("no panic holds the lock"),
@@ -840,6 +855,13 @@ impl SendWorker {
                     .find_map(|c| c.downcast_ref::<GraphError>())
                     .and_then(|g| g.code());
                 let reply: Value = serde_json::from_str(&row.body).unwrap_or(Value::Null);
+                crate::templates::refreshes_after(
+                    code,
+                    &reply,
+                    &self.client,
+                    &self.store(),
+                    self.waba_id.as_deref(),
+                );
                 (self.on_error)(
                     row.seq,
                     json!({

@@ -8,6 +8,7 @@
 
 mod chat;
 pub mod graph;
+pub mod templates;
 
 use std::io::Write;
 

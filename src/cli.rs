@@ -256,6 +256,15 @@ pub struct DevArgs {
     /// Start the bot anew for each message, as `serve --per-message` does
     #[arg(long, requires = "handler")]
     pub per_message: bool,
+    /// Seconds to wait for the bot to deal with each message (reply or `{"done":ID}`)
+    /// before a script fails
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 30,
+        conflicts_with = "graph_only"
+    )]
+    pub timeout: u64,
     /// Run only the local Graph API, for other programs (and tests) to use as a fake
     #[arg(long, conflicts_with_all = ["handler", "script"])]
     pub graph_only: bool,

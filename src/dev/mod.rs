@@ -8,6 +8,7 @@
 
 mod chat;
 pub mod graph;
+mod script;
 
 use std::io::Write;
 

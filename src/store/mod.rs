@@ -14,6 +14,7 @@
 pub mod inbox;
 pub mod media;
 pub mod outbox;
+pub mod settled;
 
 /// Migration 4: acknowledged hand-over (how often an event was handed over, the crashes
 /// it caused, parking) and an outbox that retries and recognises its own messages in

@@ -11,8 +11,14 @@ use crate::fake_graph::FakeGraph;
 pub const TOKEN: &str = "EAAG-test-token-do-not-print";
 pub const PHONE_NUMBER_ID: &str = "106540352242922";
 
+/// How long any command of a test may run: generous (the machine may be loaded), but a
+/// command that hangs fails its test instead of hanging the suite.
+pub const TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 pub struct WaCloud {
     dir: tempfile::TempDir,
+    /// Where it runs, when not in `dir`.
+    cwd: Option<PathBuf>,
     args: Vec<String>,
     env: Vec<(String, String)>,
     stdin: Option<Vec<u8>>,
@@ -29,6 +35,7 @@ pub struct Run {
 pub fn wa_cloud(args: &[&str]) -> WaCloud {
     WaCloud {
         dir: tempfile::tempdir().expect("a temporary directory"),
+        cwd: None,
         args: args.iter().map(|a| a.to_string()).collect(),
         env: Vec::new(),
         stdin: None,
@@ -63,6 +70,13 @@ impl WaCloud {
         self.dir.path()
     }
 
+    /// Runs it from the repository's root, as the README's commands are run (HOME is
+    /// still the temporary one).
+    pub fn in_repository(mut self) -> Self {
+        self.cwd = Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+        self
+    }
+
     /// Writes a file into the working directory.
     pub fn file(self, name: &str, contents: &str) -> Self {
         std::fs::write(self.dir.path().join(name), contents).expect("write a test file");
@@ -75,7 +89,7 @@ impl WaCloud {
         let mut command = Command::new(env!("CARGO_BIN_EXE_wa-cloud"));
         command
             .args(&self.args)
-            .current_dir(self.dir.path())
+            .current_dir(self.cwd.as_deref().unwrap_or(self.dir.path()))
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", &home)
@@ -89,20 +103,47 @@ impl WaCloud {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = command.spawn().expect("run wa-cloud");
-        if let Some(input) = &self.stdin {
-            child
-                .stdin
-                .take()
-                .expect("piped stdin")
-                .write_all(input)
-                .expect("write stdin");
+        if let Some(input) = self.stdin.clone() {
+            let mut pipe = child.stdin.take().expect("piped stdin");
+            // A command that stops reading must not block the test here.
+            std::thread::spawn(move || {
+                let _ = pipe.write_all(&input);
+            });
         }
-        let output = child.wait_with_output().expect("wait for wa-cloud");
+        let read = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut all = Vec::new();
+                if let Some(mut pipe) = pipe {
+                    let _ = pipe.read_to_end(&mut all);
+                }
+                String::from_utf8_lossy(&all).into_owned()
+            })
+        };
+        let stdout = read(child.stdout.take().map(|p| Box::new(p) as _));
+        let stderr = read(child.stderr.take().map(|p| Box::new(p) as _));
+        let command = format!("wa-cloud {}", self.args.join(" "));
+        let deadline = std::time::Instant::now() + TIME_LIMIT;
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for wa-cloud") {
+                break status;
+            }
+            if std::time::Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "`{command}` did not finish within {} s\n--- stdout\n{}\n--- stderr\n{}",
+                    TIME_LIMIT.as_secs(),
+                    stdout.join().unwrap_or_default(),
+                    stderr.join().unwrap_or_default()
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
         Run {
-            status: output.status.code(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            command: format!("wa-cloud {}", self.args.join(" ")),
+            status: status.code(),
+            stdout: stdout.join().expect("stdout read"),
+            stderr: stderr.join().expect("stderr read"),
+            command,
         }
     }
 }
@@ -116,6 +157,7 @@ impl Run {
     }
 
     /// Asserts the exit status and returns self for more checks.
+    #[track_caller]
     pub fn status(&self, code: i32) -> &Self {
         assert_eq!(
             self.status,
@@ -126,10 +168,12 @@ impl Run {
         self
     }
 
+    #[track_caller]
     pub fn success(&self) -> &Self {
         self.status(0)
     }
 
+    #[track_caller]
     pub fn stderr_has(&self, needle: &str) -> &Self {
         assert!(
             self.stderr.contains(needle),
@@ -139,6 +183,7 @@ impl Run {
         self
     }
 
+    #[track_caller]
     pub fn stdout_has(&self, needle: &str) -> &Self {
         assert!(
             self.stdout.contains(needle),
@@ -148,6 +193,7 @@ impl Run {
         self
     }
 
+    #[track_caller]
     pub fn stdout_is(&self, expected: &str) -> &Self {
         assert_eq!(
             self.stdout,
@@ -159,6 +205,7 @@ impl Run {
     }
 
     /// Neither stream shows the access token.
+    #[track_caller]
     pub fn keeps_secrets(&self) -> &Self {
         for stream in [&self.stdout, &self.stderr] {
             assert!(
@@ -174,6 +221,7 @@ impl Run {
 /// Polls `probe` every 20 ms until it yields a value, and returns it; fails after a
 /// generous wait (the machine may be loaded) with `what` — which says what did not
 /// happen, with what was seen last.
+#[track_caller]
 pub fn poll<T>(mut what: impl FnMut() -> String, mut probe: impl FnMut() -> Option<T>) -> T {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {

@@ -457,8 +457,18 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 }
 
 /// The clap command, for parsing and for generating completions and man pages.
+///
+/// The global options are left out of `-h`, so that each subcommand's short help shows its
+/// own options rather than the same twelve again; `--help`, the man pages and the shell
+/// completions still have them all.
 pub fn command() -> clap::Command {
-    Cli::command()
+    Cli::command().mut_args(|arg| {
+        if arg.is_global_set() {
+            arg.hide_short_help(true)
+        } else {
+            arg
+        }
+    })
 }
 
 /// Writes the completion script for `shell`.

@@ -19,6 +19,8 @@ pub struct WaCloud {
     dir: tempfile::TempDir,
     /// Where it runs, when not in `dir`.
     cwd: Option<PathBuf>,
+    /// Run under `script`, so that its stdout and stderr are a terminal.
+    terminal: bool,
     args: Vec<String>,
     env: Vec<(String, String)>,
     stdin: Option<Vec<u8>>,
@@ -36,6 +38,7 @@ pub fn wa_cloud(args: &[&str]) -> WaCloud {
     WaCloud {
         dir: tempfile::tempdir().expect("a temporary directory"),
         cwd: None,
+        terminal: false,
         args: args.iter().map(|a| a.to_string()).collect(),
         env: Vec::new(),
         stdin: None,
@@ -77,6 +80,13 @@ impl WaCloud {
         self
     }
 
+    /// Runs it with a pseudo-terminal as stdout and stderr (through `script`), both
+    /// collected into stdout.
+    pub fn on_a_terminal(mut self) -> Self {
+        self.terminal = true;
+        self
+    }
+
     /// Writes a file into the working directory.
     pub fn file(self, name: &str, contents: &str) -> Self {
         std::fs::write(self.dir.path().join(name), contents).expect("write a test file");
@@ -86,9 +96,18 @@ impl WaCloud {
     pub fn run(self) -> Run {
         let home: PathBuf = self.dir.path().join("home");
         std::fs::create_dir_all(&home).expect("a home directory");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_wa-cloud"));
+        let mut command = if self.terminal {
+            let mut words = vec![env!("CARGO_BIN_EXE_wa-cloud").to_string()];
+            words.extend(self.args.iter().cloned());
+            let mut script = Command::new("script");
+            script.args(["-qec", &shell_words::join(&words), "/dev/null"]);
+            script
+        } else {
+            let mut command = Command::new(env!("CARGO_BIN_EXE_wa-cloud"));
+            command.args(&self.args);
+            command
+        };
         command
-            .args(&self.args)
             .current_dir(self.cwd.as_deref().unwrap_or(self.dir.path()))
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -110,42 +129,54 @@ impl WaCloud {
                 let _ = pipe.write_all(&input);
             });
         }
-        let read = |pipe: Option<Box<dyn std::io::Read + Send>>| {
-            std::thread::spawn(move || {
-                let mut all = Vec::new();
-                if let Some(mut pipe) = pipe {
-                    let _ = pipe.read_to_end(&mut all);
-                }
-                String::from_utf8_lossy(&all).into_owned()
-            })
-        };
-        let stdout = read(child.stdout.take().map(|p| Box::new(p) as _));
-        let stderr = read(child.stderr.take().map(|p| Box::new(p) as _));
         let command = format!("wa-cloud {}", self.args.join(" "));
-        let deadline = std::time::Instant::now() + TIME_LIMIT;
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("wait for wa-cloud") {
-                break status;
-            }
-            if std::time::Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "`{command}` did not finish within {} s\n--- stdout\n{}\n--- stderr\n{}",
-                    TIME_LIMIT.as_secs(),
-                    stdout.join().unwrap_or_default(),
-                    stderr.join().unwrap_or_default()
-                );
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        };
+        let (status, stdout, stderr) = finish(child, &command);
         Run {
             status: status.code(),
-            stdout: stdout.join().expect("stdout read"),
-            stderr: stderr.join().expect("stderr read"),
+            stdout,
+            stderr,
             command,
         }
     }
+}
+
+/// Waits for a child whose stdout and stderr are piped, reading both, for at most
+/// [`TIME_LIMIT`]; then kills it and fails the test with what it wrote.
+#[track_caller]
+pub fn finish(mut child: std::process::Child, command: &str) -> (std::process::ExitStatus, String, String) {
+    let read = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut all = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut all);
+            }
+            String::from_utf8_lossy(&all).into_owned()
+        })
+    };
+    let stdout = read(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = read(child.stderr.take().map(|p| Box::new(p) as _));
+    let deadline = std::time::Instant::now() + TIME_LIMIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            break status;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "`{command}` did not finish within {} s\n--- stdout\n{}\n--- stderr\n{}",
+                TIME_LIMIT.as_secs(),
+                stdout.join().unwrap_or_default(),
+                stderr.join().unwrap_or_default()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    (
+        status,
+        stdout.join().expect("stdout read"),
+        stderr.join().expect("stderr read"),
+    )
 }
 
 impl Run {

@@ -4,7 +4,7 @@
 //! Errors travel as `anyhow::Error`; a [`UsageError`] anywhere in the chain makes the exit
 //! status 2, and a broken pipe (`wa-cloud send ... | head -1`) is not an error at all.
 
-use std::io;
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use crate::graph::GraphError;
@@ -53,13 +53,16 @@ pub fn report(err: &anyhow::Error, json: bool) {
         .chain()
         .find_map(|cause| cause.downcast_ref::<GraphError>())
         .and_then(GraphError::hint);
-    if json {
+    // Not eprintln!, which panics (exit 101) when stderr is a pipe nobody reads: the exit
+    // status must still be the documented one.
+    let mut stderr = io::stderr().lock();
+    let _ = if json {
         let line = serde_json::json!({"level": "ERROR", "error": format!("{err:#}"), "hint": hint});
-        eprintln!("{line}");
+        writeln!(stderr, "{line}")
     } else {
-        eprintln!("wa-cloud: error: {err:#}");
-        if let Some(hint) = hint {
-            eprintln!("wa-cloud: hint: {hint}");
-        }
-    }
+        writeln!(stderr, "wa-cloud: error: {err:#}").and_then(|()| match hint {
+            Some(hint) => writeln!(stderr, "wa-cloud: hint: {hint}"),
+            None => Ok(()),
+        })
+    };
 }

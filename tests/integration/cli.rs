@@ -70,3 +70,21 @@ fn short_help_leaves_the_global_options_to_long_help() {
         .stdout_has("--db <PATH>")
         .stdout_has("--log-format <FORMAT>");
 }
+
+/// A failing command whose stderr is a pipe nobody reads exits with its own status, not
+/// the 101 of a panic while reporting the error.
+#[test]
+fn a_closed_stderr_keeps_the_exit_status() {
+    // python3 closes the pipe's reading end before wa-cloud starts: no race.
+    let run = wa_cloud(&[])
+        .file(
+            "closed.py",
+            "import os, subprocess, sys\nr, w = os.pipe()\nos.close(r)\n\
+             sys.exit(subprocess.run(sys.argv[1:], stderr=w).returncode)\n",
+        )
+        .run_program(
+            "python3",
+            &["closed.py", env!("CARGO_BIN_EXE_wa-cloud"), "upload", "missing.png"],
+        );
+    run.status(2);
+}

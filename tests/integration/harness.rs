@@ -21,6 +21,8 @@ pub struct WaCloud {
     cwd: Option<PathBuf>,
     /// Run under `script`, so that its stdout and stderr are a terminal.
     terminal: bool,
+    /// Another program to run than wa-cloud.
+    program: Option<String>,
     args: Vec<String>,
     env: Vec<(String, String)>,
     stdin: Option<Vec<u8>>,
@@ -39,6 +41,7 @@ pub fn wa_cloud(args: &[&str]) -> WaCloud {
         dir: tempfile::tempdir().expect("a temporary directory"),
         cwd: None,
         terminal: false,
+        program: None,
         args: args.iter().map(|a| a.to_string()).collect(),
         env: Vec::new(),
         stdin: None,
@@ -93,6 +96,14 @@ impl WaCloud {
         self
     }
 
+    /// Runs `program` with `args` instead, in the same clean room (the working directory,
+    /// HOME, no inherited configuration), such as a helper script that runs wa-cloud.
+    pub fn run_program(mut self, program: &str, args: &[&str]) -> Run {
+        self.program = Some(program.to_string());
+        self.args = args.iter().map(|a| a.to_string()).collect();
+        self.run()
+    }
+
     pub fn run(self) -> Run {
         let home: PathBuf = self.dir.path().join("home");
         std::fs::create_dir_all(&home).expect("a home directory");
@@ -103,7 +114,8 @@ impl WaCloud {
             script.args(["-qec", &shell_words::join(&words), "/dev/null"]);
             script
         } else {
-            let mut command = Command::new(env!("CARGO_BIN_EXE_wa-cloud"));
+            let mut command =
+                Command::new(self.program.as_deref().unwrap_or(env!("CARGO_BIN_EXE_wa-cloud")));
             command.args(&self.args);
             command
         };

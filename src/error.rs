@@ -28,6 +28,16 @@ macro_rules! usage {
     };
 }
 
+/// The first `max` characters of `text`, quoted, with `…` when there were more: an error
+/// about a long value names it without repeating all of it (`{:.20?}` does not cut a
+/// string).
+pub fn excerpt(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{:?}…", &text[..end]),
+        None => format!("{text:?}"),
+    }
+}
+
 pub fn exit_code(err: &anyhow::Error) -> ExitCode {
     if is_broken_pipe(err) {
         ExitCode::SUCCESS

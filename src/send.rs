@@ -225,7 +225,7 @@ fn drafts(args: &SendArgs, matches: &ArgMatches, stdin: &mut dyn BufRead) -> Res
         } else {
             drafts.push(Draft {
                 position,
-                source: format!("TEXT {text:.20?}"),
+                source: format!("TEXT {}", crate::error::excerpt(text, 20)),
                 message: json!({ "text": text }),
             });
         }

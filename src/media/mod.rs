@@ -330,7 +330,8 @@ pub fn download(
 fn check_media_id(id: &str) -> Result<()> {
     if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_digit()) {
         usage!(
-            "{id:.40?} is not a media id: WhatsApp media ids are digits, such as 1037543291543636"
+            "{} is not a media id: WhatsApp media ids are digits, such as 1037543291543636",
+            crate::error::excerpt(id, 40)
         );
     }
     Ok(())

@@ -50,7 +50,8 @@ fn no_color_turns_off_colour_in_log_lines() {
             command = command.env("NO_COLOR", value);
         }
         let run = command.run();
-        run.success().stdout_has("ignoring unknown environment variable");
+        run.success()
+            .stdout_has("ignoring unknown environment variable");
         run.stdout.clone()
     };
     assert!(warning(None).contains('\x1b'), "coloured on a terminal");
@@ -61,7 +62,10 @@ fn no_color_turns_off_colour_in_log_lines() {
 #[test]
 fn short_help_leaves_the_global_options_to_long_help() {
     let short = wa_cloud(&["upload", "-h"]).run();
-    short.success().stdout_has("--force").stdout_has("see more with '--help'");
+    short
+        .success()
+        .stdout_has("--force")
+        .stdout_has("see more with '--help'");
     assert!(!short.stdout.contains("--db"), "{}", short.stdout);
     assert!(!short.stdout.contains("--log-format"), "{}", short.stdout);
     wa_cloud(&["upload", "--help"])
@@ -84,7 +88,12 @@ fn a_closed_stderr_keeps_the_exit_status() {
         )
         .run_program(
             "python3",
-            &["closed.py", env!("CARGO_BIN_EXE_wa-cloud"), "upload", "missing.png"],
+            &[
+                "closed.py",
+                env!("CARGO_BIN_EXE_wa-cloud"),
+                "upload",
+                "missing.png",
+            ],
         );
     run.status(2);
 }

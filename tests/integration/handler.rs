@@ -308,6 +308,7 @@ for line in sys.stdin:
     print("this is not json", flush=True)
     print(json.dumps({"txt": "typo"}), flush=True)
     print(json.dumps({"text": "no recipient"}), flush=True)
+    print(json.dumps({"to": "12ab", "text": "an invalid recipient"}), flush=True)
     print(json.dumps({"to": ev["from"], "text": "x" * 5000}), flush=True)
     print(json.dumps({"reply_to": ev["id"], "text": "valid"}), flush=True)
 "#,
@@ -327,6 +328,14 @@ for line in sys.stdin:
     for reason in ["did you mean `text`", "reply has no recipient", "4096"] {
         server.wait_for_log(reason);
     }
+    // The invalid `to` is named as such, not taken for a missing one.
+    server.wait_for_log("\"12ab\"");
+    assert_eq!(
+        server.stderr().matches("reply has no recipient").count(),
+        1,
+        "{}",
+        server.stderr()
+    );
     assert_eq!(sent_messages(&graph).len(), 1, "nothing invalid was sent");
 }
 

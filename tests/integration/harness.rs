@@ -114,8 +114,11 @@ impl WaCloud {
             script.args(["-qec", &shell_words::join(&words), "/dev/null"]);
             script
         } else {
-            let mut command =
-                Command::new(self.program.as_deref().unwrap_or(env!("CARGO_BIN_EXE_wa-cloud")));
+            let mut command = Command::new(
+                self.program
+                    .as_deref()
+                    .unwrap_or(env!("CARGO_BIN_EXE_wa-cloud")),
+            );
             command.args(&self.args);
             command
         };
@@ -155,7 +158,10 @@ impl WaCloud {
 /// Waits for a child whose stdout and stderr are piped, reading both, for at most
 /// [`TIME_LIMIT`]; then kills it and fails the test with what it wrote.
 #[track_caller]
-pub fn finish(mut child: std::process::Child, command: &str) -> (std::process::ExitStatus, String, String) {
+pub fn finish(
+    mut child: std::process::Child,
+    command: &str,
+) -> (std::process::ExitStatus, String, String) {
     let read = |pipe: Option<Box<dyn std::io::Read + Send>>| {
         std::thread::spawn(move || {
             let mut all = Vec::new();

@@ -556,11 +556,14 @@ fn list(config: &Config, as_json: bool, out: &mut dyn Write) -> Result<()> {
         return Ok(());
     }
     let width = records.iter().map(|r| r.id.len()).max().unwrap_or(2).max(2);
-    writeln!(
-        out,
-        "{:width$}  {:8}  {:>9}  {:6}  {:10}  {:24}  PATH",
-        "ID", "KIND", "SIZE", "AGE", "EXPIRES", "TYPE"
-    )?;
+    // The header is for a person; a pipe (`| cut`, `| while read`) gets only the rows.
+    if io::stdout().is_terminal() {
+        writeln!(
+            out,
+            "{:width$}  {:8}  {:>9}  {:6}  {:10}  {:24}  PATH",
+            "ID", "KIND", "SIZE", "AGE", "EXPIRES", "TYPE"
+        )?;
+    }
     for r in &records {
         let expires = match r.expires_at {
             None => "-".to_string(),

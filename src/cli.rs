@@ -268,9 +268,10 @@ pub struct DevArgs {
     /// Run only the local Graph API, for other programs (and tests) to use as a fake
     #[arg(long, conflicts_with_all = ["handler", "script"])]
     pub graph_only: bool,
-    /// Port of the local Graph API (on 127.0.0.1); 0 picks a free one [default: 3001]
-    #[arg(long, value_name = "PORT")]
-    pub port: Option<u16>,
+    /// Port of the local Graph API (on 127.0.0.1); 0 picks a free one [default: 3001].
+    /// Named apart from `serve --port`, the webhooks port; `--port` is still accepted
+    #[arg(long, alias = "port", value_name = "PORT", requires = "graph_only")]
+    pub graph_port: Option<u16>,
     /// Post signed sent/delivered/read statuses of each message to this webhook URL
     #[arg(long, value_name = "URL")]
     pub webhook: Option<String>,

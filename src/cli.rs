@@ -474,7 +474,18 @@ pub fn command() -> clap::Command {
 
 /// Writes the completion script for `shell`.
 pub fn write_completions(shell: Shell, out: &mut dyn Write) {
-    clap_complete::generate(shell, &mut command(), "wa-cloud", out);
+    if shell != Shell::Bash {
+        clap_complete::generate(shell, &mut command(), "wa-cloud", out);
+        return;
+    }
+    // clap_complete's bash script names a subcommand's state `wa__cloud__subcmd__send`
+    // where it is set but `wa__subcmd__cloud__subcmd__send` where it is matched, when the
+    // program's name has a hyphen (clap-rs/clap#6421): nothing after the subcommand would
+    // complete. Spelling the matches as the assignments are mends it.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command(), "wa-cloud", &mut script);
+    let script = String::from_utf8_lossy(&script).replace("wa__subcmd__cloud__", "wa__cloud__");
+    let _ = out.write_all(script.as_bytes());
 }
 
 /// The file name under `completions/` for `shell`'s script.
@@ -516,7 +527,9 @@ The configuration file when the working directory has none (the platform's confi
 /// The man pages: `wa-cloud.1`, and `wa-cloud-SUBCOMMAND.1` for each subcommand, as
 /// (file name, roff) pairs.
 pub fn man_pages() -> io::Result<Vec<(String, Vec<u8>)>> {
-    let command = command();
+    // No `help` subcommand in the pages: it would be listed as a page `wa-cloud-help(1)`
+    // that does not exist, and `--help` says the same.
+    let command = command().disable_help_subcommand(true);
     let mut main = Vec::new();
     let man = clap_mangen::Man::new(command.clone());
     man.render_title(&mut main)?;
@@ -530,14 +543,31 @@ pub fn man_pages() -> io::Result<Vec<(String, Vec<u8>)>> {
     let mut pages = vec![("wa-cloud.1".to_string(), main)];
 
     for sub in command.get_subcommands() {
-        let name = format!("wa-cloud-{}", sub.get_name());
-        let mut page = Vec::new();
-        let sub = sub
-            .clone()
-            .name(name.clone())
-            .bin_name(format!("wa-cloud {}", sub.get_name()));
-        clap_mangen::Man::new(sub).render(&mut page)?;
-        pages.push((format!("{name}.1"), page));
+        sub_pages(sub, "wa-cloud", "wa-cloud", &mut pages)?;
     }
     Ok(pages)
+}
+
+/// The page of `sub` (`PREFIX-NAME.1`) and of each of its own subcommands, so that every
+/// page a SUBCOMMANDS section names exists (`wa-cloud-media-list(1)`).
+fn sub_pages(
+    sub: &clap::Command,
+    prefix: &str,
+    bin: &str,
+    pages: &mut Vec<(String, Vec<u8>)>,
+) -> io::Result<()> {
+    let name = format!("{prefix}-{}", sub.get_name());
+    let bin = format!("{bin} {}", sub.get_name());
+    let sub = sub
+        .clone()
+        .disable_help_subcommand(true)
+        .name(name.clone())
+        .bin_name(bin.clone());
+    let mut page = Vec::new();
+    clap_mangen::Man::new(sub.clone()).render(&mut page)?;
+    pages.push((format!("{name}.1"), page));
+    for nested in sub.get_subcommands() {
+        sub_pages(nested, &name, &bin, pages)?;
+    }
+    Ok(())
 }

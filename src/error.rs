@@ -9,24 +9,7 @@ use std::process::ExitCode;
 
 use crate::graph::GraphError;
 
-/// The command line, the configuration or a message was wrong: exit status 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(String);
-
-impl UsageError {
-    pub fn new(message: impl Into<String>) -> Self {
-        UsageError(message.into())
-    }
-}
-
-/// Shorthand for returning a [`UsageError`].
-#[macro_export]
-macro_rules! usage {
-    ($($arg:tt)*) => {
-        return Err($crate::error::UsageError::new(format!($($arg)*)).into())
-    };
-}
+pub use crate::usage_error::UsageError;
 
 /// The first `max` characters of `text`, quoted, with `…` when there were more: an error
 /// about a long value names it without repeating all of it (`{:.20?}` does not cut a

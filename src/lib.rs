@@ -13,6 +13,9 @@ pub mod message;
 pub mod notification;
 pub mod store;
 
+mod secret;
+mod usage_error;
+
 mod dispatch;
 mod health;
 mod inbox;

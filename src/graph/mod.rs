@@ -19,7 +19,8 @@ use ureq::http::Response;
 
 pub use error::{ApiError, GraphError};
 
-use crate::config::{GraphConfig, Secret};
+use crate::config::GraphConfig;
+use crate::secret::Secret;
 
 pub const USER_AGENT: &str = concat!("wa-cloud/", env!("CARGO_PKG_VERSION"));
 

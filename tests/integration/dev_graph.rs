@@ -38,17 +38,11 @@ impl DevGraph {
     /// Started with the test token and phone number id, and these flags.
     fn start(flags: &[&str]) -> DevGraph {
         let room = tempfile::tempdir().expect("a temporary directory");
-        let home = room.path().join("home");
-        std::fs::create_dir_all(&home).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wa-cloud"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_wa-cloud"));
+        let mut child = crate::harness::clean_room(&mut command, room.path())
             .args(["dev", "--graph-only", "--graph-port", "0", "--token", TOKEN])
             .args(["--phone-number-id", PHONE_NUMBER_ID])
             .args(flags)
-            .current_dir(room.path())
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &home)
-            .env("XDG_CONFIG_HOME", home.join(".config"))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -60,6 +60,21 @@ pub fn wa_cloud_with(graph: &FakeGraph, args: &[&str]) -> WaCloud {
         .env("WHATSAPP_CLOUD_GRAPHAPI_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
 }
 
+/// Sets up `command` to run in the clean room `dir`: the working directory, a HOME of
+/// its own (`dir/home`, created) and no environment but PATH, so that nothing of the
+/// developer's shell (`WHATSAPP_CLOUD_*`, `RUST_LOG`, a configuration file) leaks in.
+/// Every launcher of the tests goes through here.
+pub fn clean_room<'a>(command: &'a mut Command, dir: &Path) -> &'a mut Command {
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).expect("a home directory");
+    command
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+}
+
 impl WaCloud {
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_string(), value.to_string()));
@@ -105,8 +120,6 @@ impl WaCloud {
     }
 
     pub fn run(self) -> Run {
-        let home: PathBuf = self.dir.path().join("home");
-        std::fs::create_dir_all(&home).expect("a home directory");
         let mut command = if self.terminal {
             let mut words = vec![env!("CARGO_BIN_EXE_wa-cloud").to_string()];
             words.extend(self.args.iter().cloned());
@@ -122,12 +135,9 @@ impl WaCloud {
             command.args(&self.args);
             command
         };
-        command
+        clean_room(&mut command, self.dir.path())
+            // Run elsewhere (the repository), HOME still the clean one.
             .current_dir(self.cwd.as_deref().unwrap_or(self.dir.path()))
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &home)
-            .env("XDG_CONFIG_HOME", home.join(".config"))
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(if self.stdin.is_some() {
                 Stdio::piped()

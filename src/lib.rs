@@ -7,8 +7,8 @@
 pub mod cli;
 pub mod config;
 pub mod dev;
-pub mod error;
-pub mod graph;
+mod error;
+mod graph;
 pub mod message;
 pub mod notification;
 pub mod store;

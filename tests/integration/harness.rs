@@ -60,20 +60,7 @@ pub fn wa_cloud_with(graph: &FakeGraph, args: &[&str]) -> WaCloud {
         .env("WHATSAPP_CLOUD_GRAPHAPI_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
 }
 
-/// Sets up `command` to run in the clean room `dir`: the working directory, a HOME of
-/// its own (`dir/home`, created) and no environment but PATH, so that nothing of the
-/// developer's shell (`WHATSAPP_CLOUD_*`, `RUST_LOG`, a configuration file) leaks in.
-/// Every launcher of the tests goes through here.
-pub fn clean_room<'a>(command: &'a mut Command, dir: &Path) -> &'a mut Command {
-    let home = dir.join("home");
-    std::fs::create_dir_all(&home).expect("a home directory");
-    command
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-}
+pub use crate::server::clean_room;
 
 impl WaCloud {
     pub fn env(mut self, key: &str, value: &str) -> Self {

@@ -70,6 +70,22 @@ pub fn text_notification(wamid: &str, from: &str, text: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// Sets up `command` to run in the clean room `dir`: the working directory, a HOME of
+/// its own (`dir/home`, created) and no environment but PATH, so that nothing of the
+/// developer's shell (`WHATSAPP_CLOUD_*`, `RUST_LOG`, a configuration file) leaks in.
+/// Every launcher of the tests goes through here (it lives here, not in harness.rs,
+/// because the benches include this file alone).
+pub fn clean_room<'a>(command: &'a mut Command, dir: &Path) -> &'a mut Command {
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).expect("a home directory");
+    command
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+}
+
 pub struct Options<'a> {
     pub dir: &'a Path,
     pub args: Vec<&'a str>,
@@ -140,7 +156,7 @@ impl Server {
             }
             None => Command::new(binary),
         };
-        let mut child = crate::harness::clean_room(&mut command, options.dir)
+        let mut child = clean_room(&mut command, options.dir)
             .args(["serve", "--host", "127.0.0.1", "--port", "0"])
             .args(&options.args)
             .envs(options.env.iter().map(|(k, v)| (k, v)))

@@ -345,3 +345,21 @@ fn executable(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+#[test]
+fn the_chat_refuses_unknown_commands_and_sends_escaped_text() {
+    wa_cloud(&["dev", "--handler", &example("echo.py")])
+        .stdin("/shout hi\n\\/help\n")
+        .run()
+        .success()
+        .stdout_has("  unknown command /shout; the commands are /image PATH")
+        .stdout_has("< You said: /help\n");
+}
+
+#[test]
+fn a_timeout_of_zero_is_a_usage_error() {
+    wa_cloud(&["dev", "--handler", &example("echo.py"), "--timeout", "0"])
+        .run()
+        .status(2)
+        .stderr_has("--timeout 0 would not wait for the bot at all");
+}

@@ -764,3 +764,53 @@ fn duplicate_button_and_row_ids_are_refused_before_anything_is_sent() {
         .stderr_has("nothing was sent");
     assert!(graph.requests().is_empty(), "{:?}", graph.requests().len());
 }
+
+/// The README's block of `send` examples, run by bash as printed, against the fake.
+#[test]
+fn the_readme_send_examples_work() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let block = readme
+        .split("```sh\n")
+        .map(|b| b.split("```").next().unwrap())
+        .find(|b| b.starts_with("wa-cloud send 4915112345678 \"Hello\""))
+        .expect("the send examples");
+    let graph = FakeGraph::start();
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_wa-cloud"));
+    let path = format!(
+        "{}:{}",
+        binary.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = wa_cloud_with(&graph, &[])
+        .env("PATH", &path)
+        .file("notes.txt", "one\ntwo\nthree\nfour\n")
+        .run_program("bash", &["-ec", block]);
+    run.success();
+    let wamids = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("wamid."))
+        .count();
+    // Two texts, a text and an image, buttons, a template, one raw, three lines of notes.
+    assert_eq!(wamids, 10, "{}", run.stdout);
+    let bodies = graph.bodies();
+    let kinds: Vec<&str> = bodies.iter().map(|b| b["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "text",
+            "text",
+            "text",
+            "image",
+            "interactive",
+            "template",
+            "text",
+            "text",
+            "text",
+            "text"
+        ]
+    );
+    assert_eq!(bodies[9]["text"]["body"], "four");
+}

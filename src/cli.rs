@@ -235,8 +235,11 @@ pub enum MediaCommand {
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Nothing here talks to Meta, and the tokens and secrets it uses are valid nowhere else.
+A --script has one input a line (text, a button's number, /image PATH, ...) and checks the
+replies to the input above with `expect: TEXT`, `expect~: REGEX` and `expect-media: KIND`;
+every reply must be checked (see examples/*.chat). The bot protocol: docs/PROTOCOL.md.
 --graph-only runs the local Graph API alone and prints its base URL; point wa-cloud at it:
-  wa-cloud dev --graph-only --port 3001 &
+  wa-cloud dev --graph-only --graph-port 3001 &
   WHATSAPP_CLOUD_GRAPHAPI_BASE_URL=127.0.0.1 WHATSAPP_CLOUD_GRAPHAPI_BASE_PORT=3001 \\
   WHATSAPP_CLOUD_GRAPHAPI_ACCESS_TOKEN=wa-cloud-dev-token \\
   WHATSAPP_CLOUD_GRAPHAPI_PHONE_NUMBER_ID=100000000000001 wa-cloud send 4915112345678 hi")]

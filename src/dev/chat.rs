@@ -57,6 +57,8 @@ struct Chat {
     store: Store,
     /// How long to wait for the bot to deal with an input.
     timeout: Duration,
+    /// Messages of the bot that came too fast to be shown (and checked).
+    missed: u64,
 }
 
 pub(crate) fn run(args: &DevArgs, config: &Config, out: &mut dyn Write) -> Result<()> {
@@ -162,6 +164,7 @@ pub(crate) fn run(args: &DevArgs, config: &Config, out: &mut dyn Write) -> Resul
         choices: Vec::new(),
         store,
         timeout: Duration::from_secs(args.timeout),
+        missed: 0,
     };
     let mut activity = chat.graph.subscribe();
     let result = match script {
@@ -338,6 +341,12 @@ impl Chat {
                 }
             }
         }
+        if strict && self.missed > 0 {
+            anyhow::bail!(
+                "{} messages of the bot came too fast to be shown, so the script could not check them",
+                self.missed
+            );
+        }
         if !failed.is_empty() {
             failed.dedup();
             let numbers: Vec<String> = failed.iter().map(usize::to_string).collect();
@@ -401,10 +410,13 @@ impl Chat {
             match activity.try_recv() {
                 Ok(Activity::Message(sent)) => replies.push(self.show(&sent, out)?),
                 Ok(Activity::Read { .. }) => {}
-                Err(TryRecvError::Lagged(missed)) => writeln!(
-                    out,
-                    "  ({missed} messages of the bot came too fast to show)"
-                )?,
+                Err(TryRecvError::Lagged(missed)) => {
+                    self.missed += missed;
+                    writeln!(
+                        out,
+                        "  ({missed} messages of the bot came too fast to show)"
+                    )?
+                }
                 Err(TryRecvError::Empty) | Err(TryRecvError::Closed) => return Ok(()),
             }
         }

@@ -316,7 +316,7 @@ pub fn render(template: &Value) -> String {
         };
         lines.push(format!("[{}]{target}", button.text));
     }
-    lines.join("\n  ")
+    lines.join("\n")
 }
 
 #[cfg(test)]

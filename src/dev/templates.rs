@@ -334,8 +334,8 @@ mod tests {
         );
         assert_eq!(
             shown,
-            "[template order_update]\n  [image https://x.example/r.png]\n  Hi Ada, your order A-17 is on its way.\n  \
-             Reply STOP to opt out\n  [Track order] → https://shop.example/track/A-17\n  [Stop updates]"
+            "[template order_update]\n[image https://x.example/r.png]\nHi Ada, your order A-17 is on its way.\n\
+             Reply STOP to opt out\n[Track order] → https://shop.example/track/A-17\n[Stop updates]"
         );
     }
 

@@ -46,6 +46,9 @@ _wa__cloud() {
             wa__cloud,serve)
                 cmd="wa__cloud__subcmd__serve"
                 ;;
+            wa__cloud,templates)
+                cmd="wa__cloud__subcmd__templates"
+                ;;
             wa__cloud,upload)
                 cmd="wa__cloud__subcmd__upload"
                 ;;
@@ -97,6 +100,9 @@ _wa__cloud() {
             wa__cloud__subcmd__help,serve)
                 cmd="wa__cloud__subcmd__help__subcmd__serve"
                 ;;
+            wa__cloud__subcmd__help,templates)
+                cmd="wa__cloud__subcmd__help__subcmd__templates"
+                ;;
             wa__cloud__subcmd__help,upload)
                 cmd="wa__cloud__subcmd__help__subcmd__upload"
                 ;;
@@ -120,6 +126,21 @@ _wa__cloud() {
                 ;;
             wa__cloud__subcmd__help__subcmd__media,list)
                 cmd="wa__cloud__subcmd__help__subcmd__media__subcmd__list"
+                ;;
+            wa__cloud__subcmd__help__subcmd__templates,create)
+                cmd="wa__cloud__subcmd__help__subcmd__templates__subcmd__create"
+                ;;
+            wa__cloud__subcmd__help__subcmd__templates,delete)
+                cmd="wa__cloud__subcmd__help__subcmd__templates__subcmd__delete"
+                ;;
+            wa__cloud__subcmd__help__subcmd__templates,list)
+                cmd="wa__cloud__subcmd__help__subcmd__templates__subcmd__list"
+                ;;
+            wa__cloud__subcmd__help__subcmd__templates,show)
+                cmd="wa__cloud__subcmd__help__subcmd__templates__subcmd__show"
+                ;;
+            wa__cloud__subcmd__help__subcmd__templates,sync)
+                cmd="wa__cloud__subcmd__help__subcmd__templates__subcmd__sync"
                 ;;
             wa__cloud__subcmd__inbox,help)
                 cmd="wa__cloud__subcmd__inbox__subcmd__help"
@@ -163,6 +184,42 @@ _wa__cloud() {
             wa__cloud__subcmd__media__subcmd__help,list)
                 cmd="wa__cloud__subcmd__media__subcmd__help__subcmd__list"
                 ;;
+            wa__cloud__subcmd__templates,create)
+                cmd="wa__cloud__subcmd__templates__subcmd__create"
+                ;;
+            wa__cloud__subcmd__templates,delete)
+                cmd="wa__cloud__subcmd__templates__subcmd__delete"
+                ;;
+            wa__cloud__subcmd__templates,help)
+                cmd="wa__cloud__subcmd__templates__subcmd__help"
+                ;;
+            wa__cloud__subcmd__templates,list)
+                cmd="wa__cloud__subcmd__templates__subcmd__list"
+                ;;
+            wa__cloud__subcmd__templates,show)
+                cmd="wa__cloud__subcmd__templates__subcmd__show"
+                ;;
+            wa__cloud__subcmd__templates,sync)
+                cmd="wa__cloud__subcmd__templates__subcmd__sync"
+                ;;
+            wa__cloud__subcmd__templates__subcmd__help,create)
+                cmd="wa__cloud__subcmd__templates__subcmd__help__subcmd__create"
+                ;;
+            wa__cloud__subcmd__templates__subcmd__help,delete)
+                cmd="wa__cloud__subcmd__templates__subcmd__help__subcmd__delete"
+                ;;
+            wa__cloud__subcmd__templates__subcmd__help,help)
+                cmd="wa__cloud__subcmd__templates__subcmd__help__subcmd__help"
+                ;;
+            wa__cloud__subcmd__templates__subcmd__help,list)
+                cmd="wa__cloud__subcmd__templates__subcmd__help__subcmd__list"
+                ;;
+            wa__cloud__subcmd__templates__subcmd__help,show)
+                cmd="wa__cloud__subcmd__templates__subcmd__help__subcmd__show"
+                ;;
+            wa__cloud__subcmd__templates__subcmd__help,sync)
+                cmd="wa__cloud__subcmd__templates__subcmd__help__subcmd__sync"
+                ;;
             *)
                 ;;
         esac
@@ -170,7 +227,7 @@ _wa__cloud() {
 
     case "${cmd}" in
         wa__cloud)
-            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version send config completions serve upload download media dev inbox contacts help"
+            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version send config completions serve upload download media dev inbox contacts templates help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -211,7 +268,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__completions)
+        wa__cloud__subcmd__completions)
             opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -253,7 +310,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__config)
+        wa__cloud__subcmd__config)
             opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -295,7 +352,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__contacts)
+        wa__cloud__subcmd__contacts)
             opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version list show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -337,7 +394,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__contacts__subcmd__help)
+        wa__cloud__subcmd__contacts__subcmd__help)
             opts="list show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -351,7 +408,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__contacts__subcmd__help__subcmd__help)
+        wa__cloud__subcmd__contacts__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -365,7 +422,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__contacts__subcmd__help__subcmd__list)
+        wa__cloud__subcmd__contacts__subcmd__help__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -379,7 +436,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__contacts__subcmd__help__subcmd__show)
+        wa__cloud__subcmd__contacts__subcmd__help__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -393,7 +450,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__contacts__subcmd__list)
+        wa__cloud__subcmd__contacts__subcmd__list)
             opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -435,7 +492,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__contacts__subcmd__show)
+        wa__cloud__subcmd__contacts__subcmd__show)
             opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -477,8 +534,8 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__dev)
-            opts="-v -q -h -V --handler --as --username --name --script --per-message --graph-only --port --webhook --secret --token --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
+        wa__cloud__subcmd__dev)
+            opts="-v -q -h -V --handler --as --username --name --script --per-message --timeout --graph-only --graph-port --webhook --secret --token --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -504,7 +561,11 @@ _wa__cloud() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --port)
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --graph-port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -555,7 +616,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__download)
+        wa__cloud__subcmd__download)
             opts="-o -v -q -h -V --output --dir --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -609,8 +670,8 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__help)
-            opts="send config completions serve upload download media dev inbox contacts help"
+        wa__cloud__subcmd__help)
+            opts="send config completions serve upload download media dev inbox contacts templates help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -623,7 +684,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__help__subcmd__completions)
+        wa__cloud__subcmd__help__subcmd__completions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -637,7 +698,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__help__subcmd__config)
+        wa__cloud__subcmd__help__subcmd__config)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -651,7 +712,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__help__subcmd__contacts)
+        wa__cloud__subcmd__help__subcmd__contacts)
             opts="list show"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -665,7 +726,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__help__subcmd__contacts__subcmd__list)
+        wa__cloud__subcmd__help__subcmd__contacts__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -679,7 +740,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__help__subcmd__contacts__subcmd__show)
+        wa__cloud__subcmd__help__subcmd__contacts__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -693,7 +754,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__help__subcmd__dev)
+        wa__cloud__subcmd__help__subcmd__dev)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -707,7 +768,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__help__subcmd__download)
+        wa__cloud__subcmd__help__subcmd__download)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -721,7 +782,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__help__subcmd__help)
+        wa__cloud__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -735,7 +796,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__help__subcmd__inbox)
+        wa__cloud__subcmd__help__subcmd__inbox)
             opts="status parked retry"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -749,7 +810,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__help__subcmd__inbox__subcmd__parked)
+        wa__cloud__subcmd__help__subcmd__inbox__subcmd__parked)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -763,7 +824,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__help__subcmd__inbox__subcmd__retry)
+        wa__cloud__subcmd__help__subcmd__inbox__subcmd__retry)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -777,7 +838,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__help__subcmd__inbox__subcmd__status)
+        wa__cloud__subcmd__help__subcmd__inbox__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -791,7 +852,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__help__subcmd__media)
+        wa__cloud__subcmd__help__subcmd__media)
             opts="list delete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -805,7 +866,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__help__subcmd__media__subcmd__delete)
+        wa__cloud__subcmd__help__subcmd__media__subcmd__delete)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -819,7 +880,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__help__subcmd__media__subcmd__list)
+        wa__cloud__subcmd__help__subcmd__media__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -833,7 +894,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__help__subcmd__send)
+        wa__cloud__subcmd__help__subcmd__send)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -847,7 +908,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__help__subcmd__serve)
+        wa__cloud__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -861,7 +922,91 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__help__subcmd__upload)
+        wa__cloud__subcmd__help__subcmd__templates)
+            opts="list show sync delete create"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__cloud__subcmd__help__subcmd__templates__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__cloud__subcmd__help__subcmd__templates__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__cloud__subcmd__help__subcmd__templates__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__cloud__subcmd__help__subcmd__templates__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__cloud__subcmd__help__subcmd__templates__subcmd__sync)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__cloud__subcmd__help__subcmd__upload)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -875,7 +1020,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__inbox)
+        wa__cloud__subcmd__inbox)
             opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version status parked retry help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -917,7 +1062,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__inbox__subcmd__help)
+        wa__cloud__subcmd__inbox__subcmd__help)
             opts="status parked retry help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -931,7 +1076,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__inbox__subcmd__help__subcmd__help)
+        wa__cloud__subcmd__inbox__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -945,7 +1090,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__inbox__subcmd__help__subcmd__parked)
+        wa__cloud__subcmd__inbox__subcmd__help__subcmd__parked)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -959,7 +1104,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__inbox__subcmd__help__subcmd__retry)
+        wa__cloud__subcmd__inbox__subcmd__help__subcmd__retry)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -973,7 +1118,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__inbox__subcmd__help__subcmd__status)
+        wa__cloud__subcmd__inbox__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -987,7 +1132,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__inbox__subcmd__parked)
+        wa__cloud__subcmd__inbox__subcmd__parked)
             opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1029,7 +1174,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__inbox__subcmd__retry)
+        wa__cloud__subcmd__inbox__subcmd__retry)
             opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1071,7 +1216,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__inbox__subcmd__status)
+        wa__cloud__subcmd__inbox__subcmd__status)
             opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1113,7 +1258,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__media)
+        wa__cloud__subcmd__media)
             opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version list delete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1155,7 +1300,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__media__subcmd__delete)
+        wa__cloud__subcmd__media__subcmd__delete)
             opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1197,7 +1342,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__media__subcmd__help)
+        wa__cloud__subcmd__media__subcmd__help)
             opts="list delete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1211,7 +1356,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__media__subcmd__help__subcmd__delete)
+        wa__cloud__subcmd__media__subcmd__help__subcmd__delete)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1225,7 +1370,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__media__subcmd__help__subcmd__help)
+        wa__cloud__subcmd__media__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1239,7 +1384,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__media__subcmd__help__subcmd__list)
+        wa__cloud__subcmd__media__subcmd__help__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1253,7 +1398,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__media__subcmd__list)
+        wa__cloud__subcmd__media__subcmd__list)
             opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1295,8 +1440,8 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__send)
-            opts="-v -q -h -V --preview-url --reply-to --from --raw --image --audio --video --document --sticker --link --id --caption --filename --location --name --address --contacts --button --section --row --list --list-button --header --footer --react --to-message --template --lang --param --timeout --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
+        wa__cloud__subcmd__send)
+            opts="-v -q -h -V --preview-url --reply-to --from --raw --image --audio --video --document --sticker --link --id --caption --filename --location --name --address --contacts --button --section --row --list --list-button --header --footer --react --to-message --template --lang --param --currency-param --date-param --header-image --header-video --header-document --header-location --button-param --timeout --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1414,6 +1559,34 @@ _wa__cloud() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --currency-param)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --date-param)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header-image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header-video)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header-document)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header-location)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --button-param)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1453,7 +1626,7 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__serve)
+        wa__cloud__subcmd__serve)
             opts="-v -q -h -V --port --host --path --events --handler --workers --per-message --download-media --pass-env --insecure-skip-signature --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1523,7 +1696,369 @@ _wa__cloud() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        wa__subcmd__cloud__subcmd__upload)
+        wa__cloud__subcmd__templates)
+            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version list show sync delete create help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --phone-number-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__cloud__subcmd__templates__subcmd__create)
+            opts="-v -q -h -V --file --check --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --phone-number-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__cloud__subcmd__templates__subcmd__delete)
+            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --phone-number-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__cloud__subcmd__templates__subcmd__help)
+            opts="list show sync delete create help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__cloud__subcmd__templates__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__cloud__subcmd__templates__subcmd__help__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__cloud__subcmd__templates__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__cloud__subcmd__templates__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__cloud__subcmd__templates__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__cloud__subcmd__templates__subcmd__help__subcmd__sync)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__cloud__subcmd__templates__subcmd__list)
+            opts="-v -q -h -V --status --cached --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --phone-number-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__cloud__subcmd__templates__subcmd__show)
+            opts="-v -q -h -V --lang --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --lang)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --phone-number-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__cloud__subcmd__templates__subcmd__sync)
+            opts="-v -q -h -V --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --phone-number-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wa__cloud__subcmd__upload)
             opts="-v -q -h -V --force --config --no-config-file --no-env --phone-number-id --api-version --base-url --base-port --db --json --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

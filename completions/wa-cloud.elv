@@ -46,6 +46,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand dev 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal'
             cand inbox 'Show what waits in the inbox: events handed over, unacknowledged or parked'
             cand contacts 'Show the people serve has heard from, their identifiers and their 24-hour windows'
+            cand templates 'List, show, sync, create and delete message templates (graphApi.businessAccountId)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'wa-cloud;send'= {
@@ -75,8 +76,15 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --react 'React to a message with this emoji ("" removes the reaction)'
             cand --to-message 'The wamid of the message to react to'
             cand --template 'Send the approved template NAME'
-            cand --lang 'Language code of the template'
-            cand --param 'A body parameter of the template, in order'
+            cand --lang 'Language code of the template, exactly as approved (en_US, de, ...)'
+            cand --param 'A body parameter of the template: TEXT in order, or NAME=TEXT for named parameters'
+            cand --currency-param 'A currency body parameter, such as EUR:12.50 or total=USD:100.99:$100.99'
+            cand --date-param 'A date-time body parameter, shown as given, such as "February 25, 1977"'
+            cand --header-image 'The template''s header image: FILE (uploaded through the media cache), URL or media id'
+            cand --header-video 'The template''s header video: FILE, URL or media id'
+            cand --header-document 'The template''s header document (PDF): FILE, URL or media id; --filename names it'
+            cand --header-location 'The template''s header location; --name and --address describe it'
+            cand --button-param 'A button''s value: the URL''s variable part, a quick reply''s payload, a coupon code or a flow token, by the button''s position from 0'
             cand --timeout 'How long to keep retrying while the Graph API cannot be reached or asks to wait (60s, 5m, or milliseconds); 0 tries once'
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
             cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
@@ -93,8 +101,8 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
             cand -q 'Log only errors, and show no progress'
             cand --quiet 'Log only errors, and show no progress'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -113,8 +121,8 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
             cand -q 'Log only errors, and show no progress'
             cand --quiet 'Log only errors, and show no progress'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -133,8 +141,8 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
             cand -q 'Log only errors, and show no progress'
             cand --quiet 'Log only errors, and show no progress'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -163,8 +171,8 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
             cand -q 'Log only errors, and show no progress'
             cand --quiet 'Log only errors, and show no progress'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -184,8 +192,8 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
             cand -q 'Log only errors, and show no progress'
             cand --quiet 'Log only errors, and show no progress'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -207,8 +215,8 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
             cand -q 'Log only errors, and show no progress'
             cand --quiet 'Log only errors, and show no progress'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -227,8 +235,8 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
             cand -q 'Log only errors, and show no progress'
             cand --quiet 'Log only errors, and show no progress'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
             cand list 'List uploads and downloads with their age and expiry'
@@ -250,8 +258,8 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
             cand -q 'Log only errors, and show no progress'
             cand --quiet 'Log only errors, and show no progress'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -270,8 +278,8 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
             cand -q 'Log only errors, and show no progress'
             cand --quiet 'Log only errors, and show no progress'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -292,7 +300,8 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --username 'Chat as a user with this WhatsApp username and no phone number, as WhatsApp sends users with a username: only their business-scoped user id (derived from NAME unless --as gives one)'
             cand --name 'Your profile name in the chat'
             cand --script 'Play the conversation in FILE (one input a line) and print the transcript'
-            cand --port 'Port of the local Graph API (on 127.0.0.1); 0 picks a free one [default: 3001]'
+            cand --timeout 'Seconds to wait for the bot to deal with each message (reply or `{"done":ID}`) before a script fails'
+            cand --graph-port 'Port of the local Graph API (on 127.0.0.1); 0 picks a free one [default: 3001]. Named apart from `serve --port`, the webhooks port; `--port` is still accepted'
             cand --webhook 'Post signed sent/delivered/read statuses of each message to this webhook URL'
             cand --secret 'App secret to sign the statuses with [default: webhooks.secret]'
             cand --token 'The access token the local Graph API accepts [default: wa-cloud-dev-token]'
@@ -312,8 +321,8 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
             cand -q 'Log only errors, and show no progress'
             cand --quiet 'Log only errors, and show no progress'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -332,8 +341,8 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
             cand -q 'Log only errors, and show no progress'
             cand --quiet 'Log only errors, and show no progress'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
             cand status 'Count the events waiting, handed over but not acknowledged, and parked (the default)'
@@ -356,8 +365,8 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
             cand -q 'Log only errors, and show no progress'
             cand --quiet 'Log only errors, and show no progress'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -376,8 +385,8 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
             cand -q 'Log only errors, and show no progress'
             cand --quiet 'Log only errors, and show no progress'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -396,8 +405,8 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
             cand -q 'Log only errors, and show no progress'
             cand --quiet 'Log only errors, and show no progress'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -430,8 +439,8 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
             cand -q 'Log only errors, and show no progress'
             cand --quiet 'Log only errors, and show no progress'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
             cand list 'One line per contact, the most recently seen first (the default)'
@@ -453,8 +462,8 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
             cand -q 'Log only errors, and show no progress'
             cand --quiet 'Log only errors, and show no progress'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -473,8 +482,8 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
             cand -q 'Log only errors, and show no progress'
             cand --quiet 'Log only errors, and show no progress'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -489,6 +498,157 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         }
         &'wa-cloud;contacts;help;help'= {
         }
+        &'wa-cloud;templates'= {
+            cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
+            cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
+            cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
+            cand --db 'The SQLite database of media ids, inbox and outbox (media.dbPath)'
+            cand --log-format 'Log format on stderr'
+            cand --no-config-file 'Read no configuration file'
+            cand --no-env 'Ignore WHATSAPP_CLOUD_* environment variables'
+            cand --json 'Print JSON objects, one a line, instead of plain values'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand -q 'Log only errors, and show no progress'
+            cand --quiet 'Log only errors, and show no progress'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list 'Fetch the templates from Meta into the database, then list them: name, language, category, status, quality'
+            cand show 'Show a template''s components and a `send` command line that fills every parameter'
+            cand sync 'Fetch every template from Meta into the database (send checks against it)'
+            cand delete 'Delete a template at Meta (every language of it) and in the database'
+            cand create 'Check a template (Meta''s create shape, JSON or YAML) and submit it for review'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'wa-cloud;templates;list'= {
+            cand --status 'Only templates of this status (APPROVED, PENDING, REJECTED, PAUSED, ...)'
+            cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
+            cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
+            cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
+            cand --db 'The SQLite database of media ids, inbox and outbox (media.dbPath)'
+            cand --log-format 'Log format on stderr'
+            cand --cached 'List what the database holds, without asking Meta'
+            cand --no-config-file 'Read no configuration file'
+            cand --no-env 'Ignore WHATSAPP_CLOUD_* environment variables'
+            cand --json 'Print JSON objects, one a line, instead of plain values'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand -q 'Log only errors, and show no progress'
+            cand --quiet 'Log only errors, and show no progress'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wa-cloud;templates;show'= {
+            cand --lang 'Its language, such as en_US (needed when it has several)'
+            cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
+            cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
+            cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
+            cand --db 'The SQLite database of media ids, inbox and outbox (media.dbPath)'
+            cand --log-format 'Log format on stderr'
+            cand --no-config-file 'Read no configuration file'
+            cand --no-env 'Ignore WHATSAPP_CLOUD_* environment variables'
+            cand --json 'Print JSON objects, one a line, instead of plain values'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand -q 'Log only errors, and show no progress'
+            cand --quiet 'Log only errors, and show no progress'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wa-cloud;templates;sync'= {
+            cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
+            cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
+            cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
+            cand --db 'The SQLite database of media ids, inbox and outbox (media.dbPath)'
+            cand --log-format 'Log format on stderr'
+            cand --no-config-file 'Read no configuration file'
+            cand --no-env 'Ignore WHATSAPP_CLOUD_* environment variables'
+            cand --json 'Print JSON objects, one a line, instead of plain values'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand -q 'Log only errors, and show no progress'
+            cand --quiet 'Log only errors, and show no progress'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wa-cloud;templates;delete'= {
+            cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
+            cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
+            cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
+            cand --db 'The SQLite database of media ids, inbox and outbox (media.dbPath)'
+            cand --log-format 'Log format on stderr'
+            cand --no-config-file 'Read no configuration file'
+            cand --no-env 'Ignore WHATSAPP_CLOUD_* environment variables'
+            cand --json 'Print JSON objects, one a line, instead of plain values'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand -q 'Log only errors, and show no progress'
+            cand --quiet 'Log only errors, and show no progress'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wa-cloud;templates;create'= {
+            cand --file 'The template as JSON or YAML: name, language, category, components'
+            cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
+            cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
+            cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
+            cand --db 'The SQLite database of media ids, inbox and outbox (media.dbPath)'
+            cand --log-format 'Log format on stderr'
+            cand --check 'Check the file only; submit nothing'
+            cand --no-config-file 'Read no configuration file'
+            cand --no-env 'Ignore WHATSAPP_CLOUD_* environment variables'
+            cand --json 'Print JSON objects, one a line, instead of plain values'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand -q 'Log only errors, and show no progress'
+            cand --quiet 'Log only errors, and show no progress'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wa-cloud;templates;help'= {
+            cand list 'Fetch the templates from Meta into the database, then list them: name, language, category, status, quality'
+            cand show 'Show a template''s components and a `send` command line that fills every parameter'
+            cand sync 'Fetch every template from Meta into the database (send checks against it)'
+            cand delete 'Delete a template at Meta (every language of it) and in the database'
+            cand create 'Check a template (Meta''s create shape, JSON or YAML) and submit it for review'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'wa-cloud;templates;help;list'= {
+        }
+        &'wa-cloud;templates;help;show'= {
+        }
+        &'wa-cloud;templates;help;sync'= {
+        }
+        &'wa-cloud;templates;help;delete'= {
+        }
+        &'wa-cloud;templates;help;create'= {
+        }
+        &'wa-cloud;templates;help;help'= {
+        }
         &'wa-cloud;help'= {
             cand send 'Send messages and print their wamids, one a line'
             cand config 'Print the effective configuration, each value with where it came from'
@@ -500,6 +660,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand dev 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal'
             cand inbox 'Show what waits in the inbox: events handed over, unacknowledged or parked'
             cand contacts 'Show the people serve has heard from, their identifiers and their 24-hour windows'
+            cand templates 'List, show, sync, create and delete message templates (graphApi.businessAccountId)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'wa-cloud;help;send'= {
@@ -542,6 +703,23 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         &'wa-cloud;help;contacts;list'= {
         }
         &'wa-cloud;help;contacts;show'= {
+        }
+        &'wa-cloud;help;templates'= {
+            cand list 'Fetch the templates from Meta into the database, then list them: name, language, category, status, quality'
+            cand show 'Show a template''s components and a `send` command line that fills every parameter'
+            cand sync 'Fetch every template from Meta into the database (send checks against it)'
+            cand delete 'Delete a template at Meta (every language of it) and in the database'
+            cand create 'Check a template (Meta''s create shape, JSON or YAML) and submit it for review'
+        }
+        &'wa-cloud;help;templates;list'= {
+        }
+        &'wa-cloud;help;templates;show'= {
+        }
+        &'wa-cloud;help;templates;sync'= {
+        }
+        &'wa-cloud;help;templates;delete'= {
+        }
+        &'wa-cloud;help;templates;create'= {
         }
         &'wa-cloud;help;help'= {
         }

@@ -14,7 +14,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
-use crate::error::UsageError;
+pub use crate::secret::Secret;
+use crate::usage_error::UsageError;
 
 /// The prefix of every environment variable that configures wa-cloud.
 pub const ENV_PREFIX: &str = "WHATSAPP_CLOUD_";
@@ -192,6 +193,12 @@ const KEYS: &[Key] = &[
         None,
     ),
     key(
+        "graphApi.businessAccountId",
+        "WHATSAPP_CLOUD_GRAPHAPI_BUSINESS_ACCOUNT_ID",
+        Kind::Text,
+        None,
+    ),
+    key(
         "graphApi.accessToken",
         "WHATSAPP_CLOUD_GRAPHAPI_ACCESS_TOKEN",
         Kind::Secret,
@@ -330,28 +337,6 @@ impl fmt::Display for Origin {
             Origin::Env(var) => write!(f, "env {var}"),
             Origin::Flag(flag) => write!(f, "flag {flag}"),
         }
-    }
-}
-
-/// A secret value (token, app secret). Its `Debug` is masked and it has no `Display`,
-/// so that it cannot reach a log line or an error message by accident.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The secret itself, for the one place that must send it (an HTTP header, an HMAC key).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(********)")
     }
 }
 
@@ -578,6 +563,35 @@ impl Config {
             access_token,
             timeout: self.duration("graphApi.timeout", 15_000),
         })
+    }
+
+    /// `graphApi.businessAccountId`, the WhatsApp Business Account that owns the templates,
+    /// or an error that says where to find it.
+    pub fn business_account_id(&self) -> Result<String> {
+        let id = self.text("graphApi.businessAccountId").unwrap_or_default();
+        if id.is_empty() {
+            return Err(UsageError::new(
+                "`graphApi.businessAccountId` is not set: templates belong to your WhatsApp Business \
+                 Account (WABA). Find its id in the App Dashboard under WhatsApp > API Setup (\"WhatsApp \
+                 Business Account ID\"), or in WhatsApp Manager > Account tools; then set \
+                 WHATSAPP_CLOUD_GRAPHAPI_BUSINESS_ACCOUNT_ID or `graphApi.businessAccountId` in the config file",
+            )
+            .into());
+        }
+        if !id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(UsageError::new(format!(
+                "`graphApi.businessAccountId` ({}) must be the numeric id of the WhatsApp Business Account \
+                 (App Dashboard > WhatsApp > API Setup), such as 102290129340398",
+                self.origin("graphApi.businessAccountId").expect("set")
+            ))
+            .into());
+        }
+        Ok(id.to_string())
+    }
+
+    /// `graphApi.businessAccountId` when it is set and valid, for lookups that do without.
+    pub fn business_account_id_if_set(&self) -> Option<String> {
+        self.business_account_id().ok()
     }
 
     /// `graphApi.phoneNumberId` when it is set, for a command with a default of its own

@@ -7,11 +7,15 @@
 pub mod cli;
 pub mod config;
 pub mod dev;
-pub mod error;
-pub mod graph;
+mod error;
+mod graph;
 pub mod message;
 pub mod notification;
 pub mod store;
+pub mod templates;
+
+mod secret;
+mod usage_error;
 
 mod contacts;
 mod dispatch;
@@ -118,6 +122,10 @@ fn run_command(cli: &Cli, matches: &ArgMatches) -> Result<()> {
         Command::Dev(args) => {
             let config = load_config(&cli.global)?;
             dev::run(args, &config, &cli.global, &mut stdout)
+        }
+        Command::Templates { command } => {
+            let config = load_config(&cli.global)?;
+            templates::run(command, &config, cli.global.json, &mut stdout)
         }
     }
 }

@@ -135,7 +135,7 @@ impl LocalGraph {
     pub fn start(config: LocalGraphConfig) -> Result<LocalGraph> {
         let wanted = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
         let listener = std::net::TcpListener::bind(wanted).with_context(|| {
-            format!("cannot listen on {wanted}: choose another --port, or stop what uses it")
+            format!("cannot listen on {wanted}: choose another --graph-port, or stop what uses it")
         })?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
@@ -163,6 +163,7 @@ impl LocalGraph {
             activity: broadcast::channel(SUBSCRIBER_BACKLOG).0,
             statuses,
             counter: AtomicU64::new(0),
+            templates: Arc::default(),
             // Random, so that ids of one run are not taken for those of another (a media
             // cache that outlives this process then misses instead of hitting a wrong id).
             media_base: fastrand::u64(1_000_000_000_000_000..8_000_000_000_000_000),
@@ -331,6 +332,8 @@ struct Shared {
     /// The status thread's queue, when there is a webhook.
     statuses: Option<mpsc::Sender<StatusJob>>,
     counter: AtomicU64,
+    /// Message templates (`dev::templates`).
+    templates: Arc<super::templates::Book>,
     media_base: u64,
     wamid_base: u64,
 }
@@ -379,6 +382,7 @@ fn router(shared: Arc<Shared>) -> Router {
             get(media_info).delete(delete_media).fallback(unsupported),
         )
         .route(DOWNLOAD_PATH, get(download))
+        .merge(super::templates::router(shared.templates.clone()))
         .fallback(unsupported)
         .layer(middleware::from_fn_with_state(shared.clone(), authorize))
         .with_state(shared)
@@ -511,6 +515,12 @@ async fn messages(
             return invalid(&refusal.message, &refusal.details);
         }
     };
+    if checked.kind == "template"
+        && let Some(refused) = shared.templates.refuse(&message)
+    {
+        tracing::warn!("refused a template message that does not fit its template");
+        return refused;
+    }
     if let Some(id) = &checked.media_id
         && !shared.lock().media.contains_key(id)
     {

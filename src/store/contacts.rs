@@ -16,7 +16,7 @@ use super::Store;
 use crate::message::{Outgoing, Recipient};
 use crate::notification::Who;
 
-/// Migration 6.
+/// Migration 7.
 pub(super) const SCHEMA: &str = "
 CREATE TABLE contacts (
     key             TEXT PRIMARY KEY,     -- stable: see the module doc

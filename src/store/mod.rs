@@ -15,6 +15,8 @@ pub mod contacts;
 pub mod inbox;
 pub mod media;
 pub mod outbox;
+pub mod settled;
+pub mod templates;
 
 /// Migration 4: acknowledged hand-over (how often an event was handed over, the crashes
 /// it caused, parking) and an outbox that retries and recognises its own messages in
@@ -61,6 +63,7 @@ const MIGRATIONS: &[&str] = &[
     outbox::SCHEMA,
     HAND_OVER_AND_RETRIES,
     OUTBOX_BY_RECIPIENT,
+    templates::SCHEMA,
     contacts::SCHEMA,
 ];
 

@@ -38,17 +38,11 @@ impl DevGraph {
     /// Started with the test token and phone number id, and these flags.
     fn start(flags: &[&str]) -> DevGraph {
         let room = tempfile::tempdir().expect("a temporary directory");
-        let home = room.path().join("home");
-        std::fs::create_dir_all(&home).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wa-cloud"))
-            .args(["dev", "--graph-only", "--port", "0", "--token", TOKEN])
+        let mut command = Command::new(env!("CARGO_BIN_EXE_wa-cloud"));
+        let mut child = crate::harness::clean_room(&mut command, room.path())
+            .args(["dev", "--graph-only", "--graph-port", "0", "--token", TOKEN])
             .args(["--phone-number-id", PHONE_NUMBER_ID])
             .args(flags)
-            .current_dir(room.path())
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &home)
-            .env("XDG_CONFIG_HOME", home.join(".config"))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -509,6 +503,98 @@ fn answers_a_message_in_metas_shape() {
         assert!(Instant::now() < deadline, "not logged:\n{}", graph.stderr());
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// The template endpoints answer like Meta's: `templates sync`, `show`, `create`,
+/// `delete` and a checked `send` work against the local Graph API.
+#[test]
+fn template_commands_work_against_it() {
+    let graph = DevGraph::start(&[]);
+    let run = |args: &[&str]| {
+        graph
+            .wa_cloud(args)
+            .env(
+                "WHATSAPP_CLOUD_GRAPHAPI_BUSINESS_ACCOUNT_ID",
+                "100000000000002",
+            )
+            .run()
+    };
+    run(&["templates", "sync"])
+        .success()
+        .stdout_is("2 templates synced, 2 approved\n");
+    run(&["templates", "show", "order_update"])
+        .success()
+        .stdout_has("--template order_update --header-image photo.jpg --param name=Ada --param order_id=A-17 --button-param 0:A-17");
+    let file = write(
+        &graph.path("t.json"),
+        br#"{"name": "welcome", "language": "en_US", "category": "UTILITY",
+            "components": [{"type": "BODY", "text": "Welcome {{1}}", "example": {"body_text": [["Ada"]]}}]}"#,
+    );
+    run(&["templates", "create", "--file", &file])
+        .success()
+        .stdout_has("welcome APPROVED");
+    run(&["send", TO, "--template", "welcome", "--param", "Ada"])
+        .success()
+        .stdout_has("wamid.");
+    run(&["send", TO, "--template", "welcome"])
+        .status(2)
+        .stderr_has("the template's body takes 1");
+    run(&["templates", "delete", "welcome"]).success();
+    // Not cached any more: sent unchecked, and the local Graph API refuses it as Meta would.
+    run(&["send", TO, "--template", "welcome", "--param", "Ada"])
+        .status(1)
+        .stderr_has("132001");
+}
+
+/// The README's first `--graph-only` block, run by bash as printed but for the port (a
+/// free one instead of 3001, which another program may hold).
+#[test]
+fn the_readme_graph_only_block_works() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let section = readme
+        .split("## `wa-cloud dev --graph-only`")
+        .nth(1)
+        .expect("the --graph-only section");
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a sh block");
+    assert!(block.contains("wa-cloud dev --graph-only &"), "{block}");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let script = block
+        .replace(
+            "wa-cloud dev --graph-only &",
+            &format!("wa-cloud dev --graph-only --graph-port {port} &"),
+        )
+        .replace("BASE_PORT=3001", &format!("BASE_PORT={port}"));
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_wa-cloud"));
+    let path = format!(
+        "{}:{}",
+        binary.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let script = format!("{script}\nwait");
+    let run = crate::harness::wa_cloud(&[])
+        .env("PATH", &path)
+        .run_program("bash", &["-ec", &script]);
+    run.success();
+    assert!(
+        run.stdout.lines().any(|l| l.starts_with("wamid.")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(&format!("http://127.0.0.1:{port}")),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]

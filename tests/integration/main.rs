@@ -21,3 +21,4 @@ mod send;
 mod serve;
 mod storage;
 mod strangers;
+mod templates;

@@ -538,7 +538,8 @@ for line in sys.stdin:
         ["a", "b", "c"]
     );
     // The cost of each wait is said at the level a user sees, once.
-    server.wait_for_log("to +4915112345678 within 200ms: sending the next message anyway");
+    // Replies are queued per contact, named by their key (the phone, without +).
+    server.wait_for_log("to 4915112345678 within 200ms: sending the next message anyway");
     server.wait_for_log("set messages.sequential to false");
     assert_eq!(
         server.stderr().matches("set messages.sequential").count(),

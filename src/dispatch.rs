@@ -813,8 +813,14 @@ fn signal_group(child: &mut Child, stop: Stop) {
 
 /// The `id` of an event: the wamid of a message or status.
 fn event_id(event: &Pending) -> Option<String> {
+    id_and_number(event).map(|(id, _)| id)
+}
+
+/// An event's `id` and the business number it came to (`phone_number_id`).
+fn id_and_number(event: &Pending) -> Option<(String, Option<String>)> {
     let value: Value = serde_json::from_str(&event.event).ok()?;
-    value["id"].as_str().map(str::to_string)
+    let id = value["id"].as_str()?.to_string();
+    Some((id, value["phone_number_id"].as_str().map(str::to_string)))
 }
 
 /// The event line to write to a handler: with media downloaded (`--download-media`) and,
@@ -854,8 +860,9 @@ fn count_hand_over(
     }
     for event in events {
         if spec.mark_as_read && event.kind == "message" && event.handed == 0 {
-            if let Some(wamid) = event_id(event) {
-                outbox.mark_read(&wamid, false);
+            if let Some((wamid, number)) = id_and_number(event) {
+                // Through the business number the message came to.
+                outbox.mark_read_through(&wamid, false, number);
             }
         }
     }

@@ -100,11 +100,18 @@ enum Note {
     Stop,
 }
 
+/// wa-cloud's own field of a stored reply, never sent: `[number, last message]` when the
+/// reply was written outside the contact's 24-hour window of that business number.
+const WINDOW_CLOSED: &str = "wa_cloud_window_closed";
+
 /// A handle to the running outbox; cheap to clone.
 #[derive(Clone)]
 pub struct Outbox {
     store: Arc<Mutex<Store>>,
     notes: Sender<Note>,
+    /// `messages.checkWindow`, and the number replies go through unless they name one.
+    check_window: bool,
+    default_number: Arc<str>,
     /// graphApi.businessAccountId, whose templates replies are checked against.
     waba_id: Option<String>,
 }
@@ -123,7 +130,9 @@ impl Outbox {
         health: Arc<Health>,
     ) -> Result<Running> {
         let settings = config.messages();
+        let settings_check_window = settings.check_window;
         let graph = config.graph()?;
+        let default_number: Arc<str> = graph.phone_number_id.as_str().into();
         let client = Arc::new(Client::for_concurrent_calls(&graph, 1));
         let cache = Arc::new(Mutex::new(MediaCache::open(config)?));
         let (notes, noted) = mpsc::channel();
@@ -147,6 +156,8 @@ impl Outbox {
             store: Arc::new(Mutex::new(Store::open_in_server(db)?)),
             notes,
             waba_id: config.business_account_id_if_set(),
+            check_window: settings_check_window,
+            default_number,
         };
         Ok(Running { outbox, scheduler })
     }
@@ -156,10 +167,24 @@ impl Outbox {
     /// messages will be sent, after a restart if need be.
     pub fn enqueue(&self, messages: &[Outgoing], origin: &str, acknowledged: &[i64]) -> Result<()> {
         let store = self.store.lock().expect("no panic holds the lock");
-        // One queue per contact, whichever of their identifiers a reply names.
+        let now = crate::store::inbox::unix_now();
+        // One queue per contact, whichever of their identifiers a reply names; a reply
+        // outside the contact's 24-hour window is marked to fail when its turn comes.
         let bodies: Vec<(String, String)> = messages
             .iter()
-            .map(|m| store.route(m).map(|(key, body)| (key, body.to_string())))
+            .map(|m| {
+                let (key, mut body) = store.route(m)?;
+                if self.check_window && m.kind != "template" {
+                    let number = body[crate::graph::FROM]
+                        .as_str()
+                        .unwrap_or(&self.default_number)
+                        .to_string();
+                    if let Some(last) = store.window_closed(&key, &number, now)? {
+                        body[WINDOW_CLOSED] = json!([number, last]);
+                    }
+                }
+                Ok((key, body.to_string()))
+            })
             .collect::<Result<_>>()?;
         let rows: Vec<(&str, &str, &str)> = messages
             .iter()
@@ -187,6 +212,11 @@ impl Outbox {
             .expect("no panic holds the lock")
             .number_of(wamid)
             .unwrap_or_default();
+        self.mark_read_through(wamid, typing, from);
+    }
+
+    /// [`Outbox::mark_read`] through business number `from` (None: the configured one).
+    pub fn mark_read_through(&self, wamid: &str, typing: bool, from: Option<String>) {
         let _ = self.notes.send(Note::Read(ReadMark {
             wamid: wamid.to_string(),
             typing,
@@ -829,36 +859,36 @@ impl SendWorker {
         if let Some(callback) = &row.callback {
             body["biz_opaque_callback_data"] = json!(callback);
         }
-        self.check_window(row, &body)?;
+        check_window(&mut body)?;
         Ok(self.client.send_message_once(&body)?.id)
     }
+}
 
-    /// A free-form message to a contact whose last message to the number it goes through
-    /// is more than 24 hours old fails as Meta would fail it (131047), without a request;
-    /// templates are always allowed (`messages.checkWindow: false` sends everything).
-    fn check_window(&self, row: &OutboxRow, body: &Value) -> Result<()> {
-        if !self.settings.check_window || row.kind == "template" {
-            return Ok(());
-        }
-        let number = body[crate::graph::FROM]
-            .as_str()
-            .unwrap_or(self.client.phone_number_id());
-        let now = crate::store::inbox::unix_now();
-        let Some(last) = self.store().window_closed(&row.recipient, number, now)? else {
-            return Ok(());
-        };
-        let hours = (now - last) / 3600;
-        let details = format!(
-            "their last message to business number {number} was {hours} h ago, more than the 24 h in which \
+/// A reply stored with [`WINDOW_CLOSED`] (a free-form message to a contact whose last
+/// message to the number it goes through was more than 24 hours old when it was written)
+/// fails as Meta would fail it (131047), without a request; templates are never marked
+/// (`messages.checkWindow: false` marks nothing).
+fn check_window(body: &mut Value) -> Result<()> {
+    let Some(Value::Array(closed)) = body
+        .as_object_mut()
+        .and_then(|b| b.shift_remove(WINDOW_CLOSED))
+    else {
+        return Ok(());
+    };
+    let number = closed.first().and_then(Value::as_str).unwrap_or_default();
+    let last = closed.get(1).and_then(Value::as_i64).unwrap_or_default();
+    let hours = (crate::store::inbox::unix_now() - last) / 3600;
+    let details = format!(
+        "their last message to business number {number} was {hours} h ago, more than the 24 h in which \
              WhatsApp allows free-form messages: send a template (messages.checkWindow: false sends anyway)"
-        );
-        let error = json!({"error": {"message": "(#131047) Re-engagement message", "code": 131047,
+    );
+    let error = json!({"error": {"message": "(#131047) Re-engagement message", "code": 131047,
             "error_data": {"messaging_product": "whatsapp", "details": details}}});
-        let error =
-            crate::graph::ApiError::parse(400, &error.to_string()).expect("an error object");
-        Err(GraphError::Api(Box::new(error)).into())
-    }
+    let error = crate::graph::ApiError::parse(400, &error.to_string()).expect("an error object");
+    Err(GraphError::Api(Box::new(error)).into())
+}
 
+impl SendWorker {
     fn failed(&self, mut row: OutboxRow, err: anyhow::Error) -> Note {
         let message = format!("{err:#}");
         let age =
@@ -917,7 +947,10 @@ impl SendWorker {
                     .chain()
                     .find_map(|c| c.downcast_ref::<GraphError>())
                     .and_then(|g| g.code());
-                let reply: Value = serde_json::from_str(&row.body).unwrap_or(Value::Null);
+                let mut reply: Value = serde_json::from_str(&row.body).unwrap_or(Value::Null);
+                if let Some(fields) = reply.as_object_mut() {
+                    fields.shift_remove(WINDOW_CLOSED);
+                }
                 crate::templates::refreshes_after(
                     code,
                     &reply,

@@ -362,6 +362,10 @@ for line in sys.stdin:
     );
     assert_eq!(error["code"], 131047, "{error}");
     assert_eq!(error["reply"]["text"]["body"], "too late");
+    assert!(
+        error["reply"].get("wa_cloud_window_closed").is_none(),
+        "{error}"
+    );
     server.wait_for_log("24 h");
     let kinds: Vec<&Value> = sent.iter().map(|m| &m["type"]).collect();
     assert_eq!(kinds, [&json!("template")], "the text was never requested");
@@ -414,4 +418,30 @@ for line in sys.stdin:
     run.success()
         .stdout_has("✓ expect: @carla.k US.17012420562100824556 phone=None")
         .stdout_has("✓ expect: @carla.k US.ENT.5912873465 phone=None");
+}
+
+#[test]
+fn check_window_false_sends_a_late_reply() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = python_bot(dir.path(), "bot.py", ECHO_FROM);
+    let server = crate::handler::against(dir.path(), &graph)
+        .args(&["--handler", bot.to_str().unwrap()])
+        .env("WHATSAPP_CLOUD_MESSAGES_SEQUENTIAL", "false")
+        .env("WHATSAPP_CLOUD_MESSAGES_CHECK_WINDOW", "false")
+        .start();
+    let old = message_to(
+        BUSINESS,
+        "wamid.OLD",
+        Some("4915112345678"),
+        None,
+        "hello?",
+        25 * 3600,
+    );
+    assert_eq!(server.post(&old).status, 200);
+    let sent = wait_for_messages(&graph, 2, &server);
+    assert!(
+        sent.iter()
+            .all(|m| m["type"] == "text" && m.get("wa_cloud_window_closed").is_none())
+    );
 }

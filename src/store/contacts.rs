@@ -327,22 +327,32 @@ impl Store {
         let Some(key) = key else {
             return Ok((id, body));
         };
-        if let (Recipient::UserId(_), Some(contact)) =
-            (&message.recipient, self.contact_by_key(&key)?)
-            && let Some(phone @ Recipient::Phone(_)) = contact.address()
+        let Some(contact) = self.contact_by_key(&key)? else {
+            return Ok((key, body));
+        };
+        // A user id when the phone is known, or an identifier the contact no longer has
+        // (the old number that is still their key after a change): their address now.
+        let current = [&contact.phone, &contact.user_id, &contact.parent_user_id];
+        let stale = !current.into_iter().flatten().any(|known| *known == id);
+        let by_user_id =
+            matches!(message.recipient, Recipient::UserId(_)) && contact.phone.is_some();
+        if let (true, Some(address)) = (stale || by_user_id, contact.address())
+            && address != message.recipient
             && let Some(fields) = body.as_object_mut()
         {
+            fields.shift_remove("to");
             fields.shift_remove("recipient");
+            let field = address.graph_field();
             let mut rebuilt = serde_json::Map::new();
             for (name, value) in std::mem::take(fields) {
-                // `to` where it stood in the body before, after `recipient_type`.
+                // The address where `to` stands in the body, after `recipient_type`.
                 rebuilt.insert(name.clone(), value);
                 if name == "recipient_type" {
-                    rebuilt.insert("to".into(), json!(phone.to_graph()));
+                    rebuilt.insert(field.into(), json!(address.to_graph()));
                 }
             }
-            if !rebuilt.contains_key("to") {
-                rebuilt.insert("to".into(), json!(phone.to_graph()));
+            if !rebuilt.contains_key(field) {
+                rebuilt.insert(field.into(), json!(address.to_graph()));
             }
             *fields = rebuilt;
         }
@@ -440,6 +450,21 @@ mod tests {
         assert!(body.get("recipient").is_none());
         let by_phone = normalize(&json!({"to": "4915112345678", "text": "hi"}), None).unwrap();
         assert_eq!(store.route(&by_phone).unwrap().0, "DE.1");
+        // After a number change, a reply to the old number that is still their key (the
+        // default recipient of their events) goes to the new one.
+        file_now(&mut store, &who(Some("4915100000007"), None));
+        let changed = Who {
+            phone: Some("4915100000007".into()),
+            new_phone: Some("4915199999999".into()),
+            ..Who::default()
+        };
+        file_now(&mut store, &changed);
+        let to_old = normalize(&json!({"to": "4915100000007", "text": "hi"}), None).unwrap();
+        let (key, body) = store.route(&to_old).unwrap();
+        assert_eq!(
+            (key.as_str(), &body["to"]),
+            ("4915100000007", &json!("+4915199999999"))
+        );
         // Someone never seen: their own id, as given.
         let stranger = normalize(&json!({"to": "US.9", "text": "hi"}), None).unwrap();
         let (key, body) = store.route(&stranger).unwrap();

@@ -195,6 +195,20 @@ pub struct ServeArgs {
     /// for local experiments: anyone who can reach the port can then post messages
     #[arg(long)]
     pub insecure_skip_signature: bool,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+/// HTTPS for `serve`: both or neither.
+#[derive(Debug, Default, Args)]
+pub struct TlsArgs {
+    /// Serve HTTPS with this PEM certificate chain, such as certbot's fullchain.pem
+    /// (webhooks.tls.cert); SIGHUP reads it again
+    #[arg(long, value_name = "FILE", help_heading = "HTTPS")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's PEM private key (webhooks.tls.key); SIGHUP reads it again
+    #[arg(long, value_name = "FILE", help_heading = "HTTPS")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

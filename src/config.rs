@@ -168,6 +168,18 @@ const KEYS: &[Key] = &[
         Some(r#""5s""#),
     ),
     key(
+        "webhooks.tls.cert",
+        "WHATSAPP_CLOUD_WEBHOOKS_TLS_CERT",
+        Kind::Path,
+        None,
+    ),
+    key(
+        "webhooks.tls.key",
+        "WHATSAPP_CLOUD_WEBHOOKS_TLS_KEY",
+        Kind::Path,
+        None,
+    ),
+    key(
         "graphApi.baseUrl",
         "WHATSAPP_CLOUD_GRAPHAPI_BASE_URL",
         Kind::Text,
@@ -634,6 +646,35 @@ impl Config {
         }
     }
 
+    /// The certificate and key `serve` speaks HTTPS with (`webhooks.tls.cert` and `.key`,
+    /// or the flags), or `None` for plain HTTP. One without the other is a usage error.
+    pub fn tls(
+        &self,
+        cert_flag: Option<&Path>,
+        key_flag: Option<&Path>,
+    ) -> Result<Option<(PathBuf, PathBuf)>> {
+        let cert = cert_flag
+            .map(Path::to_path_buf)
+            .or_else(|| self.text("webhooks.tls.cert").map(PathBuf::from));
+        let key = key_flag
+            .map(Path::to_path_buf)
+            .or_else(|| self.text("webhooks.tls.key").map(PathBuf::from));
+        match (cert, key) {
+            (Some(cert), Some(key)) => Ok(Some((cert, key))),
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(UsageError::new(
+                "a TLS certificate is given but no key: set `webhooks.tls.key` (or --tls-key) to the certificate's \
+                 PEM private key, or unset the certificate to serve plain HTTP",
+            )
+            .into()),
+            (None, Some(_)) => Err(UsageError::new(
+                "a TLS key is given but no certificate: set `webhooks.tls.cert` (or --tls-cert) to the PEM \
+                 certificate chain, or unset the key to serve plain HTTP",
+            )
+            .into()),
+        }
+    }
+
     /// How replies are sent (`messages.*`) and handed over (`immediate`, `dispatch.*`).
     pub fn messages(&self) -> MessagesConfig {
         let sequential = match self.entry("messages.sequential").map(|e| &e.value) {
@@ -953,7 +994,9 @@ fn parse_file(path: &Path, text: &str) -> Result<Vec<(String, Value)>> {
             .any(|k| k.path.starts_with(&format!("{section}.")));
         match value {
             Value::Object(map) if is_section => {
-                pairs.extend(map.into_iter().map(|(k, v)| (format!("{section}.{k}"), v)));
+                for (k, v) in map {
+                    flatten_subsection(format!("{section}.{k}"), v, &mut pairs);
+                }
             }
             Value::Null if is_section => {}
             other if is_section => {
@@ -968,6 +1011,20 @@ fn parse_file(path: &Path, text: &str) -> Result<Vec<(String, Value)>> {
         }
     }
     Ok(pairs)
+}
+
+/// `key: value`, or the keys of a mapping under a key that is itself a section of known
+/// keys (`webhooks: {tls: {cert: ...}}` gives `webhooks.tls.cert`).
+fn flatten_subsection(key: String, value: Value, pairs: &mut Vec<(String, Value)>) {
+    let prefix = format!("{key}.");
+    match value {
+        Value::Object(map) if KEYS.iter().any(|k| k.path.starts_with(&prefix)) => {
+            for (k, v) in map {
+                flatten_subsection(format!("{prefix}{k}"), v, pairs);
+            }
+        }
+        other => pairs.push((key, other)),
+    }
 }
 
 /// Checks `value` against the key's kind and returns it in canonical form, or what was expected.

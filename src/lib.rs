@@ -22,6 +22,7 @@ mod media;
 mod outbox;
 mod send;
 mod serve;
+mod tls;
 mod webhooks;
 
 use std::ffi::OsString;

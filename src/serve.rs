@@ -121,6 +121,8 @@ pub fn run_until(
         None => None,
     };
 
+    let tls = load_tls(args, config)?;
+
     let db_path = config.media().db_path;
     let writer_store = Store::open(&db_path)?;
     writer_store.set_busy_timeout(WRITER_BUSY_TIMEOUT)?;
@@ -222,11 +224,12 @@ pub fn run_until(
             .await
             .with_context(|| format!("cannot listen on {address}: choose another --port, or stop what uses it"))?;
         let bound = listener.local_addr()?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
         tracing::info!(
-            "listening on http://{bound}{path} (register https://<your public host>{path} as the callback URL \
+            "listening on {scheme}://{bound}{path} (register https://<your public host>{path} as the callback URL \
              in the App Dashboard, WhatsApp > Configuration)"
         );
-        intake::serve(
+        intake::serve_with(
             listener,
             router,
             intake::Limits {
@@ -234,6 +237,7 @@ pub fn run_until(
                 max_connections: webhooks.max_connections,
                 shutdown_grace: webhooks.shutdown_grace,
             },
+            tls,
             stop_requested(tap_failed, stop_asked, health.clone()),
         )
         .await?;
@@ -257,6 +261,19 @@ pub fn run_until(
     tapped?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The certificate and key of `webhooks.tls.*` (or the flags), read now so that a wrong
+/// file stops serve at start-up (exit 2) rather than failing every handshake.
+fn load_tls(args: &ServeArgs, config: &Config) -> Result<Option<Arc<crate::tls::Reloadable>>> {
+    let Some((cert, key)) =
+        config.tls(args.tls.tls_cert.as_deref(), args.tls.tls_key.as_deref())?
+    else {
+        return Ok(None);
+    };
+    let tls = crate::tls::Reloadable::load(crate::tls::TlsFiles { cert, key })
+        .map_err(|err| crate::error::UsageError::new(format!("{err:#}")))?;
+    Ok(Some(Arc::new(tls)))
 }
 
 /// `message,status,...` as event kinds; unknown names are a usage error.

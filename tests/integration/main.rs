@@ -20,3 +20,4 @@ mod send;
 mod serve;
 mod storage;
 mod strangers;
+mod tls;

@@ -204,6 +204,18 @@ const KEYS: &[Key] = &[
         None,
     ),
     key(
+        "graphApi.businessAccountId",
+        "WHATSAPP_CLOUD_GRAPHAPI_BUSINESS_ACCOUNT_ID",
+        Kind::Text,
+        None,
+    ),
+    key(
+        "graphApi.appId",
+        "WHATSAPP_CLOUD_GRAPHAPI_APP_ID",
+        Kind::Text,
+        None,
+    ),
+    key(
         "graphApi.accessToken",
         "WHATSAPP_CLOUD_GRAPHAPI_ACCESS_TOKEN",
         Kind::Secret,
@@ -595,7 +607,7 @@ impl Config {
     }
 
     /// `https://baseUrl/version`, or `http://baseUrl:basePort/version` when `basePort` is set.
-    fn graph_base_url(&self) -> String {
+    pub(crate) fn graph_base_url(&self) -> String {
         let host = self
             .text("graphApi.baseUrl")
             .unwrap_or("graph.facebook.com");
@@ -644,6 +656,11 @@ impl Config {
                 .max(1) as usize,
             shutdown_grace: self.duration("webhooks.shutdownGrace", 5_000),
         }
+    }
+
+    /// A text key's value, when it is set and not empty.
+    pub fn optional_text(&self, key: &str) -> Option<&str> {
+        self.text(key).filter(|value| !value.is_empty())
     }
 
     /// The certificate and key `serve` speaks HTTPS with (`webhooks.tls.cert` and `.key`,

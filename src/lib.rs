@@ -14,7 +14,9 @@ pub mod notification;
 pub mod store;
 
 mod dispatch;
+mod doctor;
 mod health;
+mod healthcheck;
 mod inbox;
 mod intake;
 mod logging;
@@ -113,6 +115,14 @@ fn run_command(cli: &Cli, matches: &ArgMatches) -> Result<()> {
         Command::Dev(args) => {
             let config = load_config(&cli.global)?;
             dev::run(args, &config, &cli.global, &mut stdout)
+        }
+        Command::Doctor(args) => {
+            let config = load_config(&cli.global)?;
+            doctor::run(args, &config, cli.global.json, &mut stdout)
+        }
+        Command::Healthcheck(args) => {
+            let config = load_config(&cli.global)?;
+            healthcheck::run(args, &config, &mut stdout)
         }
     }
 }

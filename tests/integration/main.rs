@@ -10,6 +10,7 @@ mod config;
 mod delivery;
 mod dev_chat;
 mod dev_graph;
+mod doctor;
 mod fake_graph_faults;
 mod generated;
 mod handler;

@@ -17,6 +17,7 @@ mod handler;
 mod hostile;
 mod media;
 mod outbox;
+mod packaging;
 mod send;
 mod serve;
 mod storage;

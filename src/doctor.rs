@@ -24,7 +24,10 @@ use crate::graph::ApiError;
 
 /// Each Graph API version and the day it stops working (Meta's changelog; WHATSAPP.md).
 /// A version newer than the newest here is taken as current.
-const VERSIONS: &[(u32, Option<(i32, u32, u32)>)] = &[
+/// The last day of a version (year, month, day), when Meta has announced it.
+type EndOfLife = Option<(i32, u32, u32)>;
+
+const VERSIONS: &[(u32, EndOfLife)] = &[
     (20, Some((2026, 9, 24))),
     (21, Some((2027, 1, 21))),
     (22, Some((2027, 5, 20))),
@@ -160,7 +163,7 @@ struct Doctor<'a> {
 
 /// A failed call: Meta's error, or no usable answer.
 enum Failure {
-    Meta(ApiError),
+    Meta(Box<ApiError>),
     Other(String),
 }
 
@@ -751,7 +754,7 @@ impl<'a> Doctor<'a> {
         match ApiError::parse(status, &body) {
             Some(mut api) => {
                 api.message = self.scrub(&api.message);
-                Err(Failure::Meta(api))
+                Err(Failure::Meta(Box::new(api)))
             }
             None => Err(Failure::Other(format!("the Graph API answered {status}"))),
         }

@@ -132,7 +132,7 @@ pub(super) async fn answer(
         }
         _ => return next.run(request).await,
     };
-    if let Err(refused) = authorize(&setup, &request, needs) {
+    if let Some(refused) = refusal(&setup, &request, needs) {
         return refused;
     }
     let query: Map<String, Value> = Query::<HashMap<String, String>>::try_from_uri(request.uri())
@@ -180,7 +180,8 @@ enum Endpoint {
     SetAppSubscription,
 }
 
-fn authorize(setup: &Setup, request: &Request, needs: Needs) -> Result<(), Response> {
+/// Meta's answer to a request without the token `needs`, or `None` to let it through.
+fn refusal(setup: &Setup, request: &Request, needs: Needs) -> Option<Response> {
     let given = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -192,7 +193,7 @@ fn authorize(setup: &Setup, request: &Request, needs: Needs) -> Result<(), Respo
         (Needs::UserToken, _) => setup.token.expose().to_string(),
         (Needs::AppToken, Some(secret)) => format!("{DEV_APP_ID}|{}", secret.expose()),
         (Needs::AppToken, None) => {
-            return Err(error(
+            return Some(error(
                 StatusCode::BAD_REQUEST,
                 190,
                 "Invalid OAuth access token signature: the local Graph API has no app secret (start it with \
@@ -201,7 +202,7 @@ fn authorize(setup: &Setup, request: &Request, needs: Needs) -> Result<(), Respo
         }
     };
     if bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
-        return Ok(());
+        return None;
     }
     tracing::warn!(
         "refused {} {}: wrong token",
@@ -212,7 +213,7 @@ fn authorize(setup: &Setup, request: &Request, needs: Needs) -> Result<(), Respo
         Needs::UserToken => "Invalid OAuth access token - Cannot parse access token",
         Needs::AppToken => "Invalid OAuth access token signature.",
     };
-    Err(error(StatusCode::UNAUTHORIZED, 190, message))
+    Some(error(StatusCode::UNAUTHORIZED, 190, message))
 }
 
 fn debug_token(setup: &Setup, query: &Map<String, Value>) -> Response {

@@ -308,9 +308,66 @@ fn cut(line: &str) -> String {
     }
 }
 
+/// Bytes of events a worker holds that its handler has not been given yet (at least one
+/// event): beyond it, [`Dispatcher::deliver`] waits, and a backlog stays in the database
+/// instead of being copied into memory.
+const HELD_EVENT_BYTES: usize = 1024 * 1024;
+
+/// Counts the bytes of events given to a worker and not yet written to its handler, and
+/// makes the giver wait while there are too many.
+struct Gate {
+    held: Mutex<usize>,
+    room: Condvar,
+    health: Arc<Health>,
+}
+
+impl Gate {
+    fn new(health: Arc<Health>) -> Gate {
+        Gate {
+            held: Mutex::new(0),
+            room: Condvar::new(),
+            health,
+        }
+    }
+
+    /// Waits for room for `bytes` more; false when serve is shutting down meanwhile (the
+    /// event stays pending in the database for the next start).
+    fn enter(&self, bytes: usize) -> bool {
+        let mut held = self.held.lock().expect("no panic holds the lock");
+        while *held > 0 && *held + bytes > HELD_EVENT_BYTES {
+            if self.health.shutting_down() {
+                return false;
+            }
+            held = self
+                .room
+                .wait_timeout(held, Duration::from_millis(100))
+                .expect("no panic holds the lock")
+                .0;
+        }
+        *held += bytes;
+        true
+    }
+
+    /// Counts events taken back without waiting (a handler ended holding them).
+    fn add(&self, bytes: usize) {
+        *self.held.lock().expect("no panic holds the lock") += bytes;
+    }
+
+    fn leave(&self, bytes: usize) {
+        let mut held = self.held.lock().expect("no panic holds the lock");
+        *held = held.saturating_sub(bytes);
+        self.room.notify_all();
+    }
+}
+
+fn bytes_of(events: &[Pending]) -> usize {
+    events.iter().map(|e| e.event.len()).sum()
+}
+
 /// The running handler, whichever its mode.
 pub struct Dispatcher {
     routes: Vec<Sender<Input>>,
+    gates: Vec<Arc<Gate>>,
     per_message: Option<Arc<PerMessageQueue>>,
     threads: Vec<JoinHandle<()>>,
 }
@@ -353,7 +410,7 @@ impl Dispatcher {
         let spec = Arc::new(spec);
         let mut threads = Vec::new();
         if spec.per_message {
-            let queue = Arc::new(PerMessageQueue::default());
+            let queue = Arc::new(PerMessageQueue::new(spec.health.clone()));
             for index in 0..spec.workers {
                 let (spec, outbox, queue) = (spec.clone(), outbox.clone(), queue.clone());
                 let store = Store::open_in_server(&spec.db)?;
@@ -365,15 +422,20 @@ impl Dispatcher {
             }
             return Ok(Dispatcher {
                 routes: Vec::new(),
+                gates: Vec::new(),
                 per_message: Some(queue),
                 threads,
             });
         }
         let mut routes = Vec::new();
+        let mut gates = Vec::new();
         let (started, starts) = mpsc::channel();
         for index in 0..spec.workers {
             let (input, inputs) = mpsc::channel();
+            let gate = Arc::new(Gate::new(spec.health.clone()));
+            gates.push(gate.clone());
             let worker = LongRunning {
+                gate,
                 index,
                 spec: spec.clone(),
                 store: Store::open_in_server(&spec.db)?,
@@ -394,6 +456,7 @@ impl Dispatcher {
         }
         let dispatcher = Dispatcher {
             routes,
+            gates,
             per_message: None,
             threads,
         };
@@ -406,14 +469,20 @@ impl Dispatcher {
         Ok(dispatcher)
     }
 
-    /// Hands an event to the worker that owns its sender.
-    pub fn deliver(&self, event: Pending) {
+    /// Hands an event to the worker that owns its sender, waiting while that worker holds
+    /// [`HELD_EVENT_BYTES`] not yet written. False when serve is shutting down meanwhile:
+    /// the event stays pending in the database, to be handed over at the next start.
+    pub fn deliver(&self, event: Pending) -> bool {
         match &self.per_message {
             Some(queue) => queue.push(event),
             None => {
                 let sender = event.peer.as_deref().unwrap_or_default();
                 let worker = stable_hash(sender) as usize % self.routes.len();
+                if !self.gates[worker].enter(event.event.len()) {
+                    return false;
+                }
                 let _ = self.routes[worker].send(Input::Event(event));
+                true
             }
         }
     }
@@ -990,6 +1059,8 @@ struct Outstanding {
 
 struct LongRunning {
     index: usize,
+    /// Counts what `waiting` and the way to it hold.
+    gate: Arc<Gate>,
     spec: Arc<HandlerSpec>,
     store: Store,
     input: Sender<Input>,
@@ -1139,6 +1210,7 @@ impl LongRunning {
             }
             return;
         }
+        self.gate.leave(bytes_of(&events));
         for mut event in events {
             let line = handed_line(&event, &self.spec, &self.store);
             // A closed pipe is noticed when the handler's exit is: the event is handed back then.
@@ -1228,6 +1300,7 @@ impl LongRunning {
         if crashed_on(&events[0], &self.store, &self.spec, self.index) {
             events.remove(0);
         }
+        self.gate.add(bytes_of(&events));
         for event in events.into_iter().rev() {
             self.waiting.push_front(event);
         }
@@ -1249,20 +1322,40 @@ impl LongRunning {
 }
 
 /// Events for per-message handlers, with the senders being answered right now.
-#[derive(Default)]
 struct PerMessageQueue {
     state: Mutex<(VecDeque<Pending>, HashSet<String>, bool)>,
     changed: Condvar,
+    health: Arc<Health>,
 }
 
 impl PerMessageQueue {
-    fn push(&self, event: Pending) {
-        self.state
-            .lock()
-            .expect("no panic holds the lock")
-            .0
-            .push_back(event);
+    fn new(health: Arc<Health>) -> PerMessageQueue {
+        PerMessageQueue {
+            state: Mutex::default(),
+            changed: Condvar::new(),
+            health,
+        }
+    }
+
+    /// Queues an event, waiting while the queue holds [`HELD_EVENT_BYTES`]; false when
+    /// serve is shutting down meanwhile (the event stays pending in the database).
+    fn push(&self, event: Pending) -> bool {
+        let mut state = self.state.lock().expect("no panic holds the lock");
+        while !state.0.is_empty()
+            && bytes_of(state.0.make_contiguous()) + event.event.len() > HELD_EVENT_BYTES
+        {
+            if state.2 || self.health.shutting_down() {
+                return false;
+            }
+            state = self
+                .changed
+                .wait_timeout(state, Duration::from_millis(100))
+                .expect("no panic holds the lock")
+                .0;
+        }
+        state.0.push_back(event);
         self.changed.notify_all();
+        true
     }
 
     fn stop(&self) {

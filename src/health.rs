@@ -47,6 +47,11 @@ impl Health {
         let _ = self.shutdown.set(Instant::now());
     }
 
+    /// Whether serve has been asked to shut down.
+    pub fn shutting_down(&self) -> bool {
+        self.shutdown.get().is_some()
+    }
+
     /// Whether a part blocked by the database should stop waiting: serve was asked to
     /// shut down a while ago. What it leaves stays stored for the next start.
     pub fn stop_waiting(&self) -> bool {

@@ -46,6 +46,14 @@ use crate::store::patiently_while_serving;
 /// How often the scheduler looks at the database without being woken: rows from
 /// `wa-cloud send`, statuses for sequential sending and for rows in doubt, retry times.
 const TICK: Duration = Duration::from_millis(50);
+/// Rows held in memory at most (the database is the queue): the scheduler reads the
+/// outbox in order until it holds this many, and reads on as they are sent.
+const HELD_ROWS: usize = 4096;
+/// Rows of one recipient held at most: the rest of a long queue is read from the
+/// database as these are sent, so that one busy recipient cannot fill the memory of all.
+const HELD_PER_RECIPIENT: usize = 8;
+/// Rows read from the database at a time.
+const READ_BATCH: usize = 512;
 /// The wait before a row's next attempt: from 1 s, doubling, to at most a minute.
 const RETRY_BASE: Duration = Duration::from_secs(1);
 const RETRY_CAP: Duration = Duration::from_secs(60);
@@ -261,8 +269,13 @@ struct Scheduler {
     store: Store,
     settings: MessagesConfig,
     pool: Pool,
+    /// The outbox has been read in order up to this seq.
     loaded_up_to: i64,
+    /// The oldest unsent rows of each recipient, at most [`HELD_PER_RECIPIENT`].
     queues: HashMap<String, VecDeque<OutboxRow>>,
+    /// Recipients with unsent rows up to `loaded_up_to` that are not in memory, and the
+    /// last of their rows that is (or was): the rest is read when their queue runs short.
+    spilled: HashMap<String, i64>,
     busy: HashSet<String>,
     /// Calls handed to the pool and not yet answered: never more than `messages.maxInFlight`.
     in_flight: usize,
@@ -285,6 +298,7 @@ impl Scheduler {
             pool,
             loaded_up_to: 0,
             queues: HashMap::new(),
+            spilled: HashMap::new(),
             busy: HashSet::new(),
             in_flight: 0,
             sent_rows: Vec::new(),
@@ -405,27 +419,92 @@ impl Scheduler {
         }
     }
 
+    /// Reads the outbox on, in order, until [`HELD_ROWS`] are held; a recipient's rows
+    /// beyond [`HELD_PER_RECIPIENT`] are left in the database and read when its queue runs
+    /// short, so that memory stays flat however long the queues grow.
     fn load(&mut self) -> Result<()> {
-        let in_doubt_until = unix_now_ms() + self.settings.in_doubt_wait.as_millis() as i64;
-        for mut row in self.store.unsent(self.loaded_up_to)? {
-            self.loaded_up_to = row.seq;
-            // Found in flight: the process that tried it died. Give its status time to come.
-            if row.tried_at.is_some() && row.callback.is_some() {
-                tracing::info!(
-                    "outbox: message {} to {} was being sent when wa-cloud stopped: waiting up to {:?} \
-                     for WhatsApp to report it before sending it again",
-                    row.seq,
-                    row.recipient,
-                    self.settings.in_doubt_wait
-                );
-                row.next_attempt_at = Some(row.next_attempt_at.unwrap_or(0).max(in_doubt_until));
+        self.refill_spilled()?;
+        let mut room = HELD_ROWS.saturating_sub(self.queues.values().map(VecDeque::len).sum());
+        while room > 0 {
+            let rows = self.store.unsent(self.loaded_up_to, READ_BATCH)?;
+            let read_all = rows.len() < READ_BATCH;
+            for row in rows {
+                self.loaded_up_to = row.seq;
+                if self.spilled.contains_key(&row.recipient) {
+                    continue;
+                }
+                let queue = self.queues.get(&row.recipient);
+                if queue.is_some_and(|q| q.len() >= HELD_PER_RECIPIENT) {
+                    let last = queue.and_then(VecDeque::back).map_or(0, |held| held.seq);
+                    self.spilled.insert(row.recipient, last);
+                    continue;
+                }
+                let row = self.admitted(row);
+                self.queues
+                    .entry(row.recipient.clone())
+                    .or_default()
+                    .push_back(row);
+                room = room.saturating_sub(1);
+                if room == 0 {
+                    break;
+                }
             }
-            self.queues
-                .entry(row.recipient.clone())
-                .or_default()
-                .push_back(row);
+            if read_all {
+                break;
+            }
         }
         Ok(())
+    }
+
+    /// Reads the next rows of the spilled recipients whose queue runs short.
+    fn refill_spilled(&mut self) -> Result<()> {
+        let short: Vec<(String, i64)> = self
+            .spilled
+            .iter()
+            .filter(|(recipient, _)| {
+                self.queues
+                    .get(*recipient)
+                    .is_none_or(|q| q.len() < HELD_PER_RECIPIENT / 2)
+            })
+            .map(|(recipient, last)| (recipient.clone(), *last))
+            .collect();
+        for (recipient, last) in short {
+            let held = self.queues.get(&recipient).map_or(0, VecDeque::len);
+            let wanted = HELD_PER_RECIPIENT - held;
+            let rows = self
+                .store
+                .unsent_of(&recipient, last, self.loaded_up_to, wanted)?;
+            if rows.len() < wanted {
+                self.spilled.remove(&recipient);
+            } else if let Some(row) = rows.last() {
+                self.spilled.insert(recipient.clone(), row.seq);
+            }
+            for row in rows {
+                let row = self.admitted(row);
+                self.queues
+                    .entry(recipient.clone())
+                    .or_default()
+                    .push_back(row);
+            }
+        }
+        Ok(())
+    }
+
+    /// A row read from the database, ready to queue. One found in flight belongs to an
+    /// attempt of a process that died: its status is given time to come.
+    fn admitted(&self, mut row: OutboxRow) -> OutboxRow {
+        if row.tried_at.is_some() && row.callback.is_some() {
+            tracing::info!(
+                "outbox: message {} to {} was being sent when wa-cloud stopped: waiting up to {:?} \
+                 for WhatsApp to report it before sending it again",
+                row.seq,
+                row.recipient,
+                self.settings.in_doubt_wait
+            );
+            let in_doubt_until = unix_now_ms() + self.settings.in_doubt_wait.as_millis() as i64;
+            row.next_attempt_at = Some(row.next_attempt_at.unwrap_or(0).max(in_doubt_until));
+        }
+        row
     }
 
     /// Rows in doubt at the head of their queue whose status has arrived are sent: they

@@ -182,14 +182,13 @@ pub fn run_until(
                 };
                 let result = match dispatcher {
                     // The handler marks each event delivered once written to it.
+                    // Delivering waits while the handler is behind: a backlog stays in the
+                    // database. At shutdown, what the handler is not given stays pending.
                     Some(dispatcher) => tap.hand_on(tap_store, woken, |_, pending| {
-                        pending
-                            .into_iter()
-                            .for_each(|event| dispatcher.deliver(event));
-                        Ok(())
+                        Ok(pending.into_iter().all(|event| dispatcher.deliver(event)))
                     }),
                     None => tap.hand_on(tap_store, woken, |store, pending| {
-                        tap.write_to_stdout(store, pending)
+                        tap.write_to_stdout(store, pending).map(|()| true)
                     }),
                 };
                 if result.is_err() {
@@ -463,13 +462,13 @@ struct Tap<'a> {
 
 impl Tap<'_> {
     /// Hands stored events of `kinds` to `sink`, oldest first and in batches, until the
-    /// writer is gone and nothing is left. Reading waits through storage trouble; when it
+    /// writer is gone and nothing is left, or `sink` says to stop (false). Reading waits through storage trouble; when it
     /// gives up (at shutdown), what is left stays stored for the next start.
     fn hand_on(
         &self,
         mut store: Store,
         woken: Receiver<()>,
-        mut sink: impl FnMut(&mut Store, Vec<Pending>) -> Result<()>,
+        mut sink: impl FnMut(&mut Store, Vec<Pending>) -> Result<bool>,
     ) -> Result<()> {
         let path = store.path().to_path_buf();
         let mut after = 0;
@@ -508,7 +507,9 @@ impl Tap<'_> {
             };
             after = last.seq;
             let count = pending.len() as i64;
-            sink(&mut store, pending)?;
+            if !sink(&mut store, pending)? {
+                return Ok(());
+            }
             self.health.backlog.fetch_sub(count, Ordering::Relaxed);
         }
     }

@@ -38,6 +38,12 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT INTO meta (key, value) VALUES ('id', lower(hex(randomblob(6))));
 ";
 
+/// Migration 5: the outbox is read a recipient at a time as well as in order, so that
+/// the scheduler can hold a bounded part of a long queue in memory.
+const OUTBOX_BY_RECIPIENT: &str = "
+CREATE INDEX outbox_unsent_by_recipient ON outbox (recipient, seq) WHERE state = 'pending';
+";
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -53,6 +59,7 @@ const MIGRATIONS: &[&str] = &[
     inbox::SCHEMA,
     outbox::SCHEMA,
     HAND_OVER_AND_RETRIES,
+    OUTBOX_BY_RECIPIENT,
 ];
 
 /// An open database, migrated to the current schema.

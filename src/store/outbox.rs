@@ -130,13 +130,34 @@ impl Store {
         Ok(seqs)
     }
 
-    /// Unsent rows after `after`, in order.
-    pub fn unsent(&self, after: i64) -> Result<Vec<OutboxRow>> {
-        let mut query = self.conn().prepare_cached(
+    /// At most `limit` unsent rows after `after`, in order.
+    pub fn unsent(&self, after: i64, limit: usize) -> Result<Vec<OutboxRow>> {
+        self.read_rows(
             "SELECT seq, recipient, kind, body, created_at, attempts, next_attempt_at, tried_at, callback
-             FROM outbox WHERE state = 'pending' AND seq > ?1 ORDER BY seq",
-        )?;
-        let rows = query.query_map(params![after], |row| {
+             FROM outbox WHERE state = 'pending' AND seq > ?1 ORDER BY seq LIMIT ?2",
+            params![after, limit as i64],
+        )
+    }
+
+    /// At most `limit` unsent rows of one recipient with `after < seq <= up_to`, in order.
+    pub fn unsent_of(
+        &self,
+        recipient: &str,
+        after: i64,
+        up_to: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxRow>> {
+        self.read_rows(
+            "SELECT seq, recipient, kind, body, created_at, attempts, next_attempt_at, tried_at, callback
+             FROM outbox WHERE state = 'pending' AND recipient = ?1 AND seq > ?2 AND seq <= ?3
+             ORDER BY seq LIMIT ?4",
+            params![recipient, after, up_to, limit as i64],
+        )
+    }
+
+    fn read_rows(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<OutboxRow>> {
+        let mut query = self.conn().prepare_cached(sql)?;
+        let rows = query.query_map(params, |row| {
             Ok(OutboxRow {
                 seq: row.get(0)?,
                 recipient: row.get(1)?,
@@ -343,14 +364,14 @@ mod tests {
         let store = Store::open_in_memory().unwrap();
         let a = store.enqueue("+491", "text", "{}", "handler").unwrap();
         let b = store.enqueue("+491", "text", "{}", "send").unwrap();
-        assert_eq!(store.unsent(0).unwrap().len(), 2);
+        assert_eq!(store.unsent(0, 100).unwrap().len(), 2);
         store.mark_sent(a, "wamid.A").unwrap();
         store
             .mark_failed(b, "(#131047) Re-engagement message")
             .unwrap();
         assert_eq!(store.outcome(a).unwrap(), Outcome::Sent("wamid.A".into()));
         assert!(matches!(store.outcome(b).unwrap(), Outcome::Failed(e) if e.contains("131047")));
-        assert!(store.unsent(0).unwrap().is_empty());
+        assert!(store.unsent(0, 100).unwrap().is_empty());
     }
 
     #[test]
@@ -389,7 +410,7 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
-        let rows = store.unsent(0).unwrap();
+        let rows = store.unsent(0, 100).unwrap();
         let id = store.id().unwrap();
         assert_eq!(rows[0].callback, Some(format!("wa-cloud:{id}:{}", seqs[0])));
         assert_eq!(

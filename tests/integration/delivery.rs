@@ -362,3 +362,43 @@ for line in sys.stdin:
     assert_answered_once_in_order(&graph, &server, &sent);
     assert_eq!(server.get("/healthz").status, 200);
 }
+
+#[test]
+fn a_backlog_behind_a_stuck_handler_stays_in_the_database_and_does_not_hold_up_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    // Reads every line and answers none: the window fills, then what serve holds in memory
+    // for the worker (1 MiB) fills, and the rest waits in the database.
+    let stuck = python_bot(dir.path(), "stuck.py", "for line in sys.stdin:\n    pass\n");
+    let server = start(dir.path(), &graph, &[stuck.to_str().unwrap()]);
+    let sent = messages(48, &["4915100000001", "4915100000002"], "B");
+    let padding = "x".repeat(64 * 1024);
+    for m in &sent {
+        let body = text_notification(&m.id, &m.from, &format!("{} {padding}", m.text));
+        assert_eq!(server.post(&body).status, 200, "{} accepted", m.id);
+    }
+    // The backlog counts the events stored and not yet given to the handler's worker.
+    poll(
+        || format!("/healthz: {}", server.get("/healthz").body),
+        || {
+            let health: Value = serde_json::from_str(&server.get("/healthz").body).ok()?;
+            (health["backlog"].as_i64()? > 0 && health["unacknowledged"].as_i64()? == 16)
+                .then_some(())
+        },
+    );
+    assert_eq!(
+        server.terminate(),
+        Some(0),
+        "SIGTERM ends serve while the hand-over waits for room"
+    );
+    assert!(crate::handler::sent_messages(&graph).is_empty());
+
+    let first_word = r#"
+for line in sys.stdin:
+    ev = json.loads(line)
+    print(json.dumps({"to": ev["from"], "text": ev["text"].split(" ")[0]}), flush=True)
+"#;
+    let bot = python_bot(dir.path(), "bot.py", first_word);
+    let server = start(dir.path(), &graph, &[bot.to_str().unwrap()]);
+    assert_answered_once_in_order(&graph, &server, &sent);
+}

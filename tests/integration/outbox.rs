@@ -371,3 +371,34 @@ fn many_calls_are_in_flight_at_once_in_order_per_recipient() {
     );
     assert_eq!(server.terminate(), Some(0));
 }
+
+#[test]
+fn long_queues_are_read_from_the_database_a_part_at_a_time_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    // 30 replies to each message: serve holds 8 of a recipient's replies in memory at a
+    // time and reads the rest from the database as those are sent.
+    let thirty = r#"
+for line in sys.stdin:
+    ev = json.loads(line)
+    for k in range(30):
+        print(json.dumps({"to": ev["from"], "text": "%s-%02d" % (ev["text"], k)}), flush=True)
+"#;
+    let bot = python_bot(dir.path(), "thirty.py", thirty)
+        .display()
+        .to_string();
+    let server = against(dir.path(), &graph)
+        .args(&["--handler", &bot])
+        .env("WHATSAPP_CLOUD_MESSAGES_SEQUENTIAL", "false")
+        .env("WHATSAPP_CLOUD_MESSAGES_MARK_AS_READ", "false")
+        .start();
+    // The queues grow while the Graph API refuses, and drain when it is back.
+    graph.refuse_for(Duration::from_secs(3));
+    let posted = post_messages(&server, 12, &SENDERS[..3], "Q");
+    let expected: Vec<(String, String)> = posted
+        .iter()
+        .flat_map(|(to, text)| (0..30).map(move |k| (to.clone(), format!("{text}-{k:02}"))))
+        .collect();
+    assert_accepted_once_in_order(&graph, &server, &expected);
+    assert_eq!(server.terminate(), Some(0));
+}

@@ -148,6 +148,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --pass-env 'Hand these environment variables to the handler even if they hold secrets'
             cand --tls-cert 'Serve HTTPS with this PEM certificate chain, such as certbot''s fullchain.pem (webhooks.tls.cert); SIGHUP reads it again'
             cand --tls-key 'The certificate''s PEM private key (webhooks.tls.key); SIGHUP reads it again'
+            cand --metrics-port 'Serve /metrics (Prometheus) on 127.0.0.1:PORT, apart from the webhooks; 0 picks a free port. (webhooks.metrics: true serves it on the webhooks port instead)'
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
             cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'

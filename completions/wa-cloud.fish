@@ -134,6 +134,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l workers -d '
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l pass-env -d 'Hand these environment variables to the handler even if they hold secrets' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l tls-cert -d 'Serve HTTPS with this PEM certificate chain, such as certbot\'s fullchain.pem (webhooks.tls.cert); SIGHUP reads it again' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l tls-key -d 'The certificate\'s PEM private key (webhooks.tls.key); SIGHUP reads it again' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l metrics-port -d 'Serve /metrics (Prometheus) on 127.0.0.1:PORT, apart from the webhooks; 0 picks a free port. (webhooks.metrics: true serves it on the webhooks port instead)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r

@@ -235,6 +235,17 @@ pub struct ServeArgs {
     pub insecure_skip_signature: bool,
     #[command(flatten)]
     pub tls: TlsArgs,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
+}
+
+/// `/metrics` for Prometheus.
+#[derive(Debug, Default, Args)]
+pub struct MetricsArgs {
+    /// Serve /metrics (Prometheus) on 127.0.0.1:PORT, apart from the webhooks; 0 picks a
+    /// free port. (webhooks.metrics: true serves it on the webhooks port instead)
+    #[arg(long, value_name = "PORT", help_heading = "Metrics")]
+    pub metrics_port: Option<u16>,
 }
 
 /// HTTPS for `serve`: both or neither.

@@ -168,6 +168,12 @@ const KEYS: &[Key] = &[
         Some(r#""5s""#),
     ),
     key(
+        "webhooks.metrics",
+        "WHATSAPP_CLOUD_WEBHOOKS_METRICS",
+        Kind::Bool,
+        Some("false"),
+    ),
+    key(
         "webhooks.tls.cert",
         "WHATSAPP_CLOUD_WEBHOOKS_TLS_CERT",
         Kind::Path,
@@ -656,6 +662,13 @@ impl Config {
                 .max(1) as usize,
             shutdown_grace: self.duration("webhooks.shutdownGrace", 5_000),
         }
+    }
+
+    /// Whether `serve` answers `/metrics` on the webhooks port (`webhooks.metrics`).
+    pub fn metrics_on_webhooks_port(&self) -> bool {
+        self.entry("webhooks.metrics")
+            .and_then(|e| e.value.as_bool())
+            .unwrap_or(false)
     }
 
     /// A text key's value, when it is set and not empty.

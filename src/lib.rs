@@ -21,6 +21,7 @@ mod inbox;
 mod intake;
 mod logging;
 mod media;
+mod metrics;
 mod outbox;
 mod send;
 mod serve;

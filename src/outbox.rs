@@ -161,6 +161,9 @@ impl Outbox {
             .lock()
             .expect("no panic holds the lock")
             .enqueue_all(&rows, origin, acknowledged)?;
+        crate::metrics::get()
+            .replies_queued
+            .inc_by(messages.len() as u64);
         let _ = self.notes.send(Note::Wake);
         Ok(())
     }
@@ -369,6 +372,7 @@ impl Scheduler {
                 self.in_flight -= 1;
                 self.busy.remove(&recipient);
                 self.sent_rows.push((seq, wamid.clone()));
+                crate::metrics::get().replies_sent.inc();
                 self.sent(recipient, &kind, wamid);
             }
             Note::Retry(row) => {
@@ -796,6 +800,7 @@ impl SendWorker {
                         ""
                     }
                 );
+                crate::metrics::get().replies_retried.inc();
                 if let Err(err) =
                     self.patiently(|| self.store().mark_retry(row.seq, at, &message, in_doubt))
                 {
@@ -828,6 +833,7 @@ impl SendWorker {
                     .chain()
                     .find_map(|c| c.downcast_ref::<GraphError>())
                     .and_then(|g| g.code());
+                crate::metrics::reply_failed(code);
                 let reply: Value = serde_json::from_str(&row.body).unwrap_or(Value::Null);
                 (self.on_error)(
                     row.seq,

@@ -16,6 +16,7 @@ mod generated;
 mod handler;
 mod hostile;
 mod media;
+mod metrics;
 mod outbox;
 mod packaging;
 mod send;

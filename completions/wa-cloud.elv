@@ -47,6 +47,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand inbox 'Show what waits in the inbox: events handed over, unacknowledged or parked'
             cand doctor 'Check the setup at Meta: token, phone number, API version, app subscription, callback URL'
             cand healthcheck 'Ask a running serve for /healthz; exit 0 when it answers 200 (for container health checks)'
+            cand templates 'List, show, sync, create and delete message templates (graphApi.businessAccountId)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'wa-cloud;send'= {
@@ -75,8 +76,15 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --react 'React to a message with this emoji ("" removes the reaction)'
             cand --to-message 'The wamid of the message to react to'
             cand --template 'Send the approved template NAME'
-            cand --lang 'Language code of the template'
-            cand --param 'A body parameter of the template, in order'
+            cand --lang 'Language code of the template, exactly as approved (en_US, de, ...)'
+            cand --param 'A body parameter of the template: TEXT in order, or NAME=TEXT for named parameters'
+            cand --currency-param 'A currency body parameter, such as EUR:12.50 or total=USD:100.99:$100.99'
+            cand --date-param 'A date-time body parameter, shown as given, such as "February 25, 1977"'
+            cand --header-image 'The template''s header image: FILE (uploaded through the media cache), URL or media id'
+            cand --header-video 'The template''s header video: FILE, URL or media id'
+            cand --header-document 'The template''s header document (PDF): FILE, URL or media id; --filename names it'
+            cand --header-location 'The template''s header location; --name and --address describe it'
+            cand --button-param 'A button''s value: the URL''s variable part, a quick reply''s payload, a coupon code or a flow token, by the button''s position from 0'
             cand --timeout 'How long to keep retrying while the Graph API cannot be reached or asks to wait (60s, 5m, or milliseconds); 0 tries once'
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
             cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
@@ -462,6 +470,157 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'wa-cloud;templates'= {
+            cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
+            cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
+            cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
+            cand --db 'The SQLite database of media ids, inbox and outbox (media.dbPath)'
+            cand --log-format 'Log format on stderr'
+            cand --no-config-file 'Read no configuration file'
+            cand --no-env 'Ignore WHATSAPP_CLOUD_* environment variables'
+            cand --json 'Print JSON objects, one a line, instead of plain values'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand -q 'Log only errors, and show no progress'
+            cand --quiet 'Log only errors, and show no progress'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list 'Fetch the templates from Meta into the database, then list them: name, language, category, status, quality'
+            cand show 'Show a template''s components and a `send` command line that fills every parameter'
+            cand sync 'Fetch every template from Meta into the database (send checks against it)'
+            cand delete 'Delete a template at Meta (every language of it) and in the database'
+            cand create 'Check a template (Meta''s create shape, JSON or YAML) and submit it for review'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'wa-cloud;templates;list'= {
+            cand --status 'Only templates of this status (APPROVED, PENDING, REJECTED, PAUSED, ...)'
+            cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
+            cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
+            cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
+            cand --db 'The SQLite database of media ids, inbox and outbox (media.dbPath)'
+            cand --log-format 'Log format on stderr'
+            cand --cached 'List what the database holds, without asking Meta'
+            cand --no-config-file 'Read no configuration file'
+            cand --no-env 'Ignore WHATSAPP_CLOUD_* environment variables'
+            cand --json 'Print JSON objects, one a line, instead of plain values'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand -q 'Log only errors, and show no progress'
+            cand --quiet 'Log only errors, and show no progress'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wa-cloud;templates;show'= {
+            cand --lang 'Its language, such as en_US (needed when it has several)'
+            cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
+            cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
+            cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
+            cand --db 'The SQLite database of media ids, inbox and outbox (media.dbPath)'
+            cand --log-format 'Log format on stderr'
+            cand --no-config-file 'Read no configuration file'
+            cand --no-env 'Ignore WHATSAPP_CLOUD_* environment variables'
+            cand --json 'Print JSON objects, one a line, instead of plain values'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand -q 'Log only errors, and show no progress'
+            cand --quiet 'Log only errors, and show no progress'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wa-cloud;templates;sync'= {
+            cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
+            cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
+            cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
+            cand --db 'The SQLite database of media ids, inbox and outbox (media.dbPath)'
+            cand --log-format 'Log format on stderr'
+            cand --no-config-file 'Read no configuration file'
+            cand --no-env 'Ignore WHATSAPP_CLOUD_* environment variables'
+            cand --json 'Print JSON objects, one a line, instead of plain values'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand -q 'Log only errors, and show no progress'
+            cand --quiet 'Log only errors, and show no progress'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wa-cloud;templates;delete'= {
+            cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
+            cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
+            cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
+            cand --db 'The SQLite database of media ids, inbox and outbox (media.dbPath)'
+            cand --log-format 'Log format on stderr'
+            cand --no-config-file 'Read no configuration file'
+            cand --no-env 'Ignore WHATSAPP_CLOUD_* environment variables'
+            cand --json 'Print JSON objects, one a line, instead of plain values'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand -q 'Log only errors, and show no progress'
+            cand --quiet 'Log only errors, and show no progress'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wa-cloud;templates;create'= {
+            cand --file 'The template as JSON or YAML: name, language, category, components'
+            cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
+            cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
+            cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
+            cand --db 'The SQLite database of media ids, inbox and outbox (media.dbPath)'
+            cand --log-format 'Log format on stderr'
+            cand --check 'Check the file only; submit nothing'
+            cand --no-config-file 'Read no configuration file'
+            cand --no-env 'Ignore WHATSAPP_CLOUD_* environment variables'
+            cand --json 'Print JSON objects, one a line, instead of plain values'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand -q 'Log only errors, and show no progress'
+            cand --quiet 'Log only errors, and show no progress'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wa-cloud;templates;help'= {
+            cand list 'Fetch the templates from Meta into the database, then list them: name, language, category, status, quality'
+            cand show 'Show a template''s components and a `send` command line that fills every parameter'
+            cand sync 'Fetch every template from Meta into the database (send checks against it)'
+            cand delete 'Delete a template at Meta (every language of it) and in the database'
+            cand create 'Check a template (Meta''s create shape, JSON or YAML) and submit it for review'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'wa-cloud;templates;help;list'= {
+        }
+        &'wa-cloud;templates;help;show'= {
+        }
+        &'wa-cloud;templates;help;sync'= {
+        }
+        &'wa-cloud;templates;help;delete'= {
+        }
+        &'wa-cloud;templates;help;create'= {
+        }
+        &'wa-cloud;templates;help;help'= {
+        }
         &'wa-cloud;help'= {
             cand send 'Send messages and print their wamids, one a line'
             cand config 'Print the effective configuration, each value with where it came from'
@@ -474,6 +633,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand inbox 'Show what waits in the inbox: events handed over, unacknowledged or parked'
             cand doctor 'Check the setup at Meta: token, phone number, API version, app subscription, callback URL'
             cand healthcheck 'Ask a running serve for /healthz; exit 0 when it answers 200 (for container health checks)'
+            cand templates 'List, show, sync, create and delete message templates (graphApi.businessAccountId)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'wa-cloud;help;send'= {
@@ -512,6 +672,23 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         &'wa-cloud;help;doctor'= {
         }
         &'wa-cloud;help;healthcheck'= {
+        }
+        &'wa-cloud;help;templates'= {
+            cand list 'Fetch the templates from Meta into the database, then list them: name, language, category, status, quality'
+            cand show 'Show a template''s components and a `send` command line that fills every parameter'
+            cand sync 'Fetch every template from Meta into the database (send checks against it)'
+            cand delete 'Delete a template at Meta (every language of it) and in the database'
+            cand create 'Check a template (Meta''s create shape, JSON or YAML) and submit it for review'
+        }
+        &'wa-cloud;help;templates;list'= {
+        }
+        &'wa-cloud;help;templates;show'= {
+        }
+        &'wa-cloud;help;templates;sync'= {
+        }
+        &'wa-cloud;help;templates;delete'= {
+        }
+        &'wa-cloud;help;templates;create'= {
         }
         &'wa-cloud;help;help'= {
         }

@@ -50,6 +50,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "dev" -d 'Develop 
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "inbox" -d 'Show what waits in the inbox: events handed over, unacknowledged or parked'
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "doctor" -d 'Check the setup at Meta: token, phone number, API version, app subscription, callback URL'
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "healthcheck" -d 'Ask a running serve for /healthz; exit 0 when it answers 200 (for container health checks)'
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "templates" -d 'List, show, sync, create and delete message templates (graphApi.businessAccountId)'
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l reply-to -d 'Quote this message (its wamid) in every message sent' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l raw -d 'A Graph API message object as JSON (type may be left out, text may be a string); `-` reads one or more from stdin' -r
@@ -76,8 +77,15 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l footer -d 'Fo
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l react -d 'React to a message with this emoji ("" removes the reaction)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l to-message -d 'The wamid of the message to react to' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l template -d 'Send the approved template NAME' -r
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l lang -d 'Language code of the template' -r
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l param -d 'A body parameter of the template, in order' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l lang -d 'Language code of the template, exactly as approved (en_US, de, ...)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l param -d 'A body parameter of the template: TEXT in order, or NAME=TEXT for named parameters' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l currency-param -d 'A currency body parameter, such as EUR:12.50 or total=USD:100.99:$100.99' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l date-param -d 'A date-time body parameter, shown as given, such as "February 25, 1977"' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l header-image -d 'The template\'s header image: FILE (uploaded through the media cache), URL or media id' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l header-video -d 'The template\'s header video: FILE, URL or media id' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l header-document -d 'The template\'s header document (PDF): FILE, URL or media id; --filename names it' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l header-location -d 'The template\'s header location; --name and --address describe it' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l button-param -d 'A button\'s value: the URL\'s variable part, a quick reply\'s payload, a coupon code or a flow token, by the button\'s position from 0' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l timeout -d 'How long to keep retrying while the Graph API cannot be reached or asks to wait (60s, 5m, or milliseconds); 0 tries once' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
@@ -365,20 +373,133 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -s v -l v
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -s q -l quiet -d 'Log only errors, and show no progress'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -s h -l help -d 'Print help'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -s V -l version -d 'Print version'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox doctor healthcheck help" -f -a "send" -d 'Send messages and print their wamids, one a line'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox doctor healthcheck help" -f -a "config" -d 'Print the effective configuration, each value with where it came from'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox doctor healthcheck help" -f -a "completions" -d 'Print a shell completion script'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox doctor healthcheck help" -f -a "serve" -d 'Run the webhooks endpoint: store every notification, print messages as JSON lines'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox doctor healthcheck help" -f -a "upload" -d 'Upload media files through the media cache; print their ids, one a line'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox doctor healthcheck help" -f -a "download" -d 'Download media by id into media.downloadDir; print the paths, one a line'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox doctor healthcheck help" -f -a "media" -d 'List or delete what the media database holds'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox doctor healthcheck help" -f -a "dev" -d 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox doctor healthcheck help" -f -a "inbox" -d 'Show what waits in the inbox: events handed over, unacknowledged or parked'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox doctor healthcheck help" -f -a "doctor" -d 'Check the setup at Meta: token, phone number, API version, app subscription, callback URL'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox doctor healthcheck help" -f -a "healthcheck" -d 'Ask a running serve for /healthz; exit 0 when it answers 200 (for container health checks)'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox doctor healthcheck help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -l db -d 'The SQLite database of media ids, inbox and outbox (media.dbPath)' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -l no-config-file -d 'Read no configuration file'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -l json -d 'Print JSON objects, one a line, instead of plain values'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -s q -l quiet -d 'Log only errors, and show no progress'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -s V -l version -d 'Print version'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -f -a "list" -d 'Fetch the templates from Meta into the database, then list them: name, language, category, status, quality'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -f -a "show" -d 'Show a template\'s components and a `send` command line that fills every parameter'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -f -a "sync" -d 'Fetch every template from Meta into the database (send checks against it)'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -f -a "delete" -d 'Delete a template at Meta (every language of it) and in the database'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -f -a "create" -d 'Check a template (Meta\'s create shape, JSON or YAML) and submit it for review'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -l status -d 'Only templates of this status (APPROVED, PENDING, REJECTED, PAUSED, ...)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -l db -d 'The SQLite database of media ids, inbox and outbox (media.dbPath)' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -l cached -d 'List what the database holds, without asking Meta'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -l no-config-file -d 'Read no configuration file'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -l json -d 'Print JSON objects, one a line, instead of plain values'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Log only errors, and show no progress'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -l lang -d 'Its language, such as en_US (needed when it has several)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -l db -d 'The SQLite database of media ids, inbox and outbox (media.dbPath)' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -l no-config-file -d 'Read no configuration file'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -l json -d 'Print JSON objects, one a line, instead of plain values'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Log only errors, and show no progress'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -l db -d 'The SQLite database of media ids, inbox and outbox (media.dbPath)' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -l no-config-file -d 'Read no configuration file'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -l json -d 'Print JSON objects, one a line, instead of plain values'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -s q -l quiet -d 'Log only errors, and show no progress'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -s V -l version -d 'Print version'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -l db -d 'The SQLite database of media ids, inbox and outbox (media.dbPath)' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -l no-config-file -d 'Read no configuration file'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -l json -d 'Print JSON objects, one a line, instead of plain values'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Log only errors, and show no progress'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -l file -d 'The template as JSON or YAML: name, language, category, components' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -l db -d 'The SQLite database of media ids, inbox and outbox (media.dbPath)' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -l check -d 'Check the file only; submit nothing'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -l no-config-file -d 'Read no configuration file'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -l json -d 'Print JSON objects, one a line, instead of plain values'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Log only errors, and show no progress'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from help" -f -a "list" -d 'Fetch the templates from Meta into the database, then list them: name, language, category, status, quality'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a template\'s components and a `send` command line that fills every parameter'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from help" -f -a "sync" -d 'Fetch every template from Meta into the database (send checks against it)'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a template at Meta (every language of it) and in the database'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from help" -f -a "create" -d 'Check a template (Meta\'s create shape, JSON or YAML) and submit it for review'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox doctor healthcheck templates help" -f -a "send" -d 'Send messages and print their wamids, one a line'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox doctor healthcheck templates help" -f -a "config" -d 'Print the effective configuration, each value with where it came from'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox doctor healthcheck templates help" -f -a "completions" -d 'Print a shell completion script'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox doctor healthcheck templates help" -f -a "serve" -d 'Run the webhooks endpoint: store every notification, print messages as JSON lines'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox doctor healthcheck templates help" -f -a "upload" -d 'Upload media files through the media cache; print their ids, one a line'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox doctor healthcheck templates help" -f -a "download" -d 'Download media by id into media.downloadDir; print the paths, one a line'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox doctor healthcheck templates help" -f -a "media" -d 'List or delete what the media database holds'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox doctor healthcheck templates help" -f -a "dev" -d 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox doctor healthcheck templates help" -f -a "inbox" -d 'Show what waits in the inbox: events handed over, unacknowledged or parked'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox doctor healthcheck templates help" -f -a "doctor" -d 'Check the setup at Meta: token, phone number, API version, app subscription, callback URL'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox doctor healthcheck templates help" -f -a "healthcheck" -d 'Ask a running serve for /healthz; exit 0 when it answers 200 (for container health checks)'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox doctor healthcheck templates help" -f -a "templates" -d 'List, show, sync, create and delete message templates (graphApi.businessAccountId)'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox doctor healthcheck templates help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and __fish_seen_subcommand_from media" -f -a "list" -d 'List uploads and downloads with their age and expiry'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and __fish_seen_subcommand_from media" -f -a "delete" -d 'Delete media at WhatsApp and in the database'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and __fish_seen_subcommand_from inbox" -f -a "status" -d 'Count the events waiting, handed over but not acknowledged, and parked (the default)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and __fish_seen_subcommand_from inbox" -f -a "parked" -d 'List the parked events: those a handler crashed on too often'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and __fish_seen_subcommand_from inbox" -f -a "retry" -d 'Hand parked events over again (all of them without SEQ)'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and __fish_seen_subcommand_from templates" -f -a "list" -d 'Fetch the templates from Meta into the database, then list them: name, language, category, status, quality'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and __fish_seen_subcommand_from templates" -f -a "show" -d 'Show a template\'s components and a `send` command line that fills every parameter'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and __fish_seen_subcommand_from templates" -f -a "sync" -d 'Fetch every template from Meta into the database (send checks against it)'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and __fish_seen_subcommand_from templates" -f -a "delete" -d 'Delete a template at Meta (every language of it) and in the database'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and __fish_seen_subcommand_from templates" -f -a "create" -d 'Check a template (Meta\'s create shape, JSON or YAML) and submit it for review'

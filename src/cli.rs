@@ -144,6 +144,11 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Ask a running serve for /healthz; exit 0 when it answers 200 (for container health checks)
     Healthcheck(HealthcheckArgs),
+    /// List, show, sync, create and delete message templates (graphApi.businessAccountId)
+    Templates {
+        #[command(subcommand)]
+        command: TemplatesCommand,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -178,6 +183,44 @@ pub struct HealthcheckArgs {
     /// How long to wait for the answer
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub timeout: std::time::Duration,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplatesCommand {
+    /// Fetch the templates from Meta into the database, then list them: name, language,
+    /// category, status, quality
+    List {
+        /// Only templates of this status (APPROVED, PENDING, REJECTED, PAUSED, ...)
+        #[arg(long, value_name = "STATUS")]
+        status: Option<String>,
+        /// List what the database holds, without asking Meta
+        #[arg(long)]
+        cached: bool,
+    },
+    /// Show a template's components and a `send` command line that fills every parameter
+    Show {
+        /// The template's name
+        name: String,
+        /// Its language, such as en_US (needed when it has several)
+        #[arg(long, value_name = "CODE")]
+        lang: Option<String>,
+    },
+    /// Fetch every template from Meta into the database (send checks against it)
+    Sync,
+    /// Delete a template at Meta (every language of it) and in the database
+    Delete {
+        /// The template's name
+        name: String,
+    },
+    /// Check a template (Meta's create shape, JSON or YAML) and submit it for review
+    Create {
+        /// The template as JSON or YAML: name, language, category, components
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        /// Check the file only; submit nothing
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -337,6 +380,7 @@ pub struct DevArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("any_location").args(["location", "header_location"]).multiple(true))]
 #[command(after_help = "\
 Messages are sent in the order given, each after the previous one was accepted; if any
 is invalid, none is sent. Examples:
@@ -406,10 +450,10 @@ pub struct SendArgs {
     )]
     pub location: Option<String>,
     /// Name of the location
-    #[arg(long, requires = "location", help_heading = "Location")]
+    #[arg(long, requires = "any_location", help_heading = "Location")]
     pub name: Option<String>,
     /// Address of the location
-    #[arg(long, requires = "location", help_heading = "Location")]
+    #[arg(long, requires = "any_location", help_heading = "Location")]
     pub address: Option<String>,
 
     /// Send contacts from a JSON file (`-`: stdin): one contact or an array, in WhatsApp's
@@ -478,7 +522,7 @@ pub struct SendArgs {
     /// Send the approved template NAME
     #[arg(long, value_name = "NAME", help_heading = "Templates")]
     pub template: Option<String>,
-    /// Language code of the template
+    /// Language code of the template, exactly as approved (en_US, de, ...)
     #[arg(
         long,
         value_name = "CODE",
@@ -486,14 +530,72 @@ pub struct SendArgs {
         help_heading = "Templates"
     )]
     pub lang: String,
-    /// A body parameter of the template, in order
+    /// A body parameter of the template: TEXT in order, or NAME=TEXT for named parameters
     #[arg(
         long,
-        value_name = "TEXT",
+        value_name = "[NAME=]TEXT",
         requires = "template",
         help_heading = "Templates"
     )]
     pub param: Vec<String>,
+    /// A currency body parameter, such as EUR:12.50 or total=USD:100.99:$100.99
+    #[arg(
+        long,
+        value_name = "[NAME=]CODE:AMOUNT[:SHOWN]",
+        requires = "template",
+        help_heading = "Templates"
+    )]
+    pub currency_param: Vec<String>,
+    /// A date-time body parameter, shown as given, such as "February 25, 1977"
+    #[arg(
+        long,
+        value_name = "[NAME=]TEXT",
+        requires = "template",
+        help_heading = "Templates"
+    )]
+    pub date_param: Vec<String>,
+    /// The template's header image: FILE (uploaded through the media cache), URL or media id
+    #[arg(
+        long,
+        value_name = "FILE|URL|ID",
+        requires = "template",
+        help_heading = "Templates"
+    )]
+    pub header_image: Option<String>,
+    /// The template's header video: FILE, URL or media id
+    #[arg(
+        long,
+        value_name = "FILE|URL|ID",
+        requires = "template",
+        help_heading = "Templates"
+    )]
+    pub header_video: Option<String>,
+    /// The template's header document (PDF): FILE, URL or media id; --filename names it
+    #[arg(
+        long,
+        value_name = "FILE|URL|ID",
+        requires = "template",
+        help_heading = "Templates"
+    )]
+    pub header_document: Option<String>,
+    /// The template's header location; --name and --address describe it
+    #[arg(
+        long,
+        value_name = "LAT,LON",
+        allow_hyphen_values = true,
+        requires = "template",
+        help_heading = "Templates"
+    )]
+    pub header_location: Option<String>,
+    /// A button's value: the URL's variable part, a quick reply's payload, a coupon code
+    /// or a flow token, by the button's position from 0
+    #[arg(
+        long,
+        value_name = "INDEX:VALUE",
+        requires = "template",
+        help_heading = "Templates"
+    )]
+    pub button_param: Vec<String>,
 
     /// How long to keep retrying while the Graph API cannot be reached or asks to wait
     /// (60s, 5m, or milliseconds); 0 tries once

@@ -604,6 +604,35 @@ impl Config {
         })
     }
 
+    /// `graphApi.businessAccountId`, the WhatsApp Business Account that owns the templates,
+    /// or an error that says where to find it.
+    pub fn business_account_id(&self) -> Result<String> {
+        let id = self.text("graphApi.businessAccountId").unwrap_or_default();
+        if id.is_empty() {
+            return Err(UsageError::new(
+                "`graphApi.businessAccountId` is not set: templates belong to your WhatsApp Business \
+                 Account (WABA). Find its id in the App Dashboard under WhatsApp > API Setup (\"WhatsApp \
+                 Business Account ID\"), or in WhatsApp Manager > Account tools; then set \
+                 WHATSAPP_CLOUD_GRAPHAPI_BUSINESS_ACCOUNT_ID or `graphApi.businessAccountId` in the config file",
+            )
+            .into());
+        }
+        if !id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(UsageError::new(format!(
+                "`graphApi.businessAccountId` ({}) must be the numeric id of the WhatsApp Business Account \
+                 (App Dashboard > WhatsApp > API Setup), such as 102290129340398",
+                self.origin("graphApi.businessAccountId").expect("set")
+            ))
+            .into());
+        }
+        Ok(id.to_string())
+    }
+
+    /// `graphApi.businessAccountId` when it is set and valid, for lookups that do without.
+    pub fn business_account_id_if_set(&self) -> Option<String> {
+        self.business_account_id().ok()
+    }
+
     /// `graphApi.phoneNumberId` when it is set, for a command with a default of its own
     /// (`dev`); with its origin, for an error that says where a wrong value came from.
     pub fn phone_number_id(&self) -> Option<(&str, &Origin)> {

@@ -289,14 +289,32 @@ fn parse_line(line: &str, context: &ReplyContext) -> Line {
     };
     let default_to = looked_up.as_ref().or(context.default_to);
     match message::normalize(&value, default_to) {
-        Ok(outgoing) => match crate::media::local_file(&outgoing.body) {
-            Ok(_) => Line::Reply(outgoing),
-            Err(err) => Line::Invalid(format!("{err:#}")),
-        },
+        Ok(mut outgoing) => {
+            // A template reply is checked against the templates cache like `send` checks.
+            if let Err(invalid) = check_template(context.outbox, &mut outgoing.body) {
+                return Line::Invalid(invalid);
+            }
+            match crate::media::local_file(&outgoing.body) {
+                Ok(_) => Line::Reply(outgoing),
+                Err(err) => Line::Invalid(format!("{err:#}")),
+            }
+        }
         Err(invalid) if invalid.field == "to" && default_to.is_none() => {
             Line::Invalid("reply has no recipient: give `to`, or `reply_to` with the wamid of the message answered".into())
         }
         Err(invalid) => Line::Invalid(invalid.to_string()),
+    }
+}
+
+/// Checks a template reply against the cached template; logs what only warrants a warning.
+fn check_template(outbox: &Outbox, body: &mut Value) -> Result<(), String> {
+    match outbox.check_template(body) {
+        Ok(crate::templates::Prepared::Checked(warnings)) => {
+            warnings.iter().for_each(|w| tracing::warn!("{w}"));
+            Ok(())
+        }
+        Ok(crate::templates::Prepared::NotCached) => Ok(()),
+        Err(invalid) => Err(invalid.to_string()),
     }
 }
 
@@ -363,6 +381,10 @@ impl Gate {
 fn bytes_of(events: &[Pending]) -> usize {
     events.iter().map(|e| e.event.len()).sum()
 }
+
+/// Lines of a handler stored in one transaction at most (those already written when the
+/// first is read): a fast handler's replies are committed in groups.
+const LINE_BATCH: usize = 256;
 
 /// The running handler, whichever its mode.
 pub struct Dispatcher {
@@ -435,6 +457,7 @@ impl Dispatcher {
             let gate = Arc::new(Gate::new(spec.health.clone()));
             gates.push(gate.clone());
             let worker = LongRunning {
+                next_input: None,
                 gate,
                 index,
                 spec: spec.clone(),
@@ -1060,6 +1083,8 @@ struct Outstanding {
 
 struct LongRunning {
     index: usize,
+    /// An input taken while collecting a batch of lines, to act on next.
+    next_input: Option<Input>,
     /// Counts what `waiting` and the way to it hold.
     gate: Arc<Gate>,
     spec: Arc<HandlerSpec>,
@@ -1128,13 +1153,29 @@ impl LongRunning {
             let mut ending = Ending::new(self.index);
             let mut stopping = false;
             let status = loop {
-                match inputs.recv_timeout(Duration::from_millis(50)) {
+                let input = match self.next_input.take() {
+                    Some(input) => Ok(input),
+                    None => inputs.recv_timeout(Duration::from_millis(50)),
+                };
+                match input {
                     Ok(Input::Event(event)) => {
                         self.waiting.push_back(event);
                         self.fill(&stdin);
                     }
                     Ok(Input::Line(from, line)) => {
-                        self.answer(&line, &stdin, from == generation);
+                        // The lines already written are stored together, in one transaction.
+                        let mut lines = vec![(from, line)];
+                        while lines.len() < LINE_BATCH {
+                            match inputs.try_recv() {
+                                Ok(Input::Line(from, line)) => lines.push((from, line)),
+                                Ok(other) => {
+                                    self.next_input = Some(other);
+                                    break;
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        self.answer(&lines, &stdin, Some(generation));
                         self.fill(&stdin);
                     }
                     Ok(Input::Eof(from)) if from != generation => {}
@@ -1230,18 +1271,28 @@ impl LongRunning {
         }
     }
 
-    /// Acts on a line of the handler; `current`: it came from the running process, so
-    /// it may acknowledge what was written to that process.
-    fn answer(&mut self, line: &Written, stdin: &Option<Sender<String>>, current: bool) {
-        let handled = self.replies.handle(line);
-        let answered = match (handled.ack, current) {
-            (Some(ack), true) => self.answered(&ack),
-            _ => Vec::new(),
-        };
-        self.replies.store(&handled.replies, &answered);
-        if let (Some(event), Some(pipe)) = (handled.error, stdin.as_ref()) {
-            let _ = pipe.send(event.to_string());
+    /// Acts on lines of the handler (each with the generation of the process that wrote
+    /// it), storing their replies and acknowledgements in one transaction. Only lines of
+    /// the `current` process may acknowledge what was written to that process.
+    fn answer(
+        &mut self,
+        lines: &[(u64, Written)],
+        stdin: &Option<Sender<String>>,
+        current: Option<u64>,
+    ) {
+        let mut replies = Vec::new();
+        let mut answered = Vec::new();
+        for (from, line) in lines {
+            let handled = self.replies.handle(line);
+            if let (Some(ack), true) = (&handled.ack, current == Some(*from)) {
+                answered.extend(self.answered(ack));
+            }
+            replies.extend(handled.replies);
+            if let (Some(event), Some(pipe)) = (handled.error, stdin.as_ref()) {
+                let _ = pipe.send(event.to_string());
+            }
         }
+        self.replies.store(&replies, &answered);
     }
 
     /// Takes out of `outstanding` the event `ack` names and, since the handler reads its
@@ -1312,9 +1363,13 @@ impl LongRunning {
     fn pause(&mut self, inputs: &Receiver<Input>, delay: Duration) -> bool {
         let until = Instant::now() + delay;
         loop {
-            match inputs.recv_timeout(until.saturating_duration_since(Instant::now())) {
+            let input = match self.next_input.take() {
+                Some(input) => Ok(input),
+                None => inputs.recv_timeout(until.saturating_duration_since(Instant::now())),
+            };
+            match input {
                 Ok(Input::Event(event)) => self.waiting.push_back(event),
-                Ok(Input::Line(_, line)) => self.answer(&line, &None, false),
+                Ok(Input::Line(from, line)) => self.answer(&[(from, line)], &None, None),
                 Ok(Input::Eof(_)) => {}
                 Ok(Input::Stop) | Err(RecvTimeoutError::Disconnected) => return true,
                 Err(RecvTimeoutError::Timeout) => return false,

@@ -195,7 +195,7 @@ impl<'a> Doctor<'a> {
             token: text("graphApi.accessToken").map(Secret::new),
             app_id: text("graphApi.appId"),
             app_secret: webhooks.secret,
-            business_account_id: text("graphApi.businessAccountId"),
+            business_account_id: config.business_account_id_if_set(),
             verify_token: webhooks.verify_token,
             agent: ureq::Agent::config_builder()
                 .http_status_as_error(false)

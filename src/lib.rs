@@ -12,6 +12,7 @@ pub mod graph;
 pub mod message;
 pub mod notification;
 pub mod store;
+pub mod templates;
 
 mod dispatch;
 mod doctor;
@@ -124,6 +125,10 @@ fn run_command(cli: &Cli, matches: &ArgMatches) -> Result<()> {
         Command::Healthcheck(args) => {
             let config = load_config(&cli.global)?;
             healthcheck::run(args, &config, &mut stdout)
+        }
+        Command::Templates { command } => {
+            let config = load_config(&cli.global)?;
+            templates::run(command, &config, cli.global.json, &mut stdout)
         }
     }
 }

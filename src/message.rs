@@ -139,6 +139,9 @@ pub struct Outgoing {
 /// Expands shorthand and checks every limit. `default_to` is the recipient of a message
 /// that names none.
 pub fn normalize(message: &Value, default_to: Option<&Recipient>) -> Result<Outgoing, Invalid> {
+    // `{"template": "NAME", "lang", "params", "header", "buttons"}` becomes Meta's shape.
+    let expanded = crate::templates::compose::expand_short_form(message)?;
+    let message = expanded.as_ref().unwrap_or(message);
     let Value::Object(fields) = message else {
         return Err(invalid(
             "message",

@@ -268,6 +268,14 @@ impl Notification {
         self.parts.iter().any(|p| p.kind == Kind::Status)
     }
 
+    /// Whether it holds changes of the template webhooks (see `templates::WEBHOOK_FIELDS`).
+    pub fn has_template_updates(&self) -> bool {
+        self.parts.iter().any(|p| {
+            p.kind == Kind::Update
+                && crate::templates::WEBHOOK_FIELDS.contains(&self.changes[p.change].field.as_str())
+        })
+    }
+
     /// Its items, in order, each made when it is reached.
     pub fn items(&self) -> impl Iterator<Item = Item> + '_ {
         let parts = self.parts.iter().map(|part| self.item(part));

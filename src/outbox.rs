@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use serde_json::{Value, json};
 
-use crate::config::{Config, MessagesConfig};
+use crate::config::{Config, GraphConfig, MessagesConfig};
 use crate::graph::{Backoff, Client, GraphError};
 use crate::health::Health;
 use crate::media::{MediaCache, resolve_files};
@@ -46,6 +46,9 @@ use crate::store::patiently_while_serving;
 /// How often the scheduler looks at the database without being woken: rows from
 /// `wa-cloud send`, statuses for sequential sending and for rows in doubt, retry times.
 const TICK: Duration = Duration::from_millis(50);
+/// The least time between two looks at the database when woken: wakes that come
+/// faster (a busy server) are answered together.
+const LOOK_GAP: Duration = Duration::from_millis(5);
 /// Rows held in memory at most (the database is the queue): the scheduler reads the
 /// outbox in order until it holds this many, and reads on as they are sent.
 const HELD_ROWS: usize = 4096;
@@ -100,6 +103,8 @@ enum Note {
 pub struct Outbox {
     store: Arc<Mutex<Store>>,
     notes: Sender<Note>,
+    /// graphApi.businessAccountId, whose templates replies are checked against.
+    waba_id: Option<String>,
 }
 
 pub struct Running {
@@ -116,10 +121,8 @@ impl Outbox {
         health: Arc<Health>,
     ) -> Result<Running> {
         let settings = config.messages();
-        let client = Arc::new(Client::for_concurrent_calls(
-            &config.graph()?,
-            settings.max_in_flight,
-        ));
+        let graph = config.graph()?;
+        let client = Arc::new(Client::for_concurrent_calls(&graph, 1));
         let cache = Arc::new(Mutex::new(MediaCache::open(config)?));
         let (notes, noted) = mpsc::channel();
         let worker = SendWorker {
@@ -131,8 +134,9 @@ impl Outbox {
             on_error,
             settings: settings.clone(),
             health: health.clone(),
+            waba_id: config.business_account_id_if_set(),
         };
-        let pool = Pool::new(worker, settings.max_in_flight);
+        let pool = Pool::new(worker, graph, settings.max_in_flight);
         let scheduler = Scheduler::new(Store::open_in_server(db)?, settings, pool, health);
         let scheduler = std::thread::Builder::new()
             .name("outbox".into())
@@ -140,6 +144,7 @@ impl Outbox {
         let outbox = Outbox {
             store: Arc::new(Mutex::new(Store::open_in_server(db)?)),
             notes,
+            waba_id: config.business_account_id_if_set(),
         };
         Ok(Running { outbox, scheduler })
     }
@@ -184,6 +189,18 @@ impl Outbox {
         }));
     }
 
+    /// Checks a template reply against the templates cache (see `templates::prepare`).
+    pub fn check_template(
+        &self,
+        body: &mut Value,
+    ) -> Result<crate::templates::Prepared, crate::message::Invalid> {
+        if body["type"] != "template" {
+            return Ok(crate::templates::Prepared::Checked(Vec::new()));
+        }
+        let store = self.store.lock().expect("no panic holds the lock");
+        crate::templates::prepare(Some(&store), self.waba_id.as_deref(), body)
+    }
+
     /// The sender of a message we received, for replies that name it with `reply_to`.
     pub fn sender_of(&self, wamid: &str) -> Result<Option<String>> {
         self.store
@@ -205,6 +222,7 @@ impl Running {
 /// The sender threads: started as calls need them, at most `max`; they stay until stop.
 struct Pool {
     worker: SendWorker,
+    graph: GraphConfig,
     jobs: Sender<Job>,
     queued: Arc<Mutex<Receiver<Job>>>,
     threads: Vec<JoinHandle<()>>,
@@ -212,10 +230,11 @@ struct Pool {
 }
 
 impl Pool {
-    fn new(worker: SendWorker, max: usize) -> Pool {
+    fn new(worker: SendWorker, graph: GraphConfig, max: usize) -> Pool {
         let (jobs, queued) = mpsc::channel();
         Pool {
             worker,
+            graph,
             jobs,
             queued: Arc::new(Mutex::new(queued)),
             threads: Vec::new(),
@@ -232,7 +251,10 @@ impl Pool {
         if self.threads.len() >= self.max {
             return false;
         }
-        let (worker, queued) = (self.worker.clone(), self.queued.clone());
+        let (mut worker, queued) = (self.worker.clone(), self.queued.clone());
+        // Each thread keeps its own connection: one pool shared by hundreds of threads
+        // costs more than the calls (a lock, and a scan of every idle connection).
+        worker.client = Arc::new(Client::for_concurrent_calls(&self.graph, 1));
         let spawned = std::thread::Builder::new()
             .name(format!("sender-{}", self.threads.len()))
             .spawn(move || worker.run(&queued));
@@ -315,11 +337,14 @@ impl Scheduler {
     fn run(mut self, noted: Receiver<Note>) {
         let mut stopping = false;
         // The database changes for the scheduler only where a wake says so (rows stored,
-        // statuses arrived) or where `wa-cloud send` wrote (looked at every tick).
+        // statuses arrived) or where `wa-cloud send` wrote (looked at every tick). Under
+        // load, wakes come faster than looks are worth: they are gathered for `LOOK_GAP`.
         let mut looked_at = Instant::now();
+        let mut woken = false;
         loop {
-            let mut woken = false;
-            match noted.recv_timeout(TICK) {
+            let next_look = if woken { LOOK_GAP } else { TICK };
+            let timeout = next_look.saturating_sub(looked_at.elapsed());
+            match noted.recv_timeout(timeout) {
                 Ok(note) => {
                     woken |= matches!(note, Note::Wake);
                     stopping |= self.note(note);
@@ -339,11 +364,13 @@ impl Scheduler {
                 }
                 continue;
             }
-            if !woken && looked_at.elapsed() < TICK {
+            let next_look = if woken { LOOK_GAP } else { TICK };
+            if looked_at.elapsed() < next_look {
                 self.dispatch();
                 continue;
             }
             looked_at = Instant::now();
+            woken = false;
             let (health, path) = (self.health.clone(), self.store.path().to_path_buf());
             let looked = patiently_while_serving(&health, "outbox", &path, || {
                 self.load()?;
@@ -658,6 +685,8 @@ struct SendWorker {
     on_error: OnError,
     settings: MessagesConfig,
     health: Arc<Health>,
+    /// graphApi.businessAccountId: a template refused as changed is fetched anew from it.
+    waba_id: Option<String>,
 }
 
 /// How one attempt ended, when it did not succeed.
@@ -759,10 +788,7 @@ impl SendWorker {
     fn attempt(&self, row: &OutboxRow) -> Result<String> {
         let mut body: Value = serde_json::from_str(&row.body)?;
         // Only a message that names a local file needs the (shared) media cache.
-        let names_file = body["type"]
-            .as_str()
-            .is_some_and(|kind| body[kind]["file"].is_string());
-        if names_file {
+        if crate::media::names_file(&body) {
             resolve_files(
                 &mut body,
                 &mut self.cache.lock().expect("no panic holds the lock"),
@@ -835,6 +861,13 @@ impl SendWorker {
                     .and_then(|g| g.code());
                 crate::metrics::reply_failed(code);
                 let reply: Value = serde_json::from_str(&row.body).unwrap_or(Value::Null);
+                crate::templates::refreshes_after(
+                    code,
+                    &reply,
+                    &self.client,
+                    &self.store(),
+                    self.waba_id.as_deref(),
+                );
                 (self.on_error)(
                     row.seq,
                     json!({

@@ -25,6 +25,8 @@ use crate::media::{self, MediaCache};
 use crate::message::{self, Outgoing, Recipient};
 use crate::store::Store;
 use crate::store::outbox::Outcome;
+use crate::templates::compose::{self, Fill};
+use crate::templates::{self, Prepared, Spec};
 use crate::usage;
 
 /// A message before validation, with what it came from (for error messages).
@@ -44,7 +46,8 @@ pub fn run(
 ) -> Result<()> {
     let recipient =
         Recipient::parse(&args.to).map_err(|e| UsageError::new(format!("recipient {e}")))?;
-    let drafts = drafts(args, matches, stdin)?;
+    let template = TemplateChoice::look_up(args, matches, config)?;
+    let drafts = drafts(args, matches, &template, stdin)?;
     if drafts.is_empty() {
         usage!(
             "nothing to send: give TEXT, a message flag (--image, --location, --button, --template, ...) or --raw"
@@ -65,6 +68,35 @@ pub fn run(
             })
         })
         .collect::<Result<Vec<Outgoing>, UsageError>>()?;
+    let templates_store = match messages.iter().any(|m| m.kind == "template") {
+        true => open_if_present(config)?,
+        false => None,
+    };
+    let waba_id = config.business_account_id_if_set();
+    for (i, message) in messages.iter_mut().enumerate() {
+        match templates::prepare(
+            templates_store.as_ref(),
+            waba_id.as_deref(),
+            &mut message.body,
+        ) {
+            Ok(Prepared::Checked(warnings)) => {
+                warnings.iter().for_each(|w| tracing::warn!("{w}"));
+            }
+            Ok(Prepared::NotCached) => tracing::info!(
+                "template `{}` is not in the database: sent unchecked (`wa-cloud templates sync` fetches the templates)",
+                message.body["template"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+            ),
+            Err(invalid) => {
+                return Err(UsageError::new(format!(
+                    "message {} of {total} (template) is invalid: {invalid}; nothing was sent",
+                    i + 1
+                ))
+                .into());
+            }
+        }
+    }
     let local_files = messages
         .iter()
         .enumerate()
@@ -122,7 +154,18 @@ pub fn run(
             None => client
                 .send_message(&message.body)
                 .map(|sent| sent.id)
-                .map_err(|error| explain_timeout(error, args.timeout)),
+                .map_err(|error| {
+                    if let Some(store) = &templates_store {
+                        templates::refreshes_after(
+                            error.code(),
+                            &message.body,
+                            &client,
+                            store,
+                            waba_id.as_deref(),
+                        );
+                    }
+                    explain_timeout(error, args.timeout)
+                }),
         };
         let id = sent.with_context(|| {
             format!(
@@ -194,7 +237,12 @@ fn through_server(store: &Store, message: &Outgoing) -> Result<String> {
 }
 
 /// Every message the arguments describe, in command-line order.
-fn drafts(args: &SendArgs, matches: &ArgMatches, stdin: &mut dyn BufRead) -> Result<Vec<Draft>> {
+fn drafts(
+    args: &SendArgs,
+    matches: &ArgMatches,
+    template: &TemplateChoice,
+    stdin: &mut dyn BufRead,
+) -> Result<Vec<Draft>> {
     let stdin_readers = args.text.iter().filter(|t| *t == "-").count()
         + args.raw.iter().filter(|r| *r == "-").count()
         + usize::from(args.contacts.as_deref() == Some("-"));
@@ -204,7 +252,7 @@ fn drafts(args: &SendArgs, matches: &ArgMatches, stdin: &mut dyn BufRead) -> Res
 
     let mut drafts = Vec::new();
     let mut texts: Vec<(usize, &String)> = positions(matches, "text").zip(&args.text).collect();
-    if let Some(draft) = kind_message(args, matches, &mut texts, stdin)? {
+    if let Some(draft) = kind_message(args, matches, template, &mut texts, stdin)? {
         drafts.push(draft);
     }
     for (position, text) in texts {
@@ -283,6 +331,7 @@ fn positions<'a>(matches: &'a ArgMatches, id: &str) -> impl Iterator<Item = usiz
 fn kind_message(
     args: &SendArgs,
     matches: &ArgMatches,
+    template: &TemplateChoice,
     texts: &mut Vec<(usize, &String)>,
     stdin: &mut dyn BufRead,
 ) -> Result<Option<Draft>> {
@@ -371,18 +420,7 @@ fn kind_message(
             "message_id": args.to_message.as_deref().unwrap_or_default(),
             "emoji": args.react.as_deref().unwrap_or_default(),
         }}),
-        "template" => {
-            let mut template = json!({ "name": args.template, "language": { "code": args.lang } });
-            if !args.param.is_empty() {
-                let parameters: Vec<Value> = args
-                    .param
-                    .iter()
-                    .map(|p| json!({ "type": "text", "text": p }))
-                    .collect();
-                template["components"] = json!([{ "type": "body", "parameters": parameters }]);
-            }
-            json!({ "template": template })
-        }
+        "template" => template_message(args, matches, template)?,
         media_kind => {
             let given = media
                 .iter()
@@ -421,7 +459,15 @@ fn media_object(args: &SendArgs, kind: &str, given: &str) -> Result<Value> {
 }
 
 fn location(args: &SendArgs) -> Result<Value> {
-    let given = args.location.as_deref().unwrap_or_default();
+    location_of(
+        args.location.as_deref().unwrap_or_default(),
+        args,
+        "--location",
+    )
+}
+
+/// A location from `LAT,LON` (given to `flag`) and --name, --address.
+fn location_of(given: &str, args: &SendArgs, flag: &str) -> Result<Value> {
     let parsed = given.split_once(',').and_then(|(lat, lon)| {
         Some((
             lat.trim().parse::<f64>().ok()?,
@@ -430,7 +476,7 @@ fn location(args: &SendArgs) -> Result<Value> {
     });
     let Some((latitude, longitude)) = parsed else {
         usage!(
-            "--location is {given:?}; give latitude and longitude as LAT,LON, such as 52.5163,13.3777"
+            "{flag} is {given:?}; give latitude and longitude as LAT,LON, such as 52.5163,13.3777"
         );
     };
     let mut location = json!({ "latitude": latitude, "longitude": longitude });
@@ -536,4 +582,153 @@ fn read_json_stream(input: &mut dyn BufRead) -> Result<Vec<Value>> {
         .into_iter::<Value>()
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| UsageError::new(format!("invalid JSON: {e}")).into())
+}
+
+/// The database, when it exists (nothing is created just to look something up).
+fn open_if_present(config: &Config) -> Result<Option<Store>> {
+    let db = config.media().db_path;
+    match db.is_file() {
+        true => Store::open(&db).map(Some),
+        false => Ok(None),
+    }
+}
+
+/// `--template NAME` and `--lang`, with the cached template when there is one.
+struct TemplateChoice {
+    language: String,
+    spec: Option<Spec>,
+}
+
+impl TemplateChoice {
+    fn look_up(args: &SendArgs, matches: &ArgMatches, config: &Config) -> Result<TemplateChoice> {
+        let Some(name) = &args.template else {
+            return Ok(TemplateChoice {
+                language: args.lang.clone(),
+                spec: None,
+            });
+        };
+        let cached = match open_if_present(config)? {
+            Some(store) => {
+                store.templates_named(config.business_account_id_if_set().as_deref(), name)?
+            }
+            None => Vec::new(),
+        };
+        let given = matches.value_source("lang") == Some(clap::parser::ValueSource::CommandLine);
+        // Without --lang, a template cached in one language only is sent in that one.
+        let language = match cached.as_slice() {
+            [only] if !given => only.language.clone(),
+            _ => args.lang.clone(),
+        };
+        let spec = cached
+            .iter()
+            .find(|t| t.language == language)
+            .map(|t| Spec::from_graph(&t.object));
+        Ok(TemplateChoice { language, spec })
+    }
+}
+
+/// The template message the flags describe: header, body parameters in command-line
+/// order (--param, --currency-param, --date-param), buttons.
+fn template_message(
+    args: &SendArgs,
+    matches: &ArgMatches,
+    choice: &TemplateChoice,
+) -> Result<Value> {
+    let name = args.template.as_deref().unwrap_or_default();
+    let mut fill = Fill::default();
+    let headers = [
+        ("--header", args.header.is_some()),
+        ("--header-image", args.header_image.is_some()),
+        ("--header-video", args.header_video.is_some()),
+        ("--header-document", args.header_document.is_some()),
+        ("--header-location", args.header_location.is_some()),
+    ];
+    let given: Vec<&str> = headers
+        .iter()
+        .filter(|(_, g)| *g)
+        .map(|(f, _)| *f)
+        .collect();
+    if given.len() > 1 {
+        usage!(
+            "{} cannot be combined: a template has one header",
+            given.join(" and ")
+        );
+    }
+    if let Some(text) = &args.header {
+        fill.header = Some(compose::text(text));
+    }
+    for (kind, given) in [
+        ("image", &args.header_image),
+        ("video", &args.header_video),
+        ("document", &args.header_document),
+    ] {
+        if let Some(given) = given {
+            let mut object = compose::media_object(given);
+            if let (Some(filename), "document") = (&args.filename, kind) {
+                object["filename"] = json!(filename);
+            }
+            fill.header = Some(json!({ "type": kind, kind: object }));
+        }
+    }
+    if args.header_location.is_some() {
+        let given = args.header_location.as_deref().unwrap_or_default();
+        let location = location_of(given, args, "--header-location")?;
+        fill.header = Some(json!({ "type": "location", "location": location["location"] }));
+    }
+    if args.filename.is_some() && args.header_document.is_none() {
+        usage!("--filename with --template names a --header-document: add --header-document FILE");
+    }
+
+    let named = choice
+        .spec
+        .as_ref()
+        .map(|s| s.format == templates::spec::Format::Named);
+    let mut params: Vec<(usize, &str, &String)> = Vec::new();
+    for (id, kind, values) in [
+        ("param", "text", &args.param),
+        ("currency_param", "currency", &args.currency_param),
+        ("date_param", "date_time", &args.date_param),
+    ] {
+        params.extend(
+            positions(matches, id)
+                .zip(values)
+                .map(|(at, v)| (at, kind, v)),
+        );
+    }
+    params.sort_by_key(|(at, ..)| *at);
+    for (_, kind, given) in params {
+        let flag = match kind {
+            "text" => "--param",
+            "currency" => "--currency-param",
+            _ => "--date-param",
+        };
+        let (param_name, value) = match (named, compose::split_named(given)) {
+            (Some(false), _) => (None, given.as_str()),
+            (_, Some((param_name, value))) => (Some(param_name.to_string()), value),
+            (Some(true), None) => {
+                let names = choice
+                    .spec
+                    .as_ref()
+                    .map(|s| s.body_params.join(", "))
+                    .unwrap_or_default();
+                usage!(
+                    "{flag} {given:?}: template `{name}` takes named parameters ({names}): give {flag} NAME=VALUE; nothing was sent"
+                )
+            }
+            (None, None) => (None, given.as_str()),
+        };
+        let param = match kind {
+            "text" => compose::text(value),
+            "currency" => compose::currency(value)
+                .map_err(|e| UsageError::new(format!("--currency-param {e}")))?,
+            _ => compose::date_time(value),
+        };
+        fill.params.push((param_name, param));
+    }
+    for given in &args.button_param {
+        fill.buttons.push(
+            compose::button(given).map_err(|e| UsageError::new(format!("--button-param {e}")))?,
+        );
+    }
+    Ok(json!({ "template": fill.into_template(name, &choice.language) }))
 }

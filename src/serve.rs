@@ -154,6 +154,8 @@ pub fn run_until(
     let (wake, woken) = mpsc::sync_channel::<()>(1);
     let writer = {
         let (kinds, health) = (kinds.clone(), health.clone());
+        // Template webhooks keep the templates cache up to date.
+        let templates = crate::templates::Refresher::new(config);
         // A status may be what a recipient's queue waits for: tell the outbox at once.
         let outbox = match &handing_over {
             HandOver::Handler(handler) => Some(handler.outbox.outbox.clone()),
@@ -161,7 +163,17 @@ pub fn run_until(
         };
         std::thread::Builder::new()
             .name("inbox-writer".into())
-            .spawn(move || write_inbox(writer_store, incoming, wake, outbox, &kinds, &health))?
+            .spawn(move || {
+                write_inbox(
+                    writer_store,
+                    incoming,
+                    wake,
+                    outbox,
+                    &kinds,
+                    &health,
+                    templates.as_ref(),
+                )
+            })?
     };
     let watchdog = match tap_store.file_id() {
         Some(file) => Some(Watchdog::start(file, health.clone())?),
@@ -403,6 +415,7 @@ fn write_inbox(
     outbox: Option<Outbox>,
     counted: &[Kind],
     health: &Health,
+    templates: Option<&crate::templates::Refresher>,
 ) -> Result<()> {
     let path = store.path().display().to_string();
     // Whether the last batch failed, and because of what, when it may pass.
@@ -462,6 +475,18 @@ fn write_inbox(
                 }
                 for (request, new) in batch.into_iter().zip(counts) {
                     let _ = request.done.send(Ok(new));
+                    // Applying one twice (a redelivery) changes nothing.
+                    if request.notification.has_template_updates() {
+                        let updates = request
+                            .notification
+                            .items()
+                            .filter(|i| i.kind == Kind::Update);
+                        crate::templates::Refresher::apply(
+                            templates,
+                            &store,
+                            updates.map(|i| i.event_value()),
+                        );
+                    }
                 }
             }
             Err(err) => {

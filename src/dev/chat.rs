@@ -479,7 +479,7 @@ impl Chat {
                 body["longitude"]
             ),
             "reaction" => format!("[reacted {}]", body["emoji"].as_str().unwrap_or_default()),
-            "template" => format!("[template {}]", body["name"].as_str().unwrap_or_default()),
+            "template" => super::templates::render(body),
             "contacts" => format!(
                 "[contact {}]",
                 body[0]["name"]["formatted_name"]

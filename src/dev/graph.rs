@@ -167,6 +167,7 @@ impl LocalGraph {
             activity: broadcast::channel(SUBSCRIBER_BACKLOG).0,
             statuses,
             counter: AtomicU64::new(0),
+            templates: Arc::default(),
             // Random, so that ids of one run are not taken for those of another (a media
             // cache that outlives this process then misses instead of hitting a wrong id).
             media_base: fastrand::u64(1_000_000_000_000_000..8_000_000_000_000_000),
@@ -336,6 +337,8 @@ struct Shared {
     /// The status thread's queue, when there is a webhook.
     statuses: Option<mpsc::Sender<StatusJob>>,
     counter: AtomicU64,
+    /// Message templates (`dev::templates`).
+    templates: Arc<super::templates::Book>,
     media_base: u64,
     wamid_base: u64,
 }
@@ -384,6 +387,7 @@ fn router(shared: Arc<Shared>) -> Router {
             get(media_info).delete(delete_media).fallback(unsupported),
         )
         .route(DOWNLOAD_PATH, get(download))
+        .merge(super::templates::router(shared.templates.clone()))
         .fallback(unsupported)
         .layer(middleware::from_fn_with_state(shared.clone(), authorize))
         .with_state(shared)
@@ -516,6 +520,12 @@ async fn messages(
             return invalid(&refusal.message, &refusal.details);
         }
     };
+    if checked.kind == "template"
+        && let Some(refused) = shared.templates.refuse(&message)
+    {
+        tracing::warn!("refused a template message that does not fit its template");
+        return refused;
+    }
     if let Some(id) = &checked.media_id
         && !shared.lock().media.contains_key(id)
     {

@@ -9,6 +9,7 @@
 mod chat;
 mod doctor;
 pub mod graph;
+pub mod templates;
 
 use std::io::Write;
 

@@ -10,6 +10,7 @@
 
 mod error;
 pub mod media;
+mod templates;
 
 use std::time::{Duration, Instant};
 

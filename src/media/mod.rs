@@ -185,13 +185,41 @@ impl MediaCache {
 /// [`crate::message::normalize`] returns it) names as `{"image": {"file": PATH}}`,
 /// checked for that kind of message; `None` when it names no file.
 pub fn local_file(message: &Value) -> Result<Option<LocalFile>> {
-    let Some(kind) = message["type"].as_str().and_then(Kind::parse) else {
+    let Some((kind, pointer)) = media_slot(message) else {
         return Ok(None);
     };
-    let Some(path) = message[kind.as_str()]["file"].as_str() else {
+    let Some(path) = message.pointer(&pointer).and_then(|m| m["file"].as_str()) else {
         return Ok(None);
     };
     inspect(Path::new(path), Some(kind)).map(Some)
+}
+
+/// Whether a message names a local file to upload before it is sent.
+pub fn names_file(message: &Value) -> bool {
+    media_slot(message).is_some_and(|(_, pointer)| {
+        message
+            .pointer(&pointer)
+            .is_some_and(|m| m["file"].is_string())
+    })
+}
+
+/// Where a message's media object is (a JSON pointer) and its kind: the body of a media
+/// message, or the media header of a template message (`components[i].parameters[0]`).
+fn media_slot(message: &Value) -> Option<(Kind, String)> {
+    let kind = message["type"].as_str()?;
+    if kind == "template" {
+        let components = message["template"]["components"].as_array()?;
+        let i = components.iter().position(|c| c["type"] == "header")?;
+        let header = components[i]["parameters"][0]["type"].as_str()?;
+        let kind = Kind::parse(header)
+            .filter(|k| matches!(k, Kind::Image | Kind::Video | Kind::Document))?;
+        return Some((
+            kind,
+            format!("/template/components/{i}/parameters/0/{header}"),
+        ));
+    }
+    let kind = Kind::parse(kind)?;
+    Some((kind, format!("/{}", kind.as_str())))
 }
 
 /// Uploads the local file a media message names (see [`local_file`]) through the cache
@@ -203,8 +231,8 @@ pub fn resolve_files(message: &mut Value, cache: &mut MediaCache) -> Result<()> 
         return Ok(());
     };
     let uploaded = cache.upload(&local, false)?;
-    let kind = local_kind(message);
-    if let Some(content) = message[kind.as_str()].as_object_mut() {
+    let (kind, pointer) = media_slot(message).expect("local_file found a media object");
+    if let Some(content) = message.pointer_mut(&pointer).and_then(Value::as_object_mut) {
         content.remove("file");
         content.insert("id".into(), json!(uploaded.id));
         if kind == Kind::Document && !content.contains_key("filename") {
@@ -215,13 +243,6 @@ pub fn resolve_files(message: &mut Value, cache: &mut MediaCache) -> Result<()> 
         }
     }
     Ok(())
-}
-
-fn local_kind(message: &Value) -> Kind {
-    message["type"]
-        .as_str()
-        .and_then(Kind::parse)
-        .expect("local_file found a media kind")
 }
 
 /// `wa-cloud upload FILE...`

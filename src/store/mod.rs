@@ -14,6 +14,7 @@
 pub mod inbox;
 pub mod media;
 pub mod outbox;
+pub mod templates;
 
 /// Migration 4: acknowledged hand-over (how often an event was handed over, the crashes
 /// it caused, parking) and an outbox that retries and recognises its own messages in
@@ -60,6 +61,7 @@ const MIGRATIONS: &[&str] = &[
     outbox::SCHEMA,
     HAND_OVER_AND_RETRIES,
     OUTBOX_BY_RECIPIENT,
+    templates::SCHEMA,
 ];
 
 /// An open database, migrated to the current schema.

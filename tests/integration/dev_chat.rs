@@ -197,3 +197,47 @@ fn the_readme_first_command_works() {
     );
     assert!(stdout.contains("< You said: hello"), "{stdout}");
 }
+
+/// A bot sends templates in the short form: the local Graph API holds `order_update`,
+/// accepts the one that fits and shows it with its parameters filled in, and refuses
+/// the one that does not with Meta's code.
+#[test]
+fn a_bot_sends_a_template_and_the_chat_shows_it_filled_in() {
+    let command = wa_cloud(&["dev", "--handler", "./shop.py", "--script", "chat.txt"]);
+    let bot = command.dir().join("shop.py");
+    std::fs::write(
+        &bot,
+        r#"#!/usr/bin/env python3
+import json, sys
+for line in sys.stdin:
+    ev = json.loads(line)
+    if ev["text"] == "order":
+        print(json.dumps({"to": ev["from"], "template": "order_update",
+            "params": {"name": "Ada", "order_id": "A-17"},
+            "header": {"image": {"link": "https://shop.example/receipt.png"}}, "buttons": {"0": "A-17"}}), flush=True)
+    else:
+        # Meta's full shape, without the order_id the template needs.
+        print(json.dumps({"to": ev["from"], "type": "template", "template": {"name": "order_update",
+            "language": {"code": "en_US"}, "components": [
+                {"type": "header", "parameters": [{"type": "image", "image": {"link": "https://shop.example/r.png"}}]},
+                {"type": "body", "parameters": [{"type": "text", "text": "Ada", "parameter_name": "name"}]},
+                {"type": "button", "sub_type": "url", "index": "0", "parameters": [{"type": "text", "text": "1"}]}]}}), flush=True)
+        print(json.dumps({"to": ev["from"], "text": "sent the wrong one"}), flush=True)
+"#,
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&bot, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run = command
+        .file("chat.txt", "wrong\nexpect: sent the wrong one\norder\n")
+        .run();
+    run.success().stdout_has(
+        "> order\n< [template order_update]\n  [image https://shop.example/receipt.png]\n  \
+         Hi Ada, your order A-17 is on its way.\n  Reply STOP to opt out\n  \
+         [Track order] → https://shop.example/track/A-17\n  [Stop updates]\n",
+    );
+    // Refused by the local Graph API as Meta would, naming what is missing.
+    run.stdout_has("> wrong\n< sent the wrong one\n")
+        .stderr_has("(#132000)")
+        .stderr_has("body parameter {{order_id}}` is missing");
+}

@@ -510,3 +510,44 @@ fn answers_a_message_in_metas_shape() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// The template endpoints answer like Meta's: `templates sync`, `show`, `create`,
+/// `delete` and a checked `send` work against the local Graph API.
+#[test]
+fn template_commands_work_against_it() {
+    let graph = DevGraph::start(&[]);
+    let run = |args: &[&str]| {
+        graph
+            .wa_cloud(args)
+            .env(
+                "WHATSAPP_CLOUD_GRAPHAPI_BUSINESS_ACCOUNT_ID",
+                "100000000000002",
+            )
+            .run()
+    };
+    run(&["templates", "sync"])
+        .success()
+        .stdout_is("2 templates synced, 2 approved\n");
+    run(&["templates", "show", "order_update"])
+        .success()
+        .stdout_has("--template order_update --header-image photo.jpg --param name=Ada --param order_id=A-17 --button-param 0:A-17");
+    let file = write(
+        &graph.path("t.json"),
+        br#"{"name": "welcome", "language": "en_US", "category": "UTILITY",
+            "components": [{"type": "BODY", "text": "Welcome {{1}}", "example": {"body_text": [["Ada"]]}}]}"#,
+    );
+    run(&["templates", "create", "--file", &file])
+        .success()
+        .stdout_has("welcome APPROVED");
+    run(&["send", TO, "--template", "welcome", "--param", "Ada"])
+        .success()
+        .stdout_has("wamid.");
+    run(&["send", TO, "--template", "welcome"])
+        .status(2)
+        .stderr_has("the template's body takes 1");
+    run(&["templates", "delete", "welcome"]).success();
+    // Not cached any more: sent unchecked, and the local Graph API refuses it as Meta would.
+    run(&["send", TO, "--template", "welcome", "--param", "Ada"])
+        .status(1)
+        .stderr_has("132001");
+}

@@ -123,6 +123,11 @@ struct State {
     listening: bool,
     statuses: Option<StatusTarget>,
     status_jobs: Option<mpsc::Sender<StatusJob>>,
+    /// Message templates, as `GET /{waba}/message_templates` lists them.
+    templates: Vec<Value>,
+    /// Templates per page of that list (0: 2).
+    template_page: usize,
+    template_ids: u64,
 }
 
 /// What the server's tasks and the test share.
@@ -342,6 +347,37 @@ impl FakeGraph {
     pub fn report_wrong_sha256(&self, id: &str) -> &Self {
         self.state().wrong_sha256.insert(id.to_string());
         self
+    }
+
+    /// Holds a message template (Meta's object: name, language, status, category,
+    /// components; `id` is added when missing); returns its id.
+    pub fn add_template(&self, mut template: Value) -> String {
+        let mut state = self.state();
+        if template.get("id").is_none() {
+            state.template_ids += 1;
+            template["id"] = json!((1667192013751000 + state.template_ids).to_string());
+        }
+        let id = template["id"].as_str().unwrap_or_default().to_string();
+        state.templates.push(template);
+        id
+    }
+
+    /// Replaces a held template's fields (found by name and language), as an edit at Meta.
+    pub fn change_template(&self, name: &str, language: &str, changes: Value) {
+        let mut state = self.state();
+        let template = state
+            .templates
+            .iter_mut()
+            .find(|t| t["name"] == name && t["language"] == language)
+            .expect("a held template");
+        for (key, value) in changes.as_object().expect("an object") {
+            template[key] = value.clone();
+        }
+    }
+
+    /// The templates the fake holds.
+    pub fn templates(&self) -> Vec<Value> {
+        self.state().templates.clone()
     }
 
     /// The media ids the fake holds.
@@ -792,6 +828,9 @@ fn answer(
         let response = (status, [("content-type", "application/json")], reply).into_response();
         return (response, wamid);
     }
+    if let Some(response) = answer_templates(state, &method, &uri, &body) {
+        return (response, None);
+    }
     if let Some(response) = answer_media(state, &method, uri.path(), &headers, body.clone()) {
         return (response, None);
     }
@@ -904,6 +943,114 @@ fn answer_media(
             Some(_) => axum::Json(json!({"success": true})).into_response(),
             None => no_such_object(id),
         },
+        _ => return None,
+    };
+    Some(response)
+}
+
+/// The query parameters of a URI (no percent-decoding: the tests use plain values).
+fn query(uri: &Uri) -> HashMap<String, String> {
+    uri.query()
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The Message Template API as Meta answers it (TEMPLATES.md §1): a paginated list
+/// (`paging.next` while more follow), one by id, create, delete by name.
+fn answer_templates(
+    state: &mut State,
+    method: &Method,
+    uri: &Uri,
+    body: &Bytes,
+) -> Option<Response> {
+    let segments: Vec<&str> = uri.path().trim_start_matches('/').split('/').collect();
+    let params = query(uri);
+    let response = match (method.as_str(), segments.as_slice()) {
+        ("GET", [version, waba, "message_templates"]) => {
+            let matching: Vec<&Value> = state
+                .templates
+                .iter()
+                .filter(|t| {
+                    params
+                        .get("name")
+                        .is_none_or(|n| t["name"].as_str().unwrap_or_default().contains(n.as_str()))
+                })
+                .collect();
+            let page = if state.template_page == 0 {
+                2
+            } else {
+                state.template_page
+            };
+            let after: usize = params
+                .get("after")
+                .and_then(|a| a.parse().ok())
+                .unwrap_or(0);
+            let data: Vec<Value> = matching
+                .iter()
+                .skip(after)
+                .take(page)
+                .map(|t| (*t).clone())
+                .collect();
+            let mut reply = json!({"data": data, "paging": {"cursors": {"before": "QVFIUb", "after": "QVFIUa"}}});
+            if after + page < matching.len() {
+                let mut next = format!(
+                    "http://127.0.0.1:{}/{version}/{waba}/message_templates?limit={page}&after={}",
+                    state.port,
+                    after + page
+                );
+                if let Some(name) = params.get("name") {
+                    next.push_str(&format!("&name={name}"));
+                }
+                reply["paging"]["next"] = json!(next);
+            }
+            axum::Json(reply).into_response()
+        }
+        ("POST", [_version, _waba, "message_templates"]) => {
+            let mut template: Value = serde_json::from_slice(body).unwrap_or_default();
+            let duplicate = state
+                .templates
+                .iter()
+                .any(|t| t["name"] == template["name"] && t["language"] == template["language"]);
+            if duplicate {
+                let error = json!({"error": {"message": "Invalid parameter", "type": "OAuthException", "code": 100,
+                    "error_subcode": 2388024, "error_user_title": "Content in This Language Already Exists",
+                    "fbtrace_id": "AbCdEfFakeTrace"}});
+                return Some((StatusCode::BAD_REQUEST, axum::Json(error)).into_response());
+            }
+            state.template_ids += 1;
+            let id = (1667192013751000 + state.template_ids).to_string();
+            let category = template["category"]
+                .as_str()
+                .unwrap_or_default()
+                .to_ascii_uppercase();
+            template["id"] = json!(id);
+            template["status"] = json!("PENDING");
+            template["category"] = json!(category);
+            state.templates.push(template);
+            axum::Json(json!({"id": id, "status": "PENDING", "category": category})).into_response()
+        }
+        ("DELETE", [_version, _waba, "message_templates"]) => {
+            let name = params.get("name").cloned().unwrap_or_default();
+            let before = state.templates.len();
+            state.templates.retain(|t| t["name"] != name.as_str());
+            if state.templates.len() == before {
+                let error = meta_error(
+                    100,
+                    "(#100) Invalid parameter",
+                    &format!("no template named {name}"),
+                );
+                (StatusCode::BAD_REQUEST, axum::Json(error)).into_response()
+            } else {
+                axum::Json(json!({"success": true})).into_response()
+            }
+        }
+        ("GET", [_version, id]) => {
+            let template = state.templates.iter().find(|t| t["id"] == *id)?;
+            axum::Json(template.clone()).into_response()
+        }
         _ => return None,
     };
     Some(response)

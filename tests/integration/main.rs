@@ -23,4 +23,5 @@ mod send;
 mod serve;
 mod storage;
 mod strangers;
+mod templates;
 mod tls;

@@ -101,7 +101,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l no-env -d 'Ig
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l json -d 'Print JSON objects, one a line, instead of plain values'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -s q -l quiet -d 'Log only errors, and show no progress'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
@@ -116,7 +116,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -l no-env -d '
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -l json -d 'Print JSON objects, one a line, instead of plain values'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -s q -l quiet -d 'Log only errors, and show no progress'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
@@ -131,7 +131,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -l no-env
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -l json -d 'Print JSON objects, one a line, instead of plain values'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -s q -l quiet -d 'Log only errors, and show no progress'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l port -d 'Port to listen on; 0 picks a free one (webhooks.port)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l host -d 'Address to listen on' -r
@@ -159,7 +159,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l no-env -d 'I
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l json -d 'Print JSON objects, one a line, instead of plain values'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -s q -l quiet -d 'Log only errors, and show no progress'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
@@ -175,7 +175,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l no-env -d '
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l json -d 'Print JSON objects, one a line, instead of plain values'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -s q -l quiet -d 'Log only errors, and show no progress'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -s o -l output -d 'Write the file here instead of media.downloadDir/<id>.<extension> (one MEDIA_ID only)' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l dir -d 'Directory to download into (media.downloadDir)' -r -F
@@ -192,7 +192,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l no-env -d
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l json -d 'Print JSON objects, one a line, instead of plain values'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -s q -l quiet -d 'Log only errors, and show no progress'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
@@ -207,7 +207,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -l json -d 'Print JSON objects, one a line, instead of plain values'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -s q -l quiet -d 'Log only errors, and show no progress'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -f -a "list" -d 'List uploads and downloads with their age and expiry'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -f -a "delete" -d 'Delete media at WhatsApp and in the database'
@@ -225,7 +225,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -l json -d 'Print JSON objects, one a line, instead of plain values'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Log only errors, and show no progress'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
@@ -240,7 +240,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -l json -d 'Print JSON objects, one a line, instead of plain values'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Log only errors, and show no progress'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from help" -f -a "list" -d 'List uploads and downloads with their age and expiry'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete media at WhatsApp and in the database'
@@ -249,7 +249,8 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l handler -d 'Th
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l as -d 'Chat as this WhatsApp user (a phone number with country code)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l name -d 'Your profile name in the chat' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l script -d 'Play the conversation in FILE (one input a line) and print the transcript' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l port -d 'Port of the local Graph API (on 127.0.0.1); 0 picks a free one [default: 3001]' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l timeout -d 'Seconds to wait for the bot to deal with each message (reply or `{"done":ID}`) before a script fails' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l graph-port -d 'Port of the local Graph API (on 127.0.0.1); 0 picks a free one [default: 3001]. Named apart from `serve --port`, the webhooks port; `--port` is still accepted' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l webhook -d 'Post signed sent/delivered/read statuses of each message to this webhook URL' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l secret -d 'App secret to sign the statuses with [default: webhooks.secret]' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l token -d 'The access token the local Graph API accepts [default: wa-cloud-dev-token]' -r
@@ -268,7 +269,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l no-env -d 'Ign
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l json -d 'Print JSON objects, one a line, instead of plain values'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -s q -l quiet -d 'Log only errors, and show no progress'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and not __fish_seen_subcommand_from status parked retry help" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and not __fish_seen_subcommand_from status parked retry help" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
@@ -283,7 +284,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and not __fish_
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and not __fish_seen_subcommand_from status parked retry help" -l json -d 'Print JSON objects, one a line, instead of plain values'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and not __fish_seen_subcommand_from status parked retry help" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and not __fish_seen_subcommand_from status parked retry help" -s q -l quiet -d 'Log only errors, and show no progress'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and not __fish_seen_subcommand_from status parked retry help" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and not __fish_seen_subcommand_from status parked retry help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and not __fish_seen_subcommand_from status parked retry help" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and not __fish_seen_subcommand_from status parked retry help" -f -a "status" -d 'Count the events waiting, handed over but not acknowledged, and parked (the default)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and not __fish_seen_subcommand_from status parked retry help" -f -a "parked" -d 'List the parked events: those a handler crashed on too often'
@@ -302,7 +303,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from status" -l json -d 'Print JSON objects, one a line, instead of plain values'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from status" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Log only errors, and show no progress'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from parked" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from parked" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
@@ -317,7 +318,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from parked" -l json -d 'Print JSON objects, one a line, instead of plain values'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from parked" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from parked" -s q -l quiet -d 'Log only errors, and show no progress'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from parked" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from parked" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from parked" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from retry" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from retry" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
@@ -332,7 +333,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from retry" -l json -d 'Print JSON objects, one a line, instead of plain values'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from retry" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from retry" -s q -l quiet -d 'Log only errors, and show no progress'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from retry" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from retry" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from retry" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from help" -f -a "status" -d 'Count the events waiting, handed over but not acknowledged, and parked (the default)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from help" -f -a "parked" -d 'List the parked events: those a handler crashed on too often'
@@ -353,7 +354,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -l no-env -d '
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -l json -d 'Print JSON objects, one a line, instead of plain values'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -s q -l quiet -d 'Log only errors, and show no progress'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -l url -d 'The URL to ask [default: http://127.0.0.1:<webhooks.port>/healthz, https with webhooks.tls.*]' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -l port -d 'The port serve listens on [default: webhooks.port]' -r
@@ -371,7 +372,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -l no-env
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -l json -d 'Print JSON objects, one a line, instead of plain values'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -s q -l quiet -d 'Log only errors, and show no progress'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
@@ -386,7 +387,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __f
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -l json -d 'Print JSON objects, one a line, instead of plain values'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -s q -l quiet -d 'Log only errors, and show no progress'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -f -a "list" -d 'Fetch the templates from Meta into the database, then list them: name, language, category, status, quality'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -f -a "show" -d 'Show a template\'s components and a `send` command line that fills every parameter'
@@ -409,7 +410,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -l json -d 'Print JSON objects, one a line, instead of plain values'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Log only errors, and show no progress'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -l lang -d 'Its language, such as en_US (needed when it has several)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
@@ -425,7 +426,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -l json -d 'Print JSON objects, one a line, instead of plain values'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Log only errors, and show no progress'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
@@ -440,7 +441,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -l json -d 'Print JSON objects, one a line, instead of plain values'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -s q -l quiet -d 'Log only errors, and show no progress'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
@@ -455,7 +456,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -l json -d 'Print JSON objects, one a line, instead of plain values'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Log only errors, and show no progress'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -l file -d 'The template as JSON or YAML: name, language, category, components' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
@@ -472,7 +473,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -l json -d 'Print JSON objects, one a line, instead of plain values'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Log only errors, and show no progress'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from help" -f -a "list" -d 'Fetch the templates from Meta into the database, then list them: name, language, category, status, quality'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a template\'s components and a `send` command line that fills every parameter'

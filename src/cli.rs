@@ -341,8 +341,11 @@ pub enum MediaCommand {
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Nothing here talks to Meta, and the tokens and secrets it uses are valid nowhere else.
+A --script has one input a line (text, a button's number, /image PATH, ...) and checks the
+replies to the input above with `expect: TEXT`, `expect~: REGEX` and `expect-media: KIND`;
+every reply must be checked (see examples/*.chat). The bot protocol: docs/PROTOCOL.md.
 --graph-only runs the local Graph API alone and prints its base URL; point wa-cloud at it:
-  wa-cloud dev --graph-only --port 3001 &
+  wa-cloud dev --graph-only --graph-port 3001 &
   WHATSAPP_CLOUD_GRAPHAPI_BASE_URL=127.0.0.1 WHATSAPP_CLOUD_GRAPHAPI_BASE_PORT=3001 \\
   WHATSAPP_CLOUD_GRAPHAPI_ACCESS_TOKEN=wa-cloud-dev-token \\
   WHATSAPP_CLOUD_GRAPHAPI_PHONE_NUMBER_ID=100000000000001 wa-cloud send 4915112345678 hi")]
@@ -362,12 +365,22 @@ pub struct DevArgs {
     /// Start the bot anew for each message, as `serve --per-message` does
     #[arg(long, requires = "handler")]
     pub per_message: bool,
+    /// Seconds to wait for the bot to deal with each message (reply or `{"done":ID}`)
+    /// before a script fails
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 30,
+        conflicts_with = "graph_only"
+    )]
+    pub timeout: u64,
     /// Run only the local Graph API, for other programs (and tests) to use as a fake
     #[arg(long, conflicts_with_all = ["handler", "script"])]
     pub graph_only: bool,
-    /// Port of the local Graph API (on 127.0.0.1); 0 picks a free one [default: 3001]
-    #[arg(long, value_name = "PORT")]
-    pub port: Option<u16>,
+    /// Port of the local Graph API (on 127.0.0.1); 0 picks a free one [default: 3001].
+    /// Named apart from `serve --port`, the webhooks port; `--port` is still accepted
+    #[arg(long, alias = "port", value_name = "PORT", requires = "graph_only")]
+    pub graph_port: Option<u16>,
     /// Post signed sent/delivered/read statuses of each message to this webhook URL
     #[arg(long, value_name = "URL")]
     pub webhook: Option<String>,
@@ -613,13 +626,34 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 }
 
 /// The clap command, for parsing and for generating completions and man pages.
+///
+/// The global options are left out of `-h`, so that each subcommand's short help shows its
+/// own options rather than the same twelve again; `--help`, the man pages and the shell
+/// completions still have them all.
 pub fn command() -> clap::Command {
-    Cli::command()
+    Cli::command().mut_args(|arg| {
+        if arg.is_global_set() {
+            arg.hide_short_help(true)
+        } else {
+            arg
+        }
+    })
 }
 
 /// Writes the completion script for `shell`.
 pub fn write_completions(shell: Shell, out: &mut dyn Write) {
-    clap_complete::generate(shell, &mut command(), "wa-cloud", out);
+    if shell != Shell::Bash {
+        clap_complete::generate(shell, &mut command(), "wa-cloud", out);
+        return;
+    }
+    // clap_complete's bash script names a subcommand's state `wa__cloud__subcmd__send`
+    // where it is set but `wa__subcmd__cloud__subcmd__send` where it is matched, when the
+    // program's name has a hyphen (clap-rs/clap#6421): nothing after the subcommand would
+    // complete. Spelling the matches as the assignments are mends it.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command(), "wa-cloud", &mut script);
+    let script = String::from_utf8_lossy(&script).replace("wa__subcmd__cloud__", "wa__cloud__");
+    let _ = out.write_all(script.as_bytes());
 }
 
 /// The file name under `completions/` for `shell`'s script.
@@ -661,7 +695,9 @@ The configuration file when the working directory has none (the platform's confi
 /// The man pages: `wa-cloud.1`, and `wa-cloud-SUBCOMMAND.1` for each subcommand, as
 /// (file name, roff) pairs.
 pub fn man_pages() -> io::Result<Vec<(String, Vec<u8>)>> {
-    let command = command();
+    // No `help` subcommand in the pages: it would be listed as a page `wa-cloud-help(1)`
+    // that does not exist, and `--help` says the same.
+    let command = command().disable_help_subcommand(true);
     let mut main = Vec::new();
     let man = clap_mangen::Man::new(command.clone());
     man.render_title(&mut main)?;
@@ -675,14 +711,31 @@ pub fn man_pages() -> io::Result<Vec<(String, Vec<u8>)>> {
     let mut pages = vec![("wa-cloud.1".to_string(), main)];
 
     for sub in command.get_subcommands() {
-        let name = format!("wa-cloud-{}", sub.get_name());
-        let mut page = Vec::new();
-        let sub = sub
-            .clone()
-            .name(name.clone())
-            .bin_name(format!("wa-cloud {}", sub.get_name()));
-        clap_mangen::Man::new(sub).render(&mut page)?;
-        pages.push((format!("{name}.1"), page));
+        sub_pages(sub, "wa-cloud", "wa-cloud", &mut pages)?;
     }
     Ok(pages)
+}
+
+/// The page of `sub` (`PREFIX-NAME.1`) and of each of its own subcommands, so that every
+/// page a SUBCOMMANDS section names exists (`wa-cloud-media-list(1)`).
+fn sub_pages(
+    sub: &clap::Command,
+    prefix: &str,
+    bin: &str,
+    pages: &mut Vec<(String, Vec<u8>)>,
+) -> io::Result<()> {
+    let name = format!("{prefix}-{}", sub.get_name());
+    let bin = format!("{bin} {}", sub.get_name());
+    let sub = sub
+        .clone()
+        .disable_help_subcommand(true)
+        .name(name.clone())
+        .bin_name(bin.clone());
+    let mut page = Vec::new();
+    clap_mangen::Man::new(sub.clone()).render(&mut page)?;
+    pages.push((format!("{name}.1"), page));
+    for nested in sub.get_subcommands() {
+        sub_pages(nested, &name, &bin, pages)?;
+    }
+    Ok(())
 }

@@ -14,7 +14,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
-use crate::error::UsageError;
+pub use crate::secret::Secret;
+use crate::usage_error::UsageError;
 
 /// The prefix of every environment variable that configures wa-cloud.
 pub const ENV_PREFIX: &str = "WHATSAPP_CLOUD_";
@@ -354,28 +355,6 @@ impl fmt::Display for Origin {
             Origin::Env(var) => write!(f, "env {var}"),
             Origin::Flag(flag) => write!(f, "flag {flag}"),
         }
-    }
-}
-
-/// A secret value (token, app secret). Its `Debug` is masked and it has no `Display`,
-/// so that it cannot reach a log line or an error message by accident.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The secret itself, for the one place that must send it (an HTTP header, an HMAC key).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(********)")
     }
 }
 

@@ -299,7 +299,10 @@ fn parse_line(line: &str, context: &ReplyContext) -> Line {
                 Err(err) => Line::Invalid(format!("{err:#}")),
             }
         }
-        Err(invalid) if invalid.field == "to" && default_to.is_none() => {
+        // Only a missing `to`: an invalid one says what is wrong with it.
+        Err(invalid)
+            if invalid.field == "to" && default_to.is_none() && value.get("to").is_none() =>
+        {
             Line::Invalid("reply has no recipient: give `to`, or `reply_to` with the wamid of the message answered".into())
         }
         Err(invalid) => Line::Invalid(invalid.to_string()),

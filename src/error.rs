@@ -4,28 +4,21 @@
 //! Errors travel as `anyhow::Error`; a [`UsageError`] anywhere in the chain makes the exit
 //! status 2, and a broken pipe (`wa-cloud send ... | head -1`) is not an error at all.
 
-use std::io;
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use crate::graph::GraphError;
 
-/// The command line, the configuration or a message was wrong: exit status 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(String);
+pub use crate::usage_error::UsageError;
 
-impl UsageError {
-    pub fn new(message: impl Into<String>) -> Self {
-        UsageError(message.into())
+/// The first `max` characters of `text`, quoted, with `…` when there were more: an error
+/// about a long value names it without repeating all of it (`{:.20?}` does not cut a
+/// string).
+pub fn excerpt(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{:?}…", &text[..end]),
+        None => format!("{text:?}"),
     }
-}
-
-/// Shorthand for returning a [`UsageError`].
-#[macro_export]
-macro_rules! usage {
-    ($($arg:tt)*) => {
-        return Err($crate::error::UsageError::new(format!($($arg)*)).into())
-    };
 }
 
 pub fn exit_code(err: &anyhow::Error) -> ExitCode {
@@ -53,13 +46,16 @@ pub fn report(err: &anyhow::Error, json: bool) {
         .chain()
         .find_map(|cause| cause.downcast_ref::<GraphError>())
         .and_then(GraphError::hint);
-    if json {
+    // Not eprintln!, which panics (exit 101) when stderr is a pipe nobody reads: the exit
+    // status must still be the documented one.
+    let mut stderr = io::stderr().lock();
+    let _ = if json {
         let line = serde_json::json!({"level": "ERROR", "error": format!("{err:#}"), "hint": hint});
-        eprintln!("{line}");
+        writeln!(stderr, "{line}")
     } else {
-        eprintln!("wa-cloud: error: {err:#}");
-        if let Some(hint) = hint {
-            eprintln!("wa-cloud: hint: {hint}");
-        }
-    }
+        writeln!(stderr, "wa-cloud: error: {err:#}").and_then(|()| match hint {
+            Some(hint) => writeln!(stderr, "wa-cloud: hint: {hint}"),
+            None => Ok(()),
+        })
+    };
 }

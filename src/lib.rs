@@ -7,12 +7,15 @@
 pub mod cli;
 pub mod config;
 pub mod dev;
-pub mod error;
-pub mod graph;
+mod error;
+mod graph;
 pub mod message;
 pub mod notification;
 pub mod store;
 pub mod templates;
+
+mod secret;
+mod usage_error;
 
 mod dispatch;
 mod doctor;

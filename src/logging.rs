@@ -33,7 +33,29 @@ pub fn init(args: &GlobalArgs, default: &str) {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Text => builder
             .with_target(false)
-            .with_ansi(std::io::stderr().is_terminal())
+            .with_ansi(colour(
+                std::io::stderr().is_terminal(),
+                std::env::var_os("NO_COLOR"),
+            ))
             .try_init(),
     };
+}
+
+/// Whether log lines may be coloured: only on a terminal, and not when `NO_COLOR` is set
+/// to anything but the empty string (no-color.org).
+fn colour(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    terminal && no_color.is_none_or(|value| value.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::colour;
+
+    #[test]
+    fn no_color_turns_colour_off_on_a_terminal() {
+        assert!(colour(true, None));
+        assert!(colour(true, Some("".into())));
+        assert!(!colour(true, Some("1".into())));
+        assert!(!colour(false, None));
+    }
 }

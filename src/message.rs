@@ -557,11 +557,19 @@ fn buttons(action: &Value) -> Result<(), Invalid> {
         ));
     }
     let mut titles = HashSet::new();
+    let mut ids = HashSet::new();
     for (i, button) in buttons.iter().enumerate() {
         let field = format!("interactive.action.buttons[{i}].reply");
         let reply = &button["reply"];
         let id = required_str(reply, &field, "id")?;
         check_length(&format!("{field}.id"), id, 256)?;
+        // WhatsApp refuses the message; refused here, nothing of a batch is sent.
+        if !ids.insert(id) {
+            return Err(invalid(
+                format!("{field}.id"),
+                format!("is {id:?} again: button ids must differ"),
+            ));
+        }
         let title = required_str(reply, &field, "title")?;
         check_length(&format!("{field}.title"), title, 20)?;
         if !titles.insert(title) {
@@ -600,6 +608,7 @@ fn list(action: &Value) -> Result<(), Invalid> {
             format!("have {rows} rows in all; WhatsApp allows 1 to 10 rows across all sections"),
         ));
     }
+    let mut ids = HashSet::new();
     for (i, section) in sections.iter().enumerate() {
         let field = format!("interactive.action.sections[{i}]");
         match section.get("title") {
@@ -618,11 +627,15 @@ fn list(action: &Value) -> Result<(), Invalid> {
         }
         for (j, row) in section["rows"].as_array().into_iter().flatten().enumerate() {
             let field = format!("{field}.rows[{j}]");
-            check_length(
-                &format!("{field}.id"),
-                required_str(row, &field, "id")?,
-                200,
-            )?;
+            let id = required_str(row, &field, "id")?;
+            check_length(&format!("{field}.id"), id, 200)?;
+            // Across all sections: the id is all the answer names.
+            if !ids.insert(id) {
+                return Err(invalid(
+                    format!("{field}.id"),
+                    format!("is {id:?} again: list row ids must differ across all sections"),
+                ));
+            }
             check_length(
                 &format!("{field}.title"),
                 required_str(row, &field, "title")?,

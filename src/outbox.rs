@@ -582,9 +582,23 @@ impl Scheduler {
             if reached.contains(wamid) {
                 released.push(recipient.clone());
             } else if since.elapsed() >= timeout {
-                tracing::debug!(
-                    "no delivery of {wamid} to {recipient} within {timeout:?}: sending the next message"
-                );
+                // Each such wait costs the whole timeout: say so once where it is seen, with
+                // the likely cause, and then only at debug level.
+                static WARNED: std::sync::atomic::AtomicBool =
+                    std::sync::atomic::AtomicBool::new(false);
+                if WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    tracing::debug!(
+                        "no delivery of {wamid} to {recipient} within {timeout:?}: sending the next message"
+                    );
+                } else {
+                    tracing::warn!(
+                        "no delivery status of {wamid} to {recipient} within {timeout:?}: sending the next \
+                         message anyway. Each message to a recipient waits for the previous one's `delivered` \
+                         status; if none ever arrive (the webhook is not subscribed to `messages`, or an \
+                         emulator sends no statuses), set messages.sequential to false or to fewer \
+                         milliseconds (said once)"
+                    );
+                }
                 released.push(recipient.clone());
             }
         }

@@ -273,7 +273,7 @@ fn drafts(
         } else {
             drafts.push(Draft {
                 position,
-                source: format!("TEXT {text:.20?}"),
+                source: format!("TEXT {}", crate::error::excerpt(text, 20)),
                 message: json!({ "text": text }),
             });
         }

@@ -39,10 +39,10 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use tokio::sync::oneshot;
 
-use crate::config::Secret;
 use crate::health::Health;
 use crate::intake::{Throttled, more};
 use crate::notification::Notification;
+use crate::secret::Secret;
 
 /// WhatsApp posts at most 3 MB; a little room above that, nothing more.
 pub const BODY_LIMIT: usize = 3 * 1024 * 1024 + 512 * 1024;

@@ -7,7 +7,6 @@
 //! each line the user types as a signed notification. The token and the app secret are
 //! made up for the run and valid nowhere else.
 
-use std::collections::VecDeque;
 use std::io::{BufRead, Write};
 use std::path::Path;
 use std::sync::Arc;
@@ -20,16 +19,20 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast::error::TryRecvError;
 
 use super::graph::{Activity, LocalGraph, LocalGraphConfig, SentMessage, Webhook, WebhookPoster};
+use super::script::{COMMANDS, Command, Line, Reply, Step, parse_command, parse_script};
 use super::{DEV_PHONE_NUMBER_ID, DEV_TOKEN};
 use crate::cli::{DevArgs, ServeArgs};
 use crate::config::{Config, FileChoice, FlagValue, Origin, Secret, Sources};
 use crate::message::Recipient;
+use crate::store::Store;
 use crate::usage;
 
-/// How long a script waits for the bot's first reply to an input, and how long the bot
-/// must then stay quiet for its answer to count as complete.
-const FIRST_REPLY: Duration = Duration::from_secs(5);
-const QUIET: Duration = Duration::from_millis(400);
+/// How long the chat lets the bot sit on a message before it suggests why.
+const HINT_AFTER: Duration = Duration::from_secs(5);
+/// Why a bot that runs may seem to say nothing.
+const FLUSH_HINT: &str = "Is the bot running, and does it flush its output after each line? \
+                          A reply that sits in the bot's output buffer has not been written \
+                          (docs/PROTOCOL.md)";
 /// The business number as the user's phone shows it.
 const BUSINESS_NUMBER: &str = "15550000000";
 
@@ -50,9 +53,12 @@ struct Chat {
     sent: usize,
     last_bot_message: Option<String>,
     choices: Vec<Choice>,
-    /// Bot messages shown but not yet checked by an `expect:` line.
-    unchecked: VecDeque<String>,
-    failed_expectations: usize,
+    /// serve's database, asked whether everything given to the bot has been dealt with.
+    store: Store,
+    /// How long to wait for the bot to deal with an input.
+    timeout: Duration,
+    /// Messages of the bot that came too fast to be shown (and checked).
+    missed: u64,
 }
 
 pub(crate) fn run(args: &DevArgs, config: &Config, out: &mut dyn Write) -> Result<()> {
@@ -67,14 +73,30 @@ pub(crate) fn run(args: &DevArgs, config: &Config, out: &mut dyn Write) -> Resul
         ),
     };
     let script = match &args.script {
-        Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
-            crate::error::UsageError::new(format!(
-                "cannot read the script `{}`: {e}",
-                path.display()
-            ))
-        })?),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                crate::error::UsageError::new(format!(
+                    "cannot read the script `{}`: {e}",
+                    path.display()
+                ))
+            })?;
+            // Every bad line is named before anything starts.
+            match parse_script(&text) {
+                Ok(lines) => Some(lines),
+                Err(errors) => usage!(
+                    "the script `{}` cannot be played:\n  {}",
+                    path.display(),
+                    errors.join("\n  ")
+                ),
+            }
+        }
         None => None,
     };
+    if args.timeout == 0 {
+        usage!(
+            "--timeout 0 would not wait for the bot at all: give the seconds to wait, such as --timeout 30"
+        );
+    }
 
     // A throwaway database and media folder, unless --db names a database to keep.
     let scratch = tempfile::Builder::new()
@@ -129,6 +151,7 @@ pub(crate) fn run(args: &DevArgs, config: &Config, out: &mut dyn Write) -> Resul
             })?
     };
     wait_until_up(serve_port, &server)?;
+    let store = Store::open(&db)?;
 
     let mut chat = Chat {
         user,
@@ -141,12 +164,13 @@ pub(crate) fn run(args: &DevArgs, config: &Config, out: &mut dyn Write) -> Resul
         sent: 0,
         last_bot_message: None,
         choices: Vec::new(),
-        unchecked: VecDeque::new(),
-        failed_expectations: 0,
+        store,
+        timeout: Duration::from_secs(args.timeout),
+        missed: 0,
     };
     let mut activity = chat.graph.subscribe();
     let result = match script {
-        Some(script) => chat.play(&script, &mut activity, out),
+        Some(lines) => chat.play(&lines, &mut activity, out),
         None => chat.interactive(&mut activity, out, &server),
     };
     stop.notify_one();
@@ -212,82 +236,188 @@ fn wait_until_up(port: u16, server: &std::thread::JoinHandle<Result<()>>) -> Res
     anyhow::bail!("serve did not start within 30 s")
 }
 
+/// What became of a line the user typed.
+enum Outcome {
+    /// A message was posted to serve: the bot has something to deal with.
+    Posted,
+    /// Nothing was posted (`/as`).
+    Local,
+    /// The line cannot be acted on now; why.
+    Refused(String),
+    Quit,
+}
+
 impl Chat {
-    /// Plays a script: one input a line, `expect: TEXT` checks the bot's next message, `#`
-    /// starts a comment. Prints the transcript.
+    /// Plays a script (parsed and checked beforehand): each input is posted and waited for
+    /// until serve has settled it, then the expect lines below it check its replies in
+    /// order. Prints the transcript; fails with the numbers of the lines that did not hold.
     fn play(
         &mut self,
-        script: &str,
+        lines: &[Line],
         activity: &mut tokio::sync::broadcast::Receiver<Activity>,
         out: &mut dyn Write,
     ) -> Result<()> {
-        for line in script
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        {
-            if let Some(expected) = line.strip_prefix("expect:") {
-                self.expect(expected.trim(), activity, out)?;
-                continue;
+        // A script without any expect line is a demonstration: nothing is checked.
+        let strict = lines.iter().any(|l| matches!(l.step, Step::Expect(_)));
+        let mut failed = Vec::new();
+        let mut rest = lines;
+        while let Some((line, after)) = rest.split_first() {
+            let checks = after
+                .iter()
+                .take_while(|l| matches!(l.step, Step::Expect(_)))
+                .count();
+            let (expects, next) = after.split_at(checks);
+            rest = next;
+            let Step::Input(command) = &line.step else {
+                unreachable!("parse_script puts an input before every expect line")
+            };
+            writeln!(out, "> {}", line.text)?;
+            let mut replies = Vec::new();
+            match self.input(command, out)? {
+                Outcome::Quit => break,
+                Outcome::Local => {}
+                Outcome::Refused(why) => {
+                    writeln!(out, "  ✗ {why} (line {})", line.number)?;
+                    failed.push(line.number);
+                }
+                Outcome::Posted => {
+                    let deadline = Instant::now() + self.timeout;
+                    if !self.settle(activity, out, &mut replies, deadline)? {
+                        out.flush()?;
+                        anyhow::bail!(
+                            "line {}: the bot did not deal with {:?} within {} s: no reply and no \
+                             {{\"done\":ID}} arrived. {FLUSH_HINT} (--timeout sets the wait)",
+                            line.number,
+                            line.text,
+                            self.timeout.as_secs()
+                        );
+                    }
+                }
             }
-            writeln!(out, "> {line}")?;
-            if !self.input(line, out)? {
-                break;
+            for (i, expect) in expects.iter().enumerate() {
+                let Step::Expect(expectation) = &expect.step else {
+                    unreachable!("taken while they are expect lines")
+                };
+                // A reply written after the one that acknowledged the input may still come.
+                if i >= replies.len() {
+                    let deadline = Instant::now() + self.timeout;
+                    self.next_reply(activity, out, &mut replies, deadline)?;
+                }
+                match replies.get(i) {
+                    Some(reply) if expectation.matches(reply) => {
+                        writeln!(out, "  ✓ {}", expect.text)?
+                    }
+                    Some(reply) => {
+                        failed.push(expect.number);
+                        writeln!(
+                            out,
+                            "  ✗ {} (line {})\n    but the bot said: {}",
+                            expect.text,
+                            expect.number,
+                            shown(reply)
+                        )?;
+                    }
+                    None => {
+                        failed.push(expect.number);
+                        let said = match replies.len() {
+                            0 => "nothing".to_string(),
+                            n => format!("only {n} message(s)"),
+                        };
+                        writeln!(
+                            out,
+                            "  ✗ {} (line {})\n    but the bot said {said}",
+                            expect.text, expect.number
+                        )?;
+                    }
+                }
             }
-            self.show_replies(activity, out, FIRST_REPLY)?;
+            if strict {
+                for reply in replies.iter().skip(expects.len()) {
+                    failed.push(line.number);
+                    writeln!(
+                        out,
+                        "  ✗ no expect line accounts for this reply to line {}: {}",
+                        line.number,
+                        shown(reply)
+                    )?;
+                }
+            }
         }
-        // Messages nobody expected still belong in the transcript.
-        self.show_replies(activity, out, QUIET)?;
-        if self.failed_expectations > 0 {
+        if strict && self.missed > 0 {
             anyhow::bail!(
-                "{} expect: line(s) of the script did not match the bot's replies",
-                self.failed_expectations
+                "{} messages of the bot came too fast to be shown, so the script could not check them",
+                self.missed
+            );
+        }
+        if !failed.is_empty() {
+            failed.dedup();
+            let numbers: Vec<String> = failed.iter().map(usize::to_string).collect();
+            anyhow::bail!(
+                "the script failed at line(s) {}: the bot's replies did not match (see the transcript above)",
+                numbers.join(", ")
             );
         }
         Ok(())
     }
 
-    fn expect(
+    /// Shows the bot's messages until serve has settled everything it was given (no
+    /// message waits for acknowledgement, no reply waits to be sent), or `deadline`.
+    /// Returns whether it settled.
+    fn settle(
         &mut self,
-        expected: &str,
         activity: &mut tokio::sync::broadcast::Receiver<Activity>,
         out: &mut dyn Write,
-    ) -> Result<()> {
-        if self.unchecked.is_empty() {
-            self.show_replies(activity, out, FIRST_REPLY)?;
+        replies: &mut Vec<Reply>,
+        deadline: Instant,
+    ) -> Result<bool> {
+        loop {
+            // Read first: a reply is announced before serve marks it sent, so once this
+            // says settled, every reply is already in `activity`.
+            let settled = self.store.in_flight()?.is_settled();
+            self.drain(activity, out, replies)?;
+            if settled {
+                return Ok(true);
+            }
+            if Instant::now() >= deadline {
+                return Ok(false);
+            }
+            std::thread::sleep(Duration::from_millis(10));
         }
-        match self.unchecked.pop_front() {
-            Some(got) if got == expected => writeln!(out, "  ✓ expect: {expected}")?,
-            Some(got) => {
-                self.failed_expectations += 1;
-                writeln!(out, "  ✗ expect: {expected}\n    but the bot said: {got}")?;
-            }
-            None => {
-                self.failed_expectations += 1;
-                writeln!(out, "  ✗ expect: {expected}\n    but the bot said nothing")?;
-            }
+    }
+
+    /// Waits until one more reply arrives, or `deadline`.
+    fn next_reply(
+        &mut self,
+        activity: &mut tokio::sync::broadcast::Receiver<Activity>,
+        out: &mut dyn Write,
+        replies: &mut Vec<Reply>,
+        deadline: Instant,
+    ) -> Result<()> {
+        let before = replies.len();
+        while replies.len() == before && Instant::now() < deadline {
+            self.drain(activity, out, replies)?;
+            std::thread::sleep(Duration::from_millis(10));
         }
         Ok(())
     }
 
-    /// Shows the bot's messages until it has been quiet for a while; waits at most
-    /// `first` for the first one.
-    fn show_replies(
+    /// Shows every message of the bot that has arrived.
+    fn drain(
         &mut self,
         activity: &mut tokio::sync::broadcast::Receiver<Activity>,
         out: &mut dyn Write,
-        first: Duration,
+        replies: &mut Vec<Reply>,
     ) -> Result<()> {
-        let mut deadline = Instant::now() + first;
         loop {
             match activity.try_recv() {
-                Ok(Activity::Message(sent)) => {
-                    self.show(&sent, out)?;
-                    deadline = Instant::now() + QUIET;
-                }
-                Ok(Activity::Read { .. }) | Err(TryRecvError::Lagged(_)) => {}
-                Err(TryRecvError::Empty) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(10))
+                Ok(Activity::Message(sent)) => replies.push(self.show(&sent, out)?),
+                Ok(Activity::Read { .. }) => {}
+                Err(TryRecvError::Lagged(missed)) => {
+                    self.missed += missed;
+                    writeln!(
+                        out,
+                        "  ({missed} messages of the bot came too fast to show)"
+                    )?
                 }
                 Err(TryRecvError::Empty) | Err(TryRecvError::Closed) => return Ok(()),
             }
@@ -302,8 +432,7 @@ impl Chat {
     ) -> Result<()> {
         writeln!(
             out,
-            "Chatting as {} with your bot. Type a message; /image PATH, /document PATH, /location LAT,LON, \
-             /react EMOJI, /reply TEXT, /as NUMBER, /quit.",
+            "Chatting as {} with your bot. Type a message; {COMMANDS}.",
             self.user
         )?;
         out.flush()?;
@@ -315,8 +444,24 @@ impl Chat {
                 }
             }
         });
+        let hint_after = self.timeout.min(HINT_AFTER);
+        // Since when the bot has had something to deal with, and whether the hint was shown.
+        let mut waiting: Option<(Instant, bool)> = None;
+        let mut replies = Vec::new();
         loop {
-            self.show_replies(activity, out, Duration::ZERO)?;
+            self.drain(activity, out, &mut replies)?;
+            if let Some((since, hinted)) = &mut waiting {
+                if self.store.in_flight()?.is_settled() {
+                    waiting = None;
+                } else if !*hinted && since.elapsed() >= hint_after {
+                    *hinted = true;
+                    writeln!(
+                        out,
+                        "  (the bot has not dealt with your message after {} s. {FLUSH_HINT})",
+                        hint_after.as_secs()
+                    )?;
+                }
+            }
             out.flush()?;
             if server.is_finished() {
                 return Ok(());
@@ -324,84 +469,90 @@ impl Chat {
             match typed.recv_timeout(Duration::from_millis(50)) {
                 Ok(line) if line.trim().is_empty() => {}
                 Ok(line) => {
-                    if !self.input(line.trim(), out)? {
-                        return Ok(());
+                    let outcome = match parse_command(line.trim()) {
+                        Ok(command) => self.input(&command, out)?,
+                        Err(why) => Outcome::Refused(why),
+                    };
+                    match outcome {
+                        Outcome::Quit => return Ok(()),
+                        Outcome::Posted => {
+                            waiting.get_or_insert((Instant::now(), false));
+                        }
+                        Outcome::Local => {}
+                        Outcome::Refused(why) => writeln!(out, "  {why}")?,
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {}
-                // End of input: leave once the bot has answered what it was sent.
+                // End of input: leave once the bot has dealt with what it was sent.
                 Err(RecvTimeoutError::Disconnected) => {
-                    return self.show_replies(activity, out, FIRST_REPLY);
+                    let deadline = Instant::now() + self.timeout;
+                    if !self.settle(activity, out, &mut replies, deadline)? {
+                        writeln!(
+                            out,
+                            "  (the bot has not dealt with your messages after {} s. {FLUSH_HINT})",
+                            self.timeout.as_secs()
+                        )?;
+                    }
+                    return Ok(());
                 }
             }
         }
     }
 
-    /// Acts on one line the user typed; false on /quit.
-    fn input(&mut self, line: &str, out: &mut dyn Write) -> Result<bool> {
-        let (command, rest) = match line.split_once(' ') {
-            Some((command, rest)) => (command, rest.trim()),
-            None => (line, ""),
-        };
+    /// Acts on one line the user typed.
+    fn input(&mut self, command: &Command, out: &mut dyn Write) -> Result<Outcome> {
         let message = match command {
-            "/quit" => return Ok(false),
-            "/as" => {
-                match Recipient::parse(rest) {
-                    Ok(Recipient::Phone(digits)) => {
-                        self.user = digits;
-                        writeln!(out, "  (now chatting as {})", self.user)?;
-                    }
-                    _ => writeln!(
-                        out,
-                        "  /as needs a phone number with country code, such as 4915112345678"
-                    )?,
-                }
-                return Ok(true);
+            Command::Quit => return Ok(Outcome::Quit),
+            Command::As(digits) => {
+                self.user = digits.clone();
+                writeln!(out, "  (now chatting as {})", self.user)?;
+                return Ok(Outcome::Local);
             }
-            "/image" | "/document" => {
-                let kind = &command[1..];
-                let media = match self.graph.add_media(Path::new(rest)) {
+            Command::Media { kind, path } => {
+                let media = match self.graph.add_media(path) {
                     Ok(media) => media,
                     Err(err) => {
-                        writeln!(out, "  cannot send {rest:?}: {err:#}")?;
-                        return Ok(true);
+                        return Ok(Outcome::Refused(format!(
+                            "cannot send `{}`: {err:#}",
+                            path.display()
+                        )));
                     }
                 };
                 let mut body =
                     json!({"id": media.id, "mime_type": media.mime_type, "sha256": media.sha256});
-                if kind == "document" {
+                if *kind == "document" {
                     body["filename"] = json!(media.filename);
                 }
-                json!({"type": kind, kind: body})
+                json!({"type": kind, *kind: body})
             }
-            "/location" => {
-                let parsed = rest.split_once(',').and_then(|(lat, lon)| {
-                    Some((
-                        lat.trim().parse::<f64>().ok()?,
-                        lon.trim().parse::<f64>().ok()?,
-                    ))
-                });
-                let Some((latitude, longitude)) = parsed else {
-                    writeln!(out, "  /location needs LAT,LON, such as 52.5163,13.3777")?;
-                    return Ok(true);
-                };
+            Command::Location {
+                latitude,
+                longitude,
+            } => {
                 json!({"type": "location", "location": {"latitude": latitude, "longitude": longitude}})
             }
-            "/react" | "/reply" => {
+            Command::React(_) | Command::Reply(_) => {
                 let Some(target) = self.last_bot_message.clone() else {
-                    writeln!(
-                        out,
-                        "  {command} needs a message of the bot to answer; it has sent none yet"
-                    )?;
-                    return Ok(true);
+                    let name = if matches!(command, Command::React(_)) {
+                        "/react"
+                    } else {
+                        "/reply"
+                    };
+                    return Ok(Outcome::Refused(format!(
+                        "{name} needs a message of the bot to answer; it has sent none yet"
+                    )));
                 };
-                if command == "/react" {
-                    json!({"type": "reaction", "reaction": {"message_id": target, "emoji": rest}})
-                } else {
-                    json!({"type": "text", "text": {"body": rest}, "context": {"from": BUSINESS_NUMBER, "id": target}})
+                match command {
+                    Command::React(emoji) => {
+                        json!({"type": "reaction", "reaction": {"message_id": target, "emoji": emoji}})
+                    }
+                    Command::Reply(text) => {
+                        json!({"type": "text", "text": {"body": text}, "context": {"from": BUSINESS_NUMBER, "id": target}})
+                    }
+                    _ => unreachable!("matched above"),
                 }
             }
-            _ => match line
+            Command::Text(line) => match line
                 .parse::<usize>()
                 .ok()
                 .and_then(|n| n.checked_sub(1))
@@ -425,10 +576,11 @@ impl Chat {
             },
         };
         self.post(message)?;
-        Ok(true)
+        Ok(Outcome::Posted)
     }
 
-    /// Posts a message from the user to serve, signed as WhatsApp signs.
+    /// Posts a message from the user to serve, signed as WhatsApp signs. It is stored in
+    /// serve's inbox when this returns.
     fn post(&mut self, mut message: Value) -> Result<()> {
         self.sent += 1;
         message["from"] = json!(self.user);
@@ -445,7 +597,7 @@ impl Chat {
     }
 
     /// Prints a message of the bot as the user's phone would show it.
-    fn show(&mut self, sent: &SentMessage, out: &mut dyn Write) -> Result<()> {
+    fn show(&mut self, sent: &SentMessage, out: &mut dyn Write) -> Result<Reply> {
         let message = &sent.message;
         let kind = message["type"].as_str().unwrap_or_default();
         let body = &message[kind];
@@ -454,8 +606,9 @@ impl Chat {
         } else {
             format!(" (to {})", sent.recipient)
         };
-        let text = match kind {
-            "text" => body["body"].as_str().unwrap_or_default().to_string(),
+        let caption = body["caption"].as_str().map(str::to_string);
+        let (text, place) = match kind {
+            "text" => (body["body"].as_str().unwrap_or_default().to_string(), None),
             "image" | "video" | "audio" | "document" | "sticker" => {
                 let place = match body["id"].as_str().and_then(|id| self.graph.media(id)) {
                     Some(media) => format!(
@@ -466,34 +619,46 @@ impl Chat {
                     ),
                     None => body["link"].as_str().unwrap_or_default().to_string(),
                 };
-                let caption = body["caption"]
-                    .as_str()
+                let caption = caption
+                    .as_deref()
                     .map(|c| format!(" {c}"))
                     .unwrap_or_default();
-                format!("[{kind}]{caption} {place}")
+                (format!("[{kind}]{caption}"), Some(place))
             }
-            "location" => format!(
-                "[location] {} {},{}",
-                body["name"].as_str().unwrap_or_default(),
-                body["latitude"],
-                body["longitude"]
+            "location" => (
+                format!(
+                    "[location] {} {},{}",
+                    body["name"].as_str().unwrap_or_default(),
+                    body["latitude"],
+                    body["longitude"]
+                ),
+                None,
             ),
-            "reaction" => format!("[reacted {}]", body["emoji"].as_str().unwrap_or_default()),
-            "template" => super::templates::render(body),
-            "contacts" => format!(
-                "[contact {}]",
-                body[0]["name"]["formatted_name"]
+            "reaction" => (
+                format!("[reacted {}]", body["emoji"].as_str().unwrap_or_default()),
+                None,
+            ),
+            "template" => (super::templates::render(body), None),
+            "contacts" => (
+                format!(
+                    "[contact {}]",
+                    body[0]["name"]["formatted_name"]
+                        .as_str()
+                        .unwrap_or_default()
+                ),
+                None,
+            ),
+            "interactive" => (
+                body["body"]["text"]
                     .as_str()
                     .unwrap_or_default()
+                    .to_string(),
+                None,
             ),
-            "interactive" => body["body"]["text"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            other => format!("[{other}]"),
+            other => (format!("[{other}]"), None),
         };
-        writeln!(out, "< {text}{to}")?;
-        self.unchecked.push_back(text);
+        let place = place.map(|p| format!(" {p}")).unwrap_or_default();
+        writeln!(out, "< {}{place}{to}", text.replace('\n', "\n  "))?;
         if kind != "reaction" {
             self.last_bot_message = Some(sent.id.clone());
         }
@@ -508,8 +673,17 @@ impl Chat {
                 writeln!(out, "  {}. {}{description}", i + 1, choice.title)?;
             }
         }
-        Ok(())
+        Ok(Reply {
+            kind: kind.to_string(),
+            text,
+            caption,
+        })
     }
+}
+
+/// A reply as a failed check quotes it: line breaks shown as `\n`, as expect lines write them.
+fn shown(reply: &Reply) -> String {
+    reply.text.replace('\\', "\\\\").replace('\n', "\\n")
 }
 
 /// The buttons or list rows of an interactive message, in order.

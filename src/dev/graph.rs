@@ -135,7 +135,7 @@ impl LocalGraph {
     pub fn start(config: LocalGraphConfig) -> Result<LocalGraph> {
         let wanted = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
         let listener = std::net::TcpListener::bind(wanted).with_context(|| {
-            format!("cannot listen on {wanted}: choose another --port, or stop what uses it")
+            format!("cannot listen on {wanted}: choose another --graph-port, or stop what uses it")
         })?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;

@@ -9,6 +9,7 @@
 mod chat;
 mod doctor;
 pub mod graph;
+mod script;
 pub mod templates;
 
 use std::io::Write;
@@ -97,7 +98,7 @@ fn graph_only(args: &DevArgs, config: &Config, as_json: bool, out: &mut dyn Writ
         .build()?;
     runtime.block_on(async {
         let graph = LocalGraph::start(LocalGraphConfig {
-            port: args.port.unwrap_or(DEFAULT_GRAPH_PORT),
+            port: args.graph_port.unwrap_or(DEFAULT_GRAPH_PORT),
             phone_number_id: phone_number_id.clone(),
             access_token: Secret::new(token),
             webhook,

@@ -316,7 +316,7 @@ pub fn render(template: &Value) -> String {
         };
         lines.push(format!("[{}]{target}", button.text));
     }
-    lines.join("\n  ")
+    lines.join("\n")
 }
 
 #[cfg(test)]
@@ -334,8 +334,8 @@ mod tests {
         );
         assert_eq!(
             shown,
-            "[template order_update]\n  [image https://x.example/r.png]\n  Hi Ada, your order A-17 is on its way.\n  \
-             Reply STOP to opt out\n  [Track order] → https://shop.example/track/A-17\n  [Stop updates]"
+            "[template order_update]\n[image https://x.example/r.png]\nHi Ada, your order A-17 is on its way.\n\
+             Reply STOP to opt out\n[Track order] → https://shop.example/track/A-17\n[Stop updates]"
         );
     }
 

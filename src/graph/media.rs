@@ -84,7 +84,13 @@ impl Client {
                 .send(ureq::SendBody::from_reader(&mut body))
         })?;
         match reply["id"].as_str() {
-            Some(id) if !id.is_empty() => Ok(id.to_string()),
+            // An id that is not digits would be stored, and then refused by `download` and
+            // `media delete`: refuse it now, before it is kept.
+            Some(id)
+                if !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                Ok(id.to_string())
+            }
             _ => Err(GraphError::Unexpected(abbreviate(&reply.to_string()))),
         }
     }

@@ -351,7 +351,8 @@ pub fn download(
 fn check_media_id(id: &str) -> Result<()> {
     if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_digit()) {
         usage!(
-            "{id:.40?} is not a media id: WhatsApp media ids are digits, such as 1037543291543636"
+            "{} is not a media id: WhatsApp media ids are digits, such as 1037543291543636",
+            crate::error::excerpt(id, 40)
         );
     }
     Ok(())
@@ -576,11 +577,14 @@ fn list(config: &Config, as_json: bool, out: &mut dyn Write) -> Result<()> {
         return Ok(());
     }
     let width = records.iter().map(|r| r.id.len()).max().unwrap_or(2).max(2);
-    writeln!(
-        out,
-        "{:width$}  {:8}  {:>9}  {:6}  {:10}  {:24}  PATH",
-        "ID", "KIND", "SIZE", "AGE", "EXPIRES", "TYPE"
-    )?;
+    // The header is for a person; a pipe (`| cut`, `| while read`) gets only the rows.
+    if io::stdout().is_terminal() {
+        writeln!(
+            out,
+            "{:width$}  {:8}  {:>9}  {:6}  {:10}  {:24}  PATH",
+            "ID", "KIND", "SIZE", "AGE", "EXPIRES", "TYPE"
+        )?;
+    }
     for r in &records {
         let expires = match r.expires_at {
             None => "-".to_string(),

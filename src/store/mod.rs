@@ -14,6 +14,7 @@
 pub mod inbox;
 pub mod media;
 pub mod outbox;
+pub mod settled;
 pub mod templates;
 
 /// Migration 4: acknowledged hand-over (how often an event was handed over, the crashes

@@ -2,7 +2,6 @@
 //! bots, as a bot author would use it in CI.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use crate::harness::wa_cloud;
 
@@ -122,7 +121,8 @@ fn a_mismatched_expectation_fails_the_script() {
     .file("chat.txt", "hi\nexpect: something else\n")
     .run()
     .status(1)
-    .stdout_has("✗ expect: something else\n    but the bot said: You said: hi")
+    .stdout_has("✗ expect: something else (line 2)\n    but the bot said: You said: hi")
+    .stderr_has("the script failed at line(s) 2")
     .stderr_has("did not match");
 }
 
@@ -174,28 +174,194 @@ fn the_readme_first_command_works() {
         Some(&"dev"),
         "the first command runs `wa-cloud dev`: {command}"
     );
-    let home = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wa-cloud"))
-        .args(&args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(b"hello\n").unwrap();
-    let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+    wa_cloud(&args)
+        .in_repository()
+        .stdin("hello\n")
+        .run()
+        .success()
+        .stdout_has("< You said: hello");
+}
+
+/// Every `examples/*.chat` passes, run as its first line says.
+#[test]
+fn the_example_scripts_pass() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut scripts: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "chat"))
+        .collect();
+    scripts.sort();
+    assert!(scripts.len() >= 3, "{scripts:?}");
+    for script in scripts {
+        let text = std::fs::read_to_string(&script).unwrap();
+        let command = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# wa-cloud "))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{}: the first line is `# wa-cloud dev ...`",
+                    script.display()
+                )
+            });
+        let args: Vec<&str> = command.split_whitespace().collect();
+        let named = format!("examples/{}", script.file_name().unwrap().to_str().unwrap());
+        assert!(
+            args.contains(&named.as_str()),
+            "{}: {command}",
+            script.display()
+        );
+        let run = wa_cloud(&args).in_repository().run();
+        run.success();
+        let checks = text.lines().filter(|l| l.starts_with("expect")).count();
+        assert_eq!(
+            run.stdout.matches("  ✓ expect").count(),
+            checks,
+            "{}",
+            run.stdout
+        );
+    }
+}
+
+fn echo_script(script: &str) -> crate::harness::Run {
+    wa_cloud(&[
+        "dev",
+        "--handler",
+        &example("echo.py"),
+        "--script",
+        "chat.txt",
+    ])
+    .file("chat.txt", script)
+    .run()
+}
+
+/// The issue's example: an expectation checks the replies to the input just above it,
+/// not the oldest reply not yet checked; the reply to `hello` is then unaccounted for.
+#[test]
+fn an_expectation_checks_the_replies_to_the_input_above_it() {
+    echo_script("hello\nmenu\nexpect: You said: hello\n")
+        .status(1)
+        .stdout_has("> hello\n< You said: hello\n  ✗ no expect line accounts for this reply to line 1: You said: hello\n")
+        .stdout_has("> menu\n< You said: menu\n  ✗ expect: You said: hello (line 3)\n    but the bot said: You said: menu\n")
+        .stderr_has("the script failed at line(s) 1, 3");
+}
+
+#[test]
+fn a_script_without_expectations_is_only_played() {
+    echo_script("hello\nagain\n")
+        .success()
+        .stdout_is("> hello\n< You said: hello\n> again\n< You said: again\n");
+}
+
+#[test]
+fn bad_lines_are_refused_before_the_bot_starts() {
+    let command = wa_cloud(&["dev", "--handler", "./bot.sh", "--script", "chat.txt"]);
+    let started = command.dir().join("started");
+    let bot = format!("#!/bin/sh\ntouch '{}'\ncat >/dev/null\n", started.display());
+    let run = command
+        .file("bot.sh", &bot)
+        .file(
+            "chat.txt",
+            "hi\nExpect: hi\n/location x\n/image missing.png\nexpect-media: gif\n",
+        )
+        .run();
+    run.status(2)
+        .stderr_has(
+            "the script `chat.txt` cannot be played:\n  line 2: unknown directive `Expect:`",
+        )
+        .stderr_has("\n  line 3: /location needs LAT,LON")
+        .stderr_has("\n  line 4: /image missing.png: there is no file `missing.png`")
+        .stderr_has("\n  line 5: expect-media: needs a kind")
+        .stdout_is("");
+    assert!(!started.exists(), "the bot was started");
+}
+
+/// A bot that answers at once ("Thinking…", which acknowledges the message) and again a
+/// second later: the second reply still belongs to the input, however loaded the machine.
+#[test]
+fn a_later_second_reply_is_waited_for_and_multi_line_text_matches() {
+    let command = wa_cloud(&["dev", "--handler", "./slow.py", "--script", "chat.txt"]);
+    executable(
+        &command.dir().join("slow.py"),
+        "#!/usr/bin/env python3\nimport json, sys, time\nfor line in sys.stdin:\n    ev = json.loads(line)\n    \
+         print(json.dumps({'to': ev['from'], 'text': 'Thinking…'}), flush=True)\n    time.sleep(1)\n    \
+         print(json.dumps({'to': ev['from'], 'text': 'Two\\nlines: ' + ev['text']}), flush=True)\n",
     );
-    assert!(stdout.contains("< You said: hello"), "{stdout}");
+    command
+        .file(
+            "chat.txt",
+            "one\nexpect: Thinking…\nexpect: Two\\nlines: one\ntwo\nexpect~: ^Think\nexpect~: (?s)Two.lines: two$\n",
+        )
+        .run()
+        .success()
+        .stdout_has("< Two\n  lines: one\n  ✓ expect: Two\\nlines: one\n")
+        .stdout_has("  ✓ expect~: (?s)Two.lines: two$\n");
+}
+
+/// A bot that holds its replies in its output buffer says nothing; the script fails at
+/// the input it did not deal with, and says why that may be.
+#[test]
+fn a_bot_that_does_not_flush_fails_the_script_with_a_hint() {
+    let command = wa_cloud(&[
+        "dev",
+        "--handler",
+        "./buffered.py",
+        "--script",
+        "chat.txt",
+        "--timeout",
+        "2",
+    ]);
+    executable(
+        &command.dir().join("buffered.py"),
+        "#!/usr/bin/env python3\nimport json, sys\nfor line in sys.stdin:\n    ev = json.loads(line)\n    \
+         print(json.dumps({'to': ev['from'], 'text': 'hi'}))\n",
+    );
+    command
+        .file("chat.txt", "# first\nhello\nexpect: hi\n")
+        .run()
+        .status(1)
+        .stderr_has("line 2: the bot did not deal with \"hello\" within 2 s")
+        .stderr_has("does it flush its output after each line?");
+}
+
+#[test]
+fn the_chat_hints_at_flushing_when_the_bot_says_nothing() {
+    let command = wa_cloud(&["dev", "--handler", "./buffered.py", "--timeout", "2"]);
+    executable(
+        &command.dir().join("buffered.py"),
+        "#!/usr/bin/env python3\nimport json, sys\nfor line in sys.stdin:\n    ev = json.loads(line)\n    \
+         print(json.dumps({'to': ev['from'], 'text': 'hi'}))\n",
+    );
+    command
+        .stdin("hello\n")
+        .run()
+        .success()
+        .stdout_has("(the bot has not dealt with your messages after 2 s. Is the bot running, and does it flush");
+}
+
+fn executable(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn the_chat_refuses_unknown_commands_and_sends_escaped_text() {
+    wa_cloud(&["dev", "--handler", &example("echo.py")])
+        .stdin("/shout hi\n\\/help\n")
+        .run()
+        .success()
+        .stdout_has("  unknown command /shout; the commands are /image PATH")
+        .stdout_has("< You said: /help\n");
+}
+
+#[test]
+fn a_timeout_of_zero_is_a_usage_error() {
+    wa_cloud(&["dev", "--handler", &example("echo.py"), "--timeout", "0"])
+        .run()
+        .status(2)
+        .stderr_has("--timeout 0 would not wait for the bot at all");
 }
 
 /// A bot sends templates in the short form: the local Graph API holds `order_update`,
@@ -229,7 +395,10 @@ for line in sys.stdin:
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&bot, std::fs::Permissions::from_mode(0o755)).unwrap();
     let run = command
-        .file("chat.txt", "wrong\nexpect: sent the wrong one\norder\n")
+        .file(
+            "chat.txt",
+            "wrong\nexpect: sent the wrong one\norder\nexpect~: ^\\[template order_update\\]\n",
+        )
         .run();
     run.success().stdout_has(
         "> order\n< [template order_update]\n  [image https://shop.example/receipt.png]\n  \

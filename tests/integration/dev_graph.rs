@@ -38,17 +38,11 @@ impl DevGraph {
     /// Started with the test token and phone number id, and these flags.
     fn start(flags: &[&str]) -> DevGraph {
         let room = tempfile::tempdir().expect("a temporary directory");
-        let home = room.path().join("home");
-        std::fs::create_dir_all(&home).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wa-cloud"))
-            .args(["dev", "--graph-only", "--port", "0", "--token", TOKEN])
+        let mut command = Command::new(env!("CARGO_BIN_EXE_wa-cloud"));
+        let mut child = crate::harness::clean_room(&mut command, room.path())
+            .args(["dev", "--graph-only", "--graph-port", "0", "--token", TOKEN])
             .args(["--phone-number-id", PHONE_NUMBER_ID])
             .args(flags)
-            .current_dir(room.path())
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &home)
-            .env("XDG_CONFIG_HOME", home.join(".config"))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -550,4 +544,55 @@ fn template_commands_work_against_it() {
     run(&["send", TO, "--template", "welcome", "--param", "Ada"])
         .status(1)
         .stderr_has("132001");
+}
+
+/// The README's first `--graph-only` block, run by bash as printed but for the port (a
+/// free one instead of 3001, which another program may hold).
+#[test]
+fn the_readme_graph_only_block_works() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let section = readme
+        .split("## `wa-cloud dev --graph-only`")
+        .nth(1)
+        .expect("the --graph-only section");
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a sh block");
+    assert!(block.contains("wa-cloud dev --graph-only &"), "{block}");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let script = block
+        .replace(
+            "wa-cloud dev --graph-only &",
+            &format!("wa-cloud dev --graph-only --graph-port {port} &"),
+        )
+        .replace("BASE_PORT=3001", &format!("BASE_PORT={port}"));
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_wa-cloud"));
+    let path = format!(
+        "{}:{}",
+        binary.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let script = format!("{script}\nwait");
+    let run = crate::harness::wa_cloud(&[])
+        .env("PATH", &path)
+        .run_program("bash", &["-ec", &script]);
+    run.success();
+    assert!(
+        run.stdout.lines().any(|l| l.starts_with("wamid.")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(&format!("http://127.0.0.1:{port}")),
+        "{}",
+        run.stdout
+    );
 }

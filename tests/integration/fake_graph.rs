@@ -394,6 +394,18 @@ impl Drop for FakeGraph {
         let mut state = self.state();
         state.status_jobs = None;
         state.statuses = None;
+        // A scripted answer nobody asked for means the test did not test what it meant to
+        // (xh's fake server checks itself the same way). Not while a failing test unwinds:
+        // its own message matters more.
+        let unused = std::mem::take(&mut state.scripted);
+        drop(state);
+        if !unused.is_empty() && !std::thread::panicking() {
+            panic!(
+                "the fake Graph API was told to answer {} more request(s) that never came: {:?}",
+                unused.len(),
+                unused
+            );
+        }
     }
 }
 

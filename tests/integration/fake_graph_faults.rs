@@ -184,3 +184,11 @@ fn accepted_messages_are_followed_by_signed_statuses() {
     assert_eq!(status.get("biz_opaque_callback_data"), None);
     assert_eq!(webhook.requests().len(), 2, "the old URL got nothing more");
 }
+
+/// The fake fails the test that scripted an answer and never made the request for it.
+#[test]
+#[should_panic(expected = "told to answer 1 more request(s) that never came")]
+fn an_unused_scripted_answer_fails_the_test() {
+    let graph = FakeGraph::start();
+    graph.then_respond(500, json!({}));
+}

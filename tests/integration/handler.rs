@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::fake_graph::{FakeGraph, meta_error};
-use crate::harness::{PHONE_NUMBER_ID, TOKEN};
+use crate::harness::{PHONE_NUMBER_ID, TOKEN, poll};
 use crate::server::{Options, Server, text_notification};
 
 pub(crate) const PATIENCE: Duration = Duration::from_secs(30);
@@ -308,6 +308,7 @@ for line in sys.stdin:
     print("this is not json", flush=True)
     print(json.dumps({"txt": "typo"}), flush=True)
     print(json.dumps({"text": "no recipient"}), flush=True)
+    print(json.dumps({"to": "12ab", "text": "an invalid recipient"}), flush=True)
     print(json.dumps({"to": ev["from"], "text": "x" * 5000}), flush=True)
     print(json.dumps({"reply_to": ev["id"], "text": "valid"}), flush=True)
 "#,
@@ -327,6 +328,14 @@ for line in sys.stdin:
     for reason in ["did you mean `text`", "reply has no recipient", "4096"] {
         server.wait_for_log(reason);
     }
+    // The invalid `to` is named as such, not taken for a missing one.
+    server.wait_for_log("\"12ab\"");
+    assert_eq!(
+        server.stderr().matches("reply has no recipient").count(),
+        1,
+        "{}",
+        server.stderr()
+    );
     assert_eq!(sent_messages(&graph).len(), 1, "nothing invalid was sent");
 }
 
@@ -420,6 +429,9 @@ fn sequential_sending_waits_for_delivery_of_the_previous_message() {
         r#"
 for line in sys.stdin:
     ev = json.loads(line)
+    if ev["text"] == "marker":
+        print(json.dumps({"to": ev["from"], "text": "marker"}), flush=True)
+        continue
     print(json.dumps({"to": ev["from"], "text": "first"}), flush=True)
     print(json.dumps({"to": ev["from"], "text": "second"}), flush=True)
     print(json.dumps({"to": "4915100000077", "text": "other recipient"}), flush=True)
@@ -447,12 +459,36 @@ for line in sys.stdin:
         ],
         "other recipients do not wait"
     );
-    std::thread::sleep(Duration::from_millis(500));
+    // A marker instead of a pause: once "first" is recorded sent, a reply to someone else
+    // is written and sent. The outbox hands rows out in order and records their attempts
+    // before sending any, so had "second" not been held it would show an attempt by the
+    // time the marker arrives.
+    let db = rusqlite::Connection::open(dir.path().join("media/media-ids.db")).unwrap();
+    let row = |text: &str| -> (String, i64) {
+        db.query_row(
+            "SELECT state, attempts FROM outbox WHERE body LIKE ?1",
+            [format!("%\"{text}\"%")],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+    };
+    poll(
+        || format!("\"first\" is not recorded sent: {:?}", row("first")),
+        || (row("first").0 == "sent").then_some(()),
+    );
     assert_eq!(
-        sent_messages(&graph).len(),
-        2,
+        server
+            .post(&text_notification("wamid.S2", "4915100000088", "marker"))
+            .status,
+        200
+    );
+    wait_for_messages(&graph, 3, &server);
+    assert_eq!(
+        row("second"),
+        ("pending".to_string(), 0),
         "the second waits for the first's delivery"
     );
+    assert_eq!(sent_messages(&graph).len(), 3);
 
     let first_id = format!(
         "wamid.FAKE{}",
@@ -467,8 +503,9 @@ for line in sys.stdin:
         "messaging_product": "whatsapp", "metadata": {"display_phone_number": "1", "phone_number_id": PHONE_NUMBER_ID},
         "statuses": [{"id": first_id, "status": "delivered", "timestamp": "1732612400", "recipient_id": "4915112345678"}]}}]}]});
     assert_eq!(server.post(status.to_string().as_bytes()).status, 200);
-    let sent = wait_for_messages(&graph, 3, &server);
-    assert_eq!(texts(&sent)[2], pair("+4915112345678", "second"));
+    let sent = wait_for_messages(&graph, 4, &server);
+    assert_eq!(texts(&sent)[2], pair("+4915100000088", "marker"));
+    assert_eq!(texts(&sent)[3], pair("+4915112345678", "second"));
 }
 
 #[test]
@@ -499,6 +536,15 @@ for line in sys.stdin:
     assert_eq!(
         texts(&sent).into_iter().map(|(_, t)| t).collect::<Vec<_>>(),
         ["a", "b", "c"]
+    );
+    // The cost of each wait is said at the level a user sees, once.
+    server.wait_for_log("to +4915112345678 within 200ms: sending the next message anyway");
+    server.wait_for_log("set messages.sequential to false");
+    assert_eq!(
+        server.stderr().matches("set messages.sequential").count(),
+        1,
+        "{}",
+        server.stderr()
     );
 }
 
@@ -770,7 +816,21 @@ for line in sys.stdin:
         "the first attempt's held reply was dropped"
     );
     server.wait_for_log("dropping 1 replies not yet done");
-    std::thread::sleep(Duration::from_millis(300));
+    // Instead of a pause: only stored replies are ever sent, and the outbox holds exactly
+    // the two that were, both sent; the dropped one was never stored.
+    let db = rusqlite::Connection::open(dir.path().join("media/media-ids.db")).unwrap();
+    let stored: Vec<(String, String)> = db
+        .prepare("SELECT body, state FROM outbox ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    assert!(
+        stored.iter().all(|(_, state)| state == "sent"),
+        "{stored:?}"
+    );
     assert_eq!(sent_messages(&graph).len(), 2);
 }
 

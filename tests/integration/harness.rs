@@ -11,8 +11,18 @@ use crate::fake_graph::FakeGraph;
 pub const TOKEN: &str = "EAAG-test-token-do-not-print";
 pub const PHONE_NUMBER_ID: &str = "106540352242922";
 
+/// How long any command of a test may run: generous (the machine may be loaded), but a
+/// command that hangs fails its test instead of hanging the suite.
+pub const TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 pub struct WaCloud {
     dir: tempfile::TempDir,
+    /// Where it runs, when not in `dir`.
+    cwd: Option<PathBuf>,
+    /// Run under `script`, so that its stdout and stderr are a terminal.
+    terminal: bool,
+    /// Another program to run than wa-cloud.
+    program: Option<String>,
     args: Vec<String>,
     env: Vec<(String, String)>,
     stdin: Option<Vec<u8>>,
@@ -29,6 +39,9 @@ pub struct Run {
 pub fn wa_cloud(args: &[&str]) -> WaCloud {
     WaCloud {
         dir: tempfile::tempdir().expect("a temporary directory"),
+        cwd: None,
+        terminal: false,
+        program: None,
         args: args.iter().map(|a| a.to_string()).collect(),
         env: Vec::new(),
         stdin: None,
@@ -47,6 +60,8 @@ pub fn wa_cloud_with(graph: &FakeGraph, args: &[&str]) -> WaCloud {
         .env("WHATSAPP_CLOUD_GRAPHAPI_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
 }
 
+pub use crate::server::clean_room;
+
 impl WaCloud {
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_string(), value.to_string()));
@@ -63,23 +78,53 @@ impl WaCloud {
         self.dir.path()
     }
 
+    /// Runs it from the repository's root, as the README's commands are run (HOME is
+    /// still the temporary one).
+    pub fn in_repository(mut self) -> Self {
+        self.cwd = Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+        self
+    }
+
+    /// Runs it with a pseudo-terminal as stdout and stderr (through `script`), both
+    /// collected into stdout.
+    pub fn on_a_terminal(mut self) -> Self {
+        self.terminal = true;
+        self
+    }
+
     /// Writes a file into the working directory.
     pub fn file(self, name: &str, contents: &str) -> Self {
         std::fs::write(self.dir.path().join(name), contents).expect("write a test file");
         self
     }
 
+    /// Runs `program` with `args` instead, in the same clean room (the working directory,
+    /// HOME, no inherited configuration), such as a helper script that runs wa-cloud.
+    pub fn run_program(mut self, program: &str, args: &[&str]) -> Run {
+        self.program = Some(program.to_string());
+        self.args = args.iter().map(|a| a.to_string()).collect();
+        self.run()
+    }
+
     pub fn run(self) -> Run {
-        let home: PathBuf = self.dir.path().join("home");
-        std::fs::create_dir_all(&home).expect("a home directory");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_wa-cloud"));
-        command
-            .args(&self.args)
-            .current_dir(self.dir.path())
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &home)
-            .env("XDG_CONFIG_HOME", home.join(".config"))
+        let mut command = if self.terminal {
+            let mut words = vec![env!("CARGO_BIN_EXE_wa-cloud").to_string()];
+            words.extend(self.args.iter().cloned());
+            let mut script = Command::new("script");
+            script.args(["-qec", &shell_words::join(&words), "/dev/null"]);
+            script
+        } else {
+            let mut command = Command::new(
+                self.program
+                    .as_deref()
+                    .unwrap_or(env!("CARGO_BIN_EXE_wa-cloud")),
+            );
+            command.args(&self.args);
+            command
+        };
+        clean_room(&mut command, self.dir.path())
+            // Run elsewhere (the repository), HOME still the clean one.
+            .current_dir(self.cwd.as_deref().unwrap_or(self.dir.path()))
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(if self.stdin.is_some() {
                 Stdio::piped()
@@ -89,22 +134,64 @@ impl WaCloud {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = command.spawn().expect("run wa-cloud");
-        if let Some(input) = &self.stdin {
-            child
-                .stdin
-                .take()
-                .expect("piped stdin")
-                .write_all(input)
-                .expect("write stdin");
+        if let Some(input) = self.stdin.clone() {
+            let mut pipe = child.stdin.take().expect("piped stdin");
+            // A command that stops reading must not block the test here.
+            std::thread::spawn(move || {
+                let _ = pipe.write_all(&input);
+            });
         }
-        let output = child.wait_with_output().expect("wait for wa-cloud");
+        let command = format!("wa-cloud {}", self.args.join(" "));
+        let (status, stdout, stderr) = finish(child, &command);
         Run {
-            status: output.status.code(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            command: format!("wa-cloud {}", self.args.join(" ")),
+            status: status.code(),
+            stdout,
+            stderr,
+            command,
         }
     }
+}
+
+/// Waits for a child whose stdout and stderr are piped, reading both, for at most
+/// [`TIME_LIMIT`]; then kills it and fails the test with what it wrote.
+#[track_caller]
+pub fn finish(
+    mut child: std::process::Child,
+    command: &str,
+) -> (std::process::ExitStatus, String, String) {
+    let read = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut all = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut all);
+            }
+            String::from_utf8_lossy(&all).into_owned()
+        })
+    };
+    let stdout = read(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = read(child.stderr.take().map(|p| Box::new(p) as _));
+    let deadline = std::time::Instant::now() + TIME_LIMIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            break status;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "`{command}` did not finish within {} s\n--- stdout\n{}\n--- stderr\n{}",
+                TIME_LIMIT.as_secs(),
+                stdout.join().unwrap_or_default(),
+                stderr.join().unwrap_or_default()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    (
+        status,
+        stdout.join().expect("stdout read"),
+        stderr.join().expect("stderr read"),
+    )
 }
 
 impl Run {
@@ -116,6 +203,7 @@ impl Run {
     }
 
     /// Asserts the exit status and returns self for more checks.
+    #[track_caller]
     pub fn status(&self, code: i32) -> &Self {
         assert_eq!(
             self.status,
@@ -126,10 +214,12 @@ impl Run {
         self
     }
 
+    #[track_caller]
     pub fn success(&self) -> &Self {
         self.status(0)
     }
 
+    #[track_caller]
     pub fn stderr_has(&self, needle: &str) -> &Self {
         assert!(
             self.stderr.contains(needle),
@@ -139,6 +229,7 @@ impl Run {
         self
     }
 
+    #[track_caller]
     pub fn stdout_has(&self, needle: &str) -> &Self {
         assert!(
             self.stdout.contains(needle),
@@ -148,6 +239,7 @@ impl Run {
         self
     }
 
+    #[track_caller]
     pub fn stdout_is(&self, expected: &str) -> &Self {
         assert_eq!(
             self.stdout,
@@ -159,6 +251,7 @@ impl Run {
     }
 
     /// Neither stream shows the access token.
+    #[track_caller]
     pub fn keeps_secrets(&self) -> &Self {
         for stream in [&self.stdout, &self.stderr] {
             assert!(
@@ -174,6 +267,7 @@ impl Run {
 /// Polls `probe` every 20 ms until it yields a value, and returns it; fails after a
 /// generous wait (the machine may be loaded) with `what` — which says what did not
 /// happen, with what was seen last.
+#[track_caller]
 pub fn poll<T>(mut what: impl FnMut() -> String, mut probe: impl FnMut() -> Option<T>) -> T {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {

@@ -4,10 +4,10 @@
 
 use std::path::PathBuf;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::fake_graph::{FakeGraph, meta_error, sha256_hex};
-use crate::harness::{PHONE_NUMBER_ID, Run, TOKEN, wa_cloud_with};
+use crate::harness::{PHONE_NUMBER_ID, Run, TOKEN, WaCloud, wa_cloud_with};
 
 const TO: &str = "4915112345678";
 const KB: u64 = 1024;
@@ -59,6 +59,10 @@ impl Room {
     }
 
     fn run(&self, graph: &FakeGraph, args: &[&str]) -> Run {
+        self.command(graph, args).run()
+    }
+
+    fn command(&self, graph: &FakeGraph, args: &[&str]) -> WaCloud {
         wa_cloud_with(graph, args)
             .env(
                 "WHATSAPP_CLOUD_MEDIA_DB_PATH",
@@ -68,7 +72,6 @@ impl Room {
                 "WHATSAPP_CLOUD_MEDIA_DOWNLOAD_DIR",
                 &self.downloads().display().to_string(),
             )
-            .run()
     }
 
     /// Files in the download directory, the database's own files left out.
@@ -257,6 +260,23 @@ fn a_failed_upload_records_nothing_and_shows_metas_error() {
         .keeps_secrets();
     room.run(&graph, &["upload", &file]).success();
     assert_eq!(uploads(&graph), 2, "the failed upload left no id behind");
+}
+
+/// An upload answered with an id that is not digits keeps nothing: `download` and
+/// `media delete` would refuse that id later.
+#[test]
+fn an_upload_answered_with_a_non_numeric_id_stores_nothing() {
+    let room = Room::new();
+    let graph = FakeGraph::start();
+    let file = room.file("a.png", &png(100));
+    graph.then_respond(200, json!({"id": "not-a-media-id"}));
+    room.run(&graph, &["upload", &file])
+        .status(1)
+        .stderr_has("unexpected body")
+        .stderr_has("not-a-media-id");
+    room.run(&graph, &["--json", "media", "list"])
+        .success()
+        .stdout_is("");
 }
 
 #[test]
@@ -501,12 +521,29 @@ fn media_list_shows_uploads_and_downloads_and_delete_forgets_them() {
     assert_eq!(download["direction"], "download");
     assert_eq!(download["expires_at"], Value::Null);
 
-    let table = room.run(&graph, &["media", "list"]);
+    let table = room
+        .command(&graph, &["media", "list"])
+        .on_a_terminal()
+        .run();
     table
         .success()
-        .stdout_has("ID")
+        .stdout_has("ID  ")
         .stdout_has(&uploaded)
         .stdout_has(&received);
+    // Into a pipe: the rows only, no header.
+    let piped = room.run(&graph, &["media", "list"]);
+    piped.success();
+    let first: Vec<&str> = piped
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(first.len(), 2, "{}", piped.stdout);
+    assert!(
+        first.contains(&uploaded.as_str()) && first.contains(&received.as_str()),
+        "{}",
+        piped.stdout
+    );
     assert!(
         table.stdout.contains("in 30d") || table.stdout.contains("in 29d"),
         "{}",

@@ -530,6 +530,17 @@ fn one_invalid_message_in_a_batch_sends_none() {
         .stderr_has("is 5000 characters long")
         .stderr_has("nothing was sent");
     assert!(graph.requests().is_empty());
+    let quoted = "y".repeat(21);
+    wa_cloud_with(&graph, &["send", TO, &too_long])
+        .run()
+        .status(2)
+        .stderr_has(&format!("(TEXT \"{}\"…)", "y".repeat(20)));
+    let run = wa_cloud_with(&graph, &["send", TO, &too_long]).run();
+    assert!(
+        !run.stderr.contains(&quoted),
+        "the error quotes the whole text:\n{}",
+        run.stderr
+    );
 
     wa_cloud_with(&graph, &["send", TO, "-"])
         .stdin("ok\n\u{1F600}\n")
@@ -715,4 +726,91 @@ fn timeout_zero_tries_once() {
         .stderr_has("a rate limit was reached");
     assert!(!run.stderr.contains("retrying"), "{}", run.stderr);
     assert_eq!(graph.requests().len(), 1);
+}
+
+/// WhatsApp refuses a message whose buttons or list rows share an id; refused before
+/// anything of the batch is sent, with exit status 2.
+#[test]
+fn duplicate_button_and_row_ids_are_refused_before_anything_is_sent() {
+    let graph = FakeGraph::start();
+    wa_cloud_with(
+        &graph,
+        &[
+            "send",
+            TO,
+            "Continue?",
+            "--button",
+            "yes:Yes",
+            "--button",
+            "yes:Sure",
+        ],
+    )
+    .run()
+    .status(2)
+    .stderr_has("`interactive.action.buttons[1].reply.id` is \"yes\" again: button ids must differ")
+    .stderr_has("nothing was sent");
+    let sections = json!([{"title": "A", "rows": [{"id": "x", "title": "X"}]},
+                          {"title": "B", "rows": [{"id": "x", "title": "Y"}]}]);
+    wa_cloud_with(&graph, &["send", TO, "--raw", "-"])
+        .stdin(&format!(
+            "{{\"text\":\"first\"}}\n{}\n",
+            json!({"interactive": {"type": "list", "body": {"text": "Pick"},
+                   "action": {"button": "Options", "sections": sections}}})
+        ))
+        .run()
+        .status(2)
+        .stderr_has("message 2 of 2")
+        .stderr_has("list row ids must differ across all sections")
+        .stderr_has("nothing was sent");
+    assert!(graph.requests().is_empty(), "{:?}", graph.requests().len());
+}
+
+/// The README's block of `send` examples, run by bash as printed, against the fake.
+#[test]
+fn the_readme_send_examples_work() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let block = readme
+        .split("```sh\n")
+        .map(|b| b.split("```").next().unwrap())
+        .find(|b| b.starts_with("wa-cloud send 4915112345678 \"Hello\""))
+        .expect("the send examples");
+    let graph = FakeGraph::start();
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_wa-cloud"));
+    let path = format!(
+        "{}:{}",
+        binary.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = wa_cloud_with(&graph, &[])
+        .env("PATH", &path)
+        .file("notes.txt", "one\ntwo\nthree\nfour\n")
+        .run_program("bash", &["-ec", block]);
+    run.success();
+    let wamids = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("wamid."))
+        .count();
+    // Two texts, a text and an image, buttons, a template, one raw, three lines of notes.
+    assert_eq!(wamids, 10, "{}", run.stdout);
+    let bodies = graph.bodies();
+    let kinds: Vec<&str> = bodies.iter().map(|b| b["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "text",
+            "text",
+            "text",
+            "image",
+            "interactive",
+            "template",
+            "text",
+            "text",
+            "text",
+            "text"
+        ]
+    );
+    assert_eq!(bodies[9]["text"]["body"], "four");
 }

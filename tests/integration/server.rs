@@ -3,7 +3,7 @@
 //! posts notifications signed like WhatsApp signs them.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
@@ -70,6 +70,22 @@ pub fn text_notification(wamid: &str, from: &str, text: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// Sets up `command` to run in the clean room `dir`: the working directory, a HOME of
+/// its own (`dir/home`, created) and no environment but PATH, so that nothing of the
+/// developer's shell (`WHATSAPP_CLOUD_*`, `RUST_LOG`, a configuration file) leaks in.
+/// Every launcher of the tests goes through here (it lives here, not in harness.rs,
+/// because the benches include this file alone).
+pub fn clean_room<'a>(command: &'a mut Command, dir: &Path) -> &'a mut Command {
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).expect("a home directory");
+    command
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+}
+
 pub struct Options<'a> {
     pub dir: &'a Path,
     pub args: Vec<&'a str>,
@@ -126,8 +142,6 @@ impl<'a> Options<'a> {
 
 impl Server {
     fn start(options: Options) -> Server {
-        let home: PathBuf = options.dir.join("home");
-        std::fs::create_dir_all(&home).unwrap();
         let binary = env!("CARGO_BIN_EXE_wa-cloud");
         let mut command = match options.open_files {
             // The shell sets the limit, then becomes serve (same pid, so signals reach it).
@@ -142,14 +156,9 @@ impl Server {
             }
             None => Command::new(binary),
         };
-        let mut child = command
+        let mut child = clean_room(&mut command, options.dir)
             .args(["serve", "--host", "127.0.0.1", "--port", "0"])
             .args(&options.args)
-            .current_dir(options.dir)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &home)
-            .env("XDG_CONFIG_HOME", home.join(".config"))
             .envs(options.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -244,6 +253,7 @@ impl Server {
     }
 
     /// POSTs `body` signed with the test secret.
+    #[track_caller]
     pub fn post(&self, body: &[u8]) -> Reply {
         self.post_signed_as(body, Some(&sign(SECRET, body)))
     }
@@ -258,6 +268,7 @@ impl Server {
     }
 
     /// The next `n` event lines of the tap, parsed; fails after a generous wait.
+    #[track_caller]
     pub fn events(&self, n: usize) -> Vec<Value> {
         let lines = self.stdout_lines.as_ref().expect("stdout is collected");
         let deadline = Instant::now() + PATIENCE;
@@ -298,6 +309,7 @@ impl Server {
     }
 
     /// Waits until stderr contains `needle`.
+    #[track_caller]
     pub fn wait_for_log(&self, needle: &str) {
         let deadline = Instant::now() + PATIENCE;
         while !self.stderr().contains(needle) {
@@ -318,12 +330,14 @@ impl Server {
     }
 
     /// Sends SIGTERM and returns the exit status.
+    #[track_caller]
     pub fn terminate(mut self) -> Option<i32> {
         let stderr = self.stderr.clone();
         terminate(&mut self.child, move || stderr.lock().unwrap().clone())
     }
 
     /// Waits (boundedly) for the process to exit by itself.
+    #[track_caller]
     pub fn wait(&mut self) -> Option<i32> {
         let stderr = self.stderr.clone();
         wait(&mut self.child, move || stderr.lock().unwrap().clone())
@@ -353,6 +367,7 @@ fn reply(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply
 }
 
 /// Sends SIGTERM to a wa-cloud process and waits (boundedly) for its exit status.
+#[track_caller]
 pub fn terminate(child: &mut Child, stderr: impl Fn() -> String) -> Option<i32> {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -363,6 +378,7 @@ pub fn terminate(child: &mut Child, stderr: impl Fn() -> String) -> Option<i32> 
 }
 
 /// Waits (boundedly) for a wa-cloud process to exit; `stderr` explains a failure.
+#[track_caller]
 pub fn wait(child: &mut Child, stderr: impl Fn() -> String) -> Option<i32> {
     let deadline = Instant::now() + PATIENCE;
     loop {

@@ -277,3 +277,33 @@ fn tls_settings_that_cannot_work_stop_serve_at_start() {
     run.status(2).stderr_has("does not fit the certificate");
     assert!(!run.stderr.contains("PRIVATE KEY"), "{}", run.stderr);
 }
+
+#[test]
+fn an_idle_http2_connection_is_closed_after_the_header_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = certificate();
+    write_certificate(dir.path(), &made);
+    let server = Options::new(dir.path())
+        .args(&["--tls-cert", "cert.pem", "--tls-key", "key.pem"])
+        .env("WHATSAPP_CLOUD_WEBHOOKS_HEADER_TIMEOUT", "1s")
+        .start();
+    runtime().block_on(async {
+        let mut h2 = h2_connect(server.port, &made.0).await.unwrap();
+        assert_eq!(h2_get(&mut h2, "/healthz").await, 200);
+        let answered = Instant::now();
+        // HTTP/2 has no header timeout of its own: serve closes the quiet connection.
+        while !h2.is_closed() {
+            assert!(
+                answered.elapsed() < Duration::from_secs(20),
+                "an idle HTTP/2 connection stayed open"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(
+            answered.elapsed() >= Duration::from_millis(900),
+            "closed too early: {:?}",
+            answered.elapsed()
+        );
+    });
+    assert_eq!(server.terminate(), Some(0));
+}

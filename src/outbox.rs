@@ -166,6 +166,9 @@ impl Outbox {
             .lock()
             .expect("no panic holds the lock")
             .enqueue_all(&rows, origin, acknowledged)?;
+        crate::metrics::get()
+            .replies_queued
+            .inc_by(messages.len() as u64);
         let _ = self.notes.send(Note::Wake);
         Ok(())
     }
@@ -364,6 +367,7 @@ impl Scheduler {
                 self.in_flight -= 1;
                 self.busy.remove(&recipient);
                 self.sent_rows.push((seq, wamid.clone()));
+                crate::metrics::get().replies_sent.inc();
                 self.sent(recipient, &kind, wamid);
             }
             Note::Retry(row) => {
@@ -799,6 +803,7 @@ impl SendWorker {
                         ""
                     }
                 );
+                crate::metrics::get().replies_retried.inc();
                 if let Err(err) =
                     self.patiently(|| self.store().mark_retry(row.seq, at, &message, in_doubt))
                 {
@@ -831,6 +836,7 @@ impl SendWorker {
                     .chain()
                     .find_map(|c| c.downcast_ref::<GraphError>())
                     .and_then(|g| g.code());
+                crate::metrics::reply_failed(code);
                 let reply: Value = serde_json::from_str(&row.body).unwrap_or(Value::Null);
                 crate::templates::refreshes_after(
                     code,

@@ -100,7 +100,8 @@ impl ConcurrentClient {
         };
         // The connection has its own limit: this one is for the answer.
         let limit = self.timeout.map(|t| t * 2);
-        match limit {
+        let started = std::time::Instant::now();
+        let answer = match limit {
             Some(limit) => tokio::time::timeout(limit, exchange)
                 .await
                 .unwrap_or_else(|_| {
@@ -111,7 +112,11 @@ impl ConcurrentClient {
                     })
                 }),
             None => exchange.await,
-        }
+        };
+        crate::metrics::get()
+            .graph_seconds
+            .observe(started.elapsed().as_secs_f64());
+        answer
     }
 }
 

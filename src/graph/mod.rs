@@ -221,7 +221,7 @@ impl Client {
         url: &str,
         mut request: impl FnMut() -> Result<Response<ureq::Body>, ureq::Error>,
     ) -> Result<Value, GraphError> {
-        self.retrying(retry, || match request() {
+        self.retrying(retry, || match crate::metrics::timed(&mut request) {
             Ok(response) => read_reply(url, response),
             Err(source) => Err(GraphError::Transport {
                 url: abbreviate(url),

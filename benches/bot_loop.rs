@@ -559,6 +559,7 @@ fn measure_backlog(runtime: &tokio::runtime::Runtime, backlog: usize) -> (usize,
     }
     let queued_in = started.elapsed();
     let rss_queued = status_field(server.pid(), "VmRSS");
+    let peak_queued = status_field(server.pid(), "VmHWM");
     let opened = Instant::now();
     gate.open();
     let replies = collect(&received, total);
@@ -567,8 +568,8 @@ fn measure_backlog(runtime: &tokio::runtime::Runtime, backlog: usize) -> (usize,
         .map_or_else(|| opened.elapsed(), |(_, at)| at.duration_since(opened));
     let outcome = Outcome::of(&posted, &replies, started);
     println!(
-        "{total:>7} replies queued in {queued_in:.1?}: serve RSS {rss_queued}, peak {}; drained at {:.0} replies/s; \
-         order/dup/lost {:?}",
+        "{total:>7} replies queued in {queued_in:.1?}: serve RSS {rss_queued} (peak so far {peak_queued}), \
+         peak {} once the Graph API answers; drained at {:.0} replies/s; order/dup/lost {:?}",
         status_field(server.pid(), "VmHWM"),
         replies.len() as f64 / drained.as_secs_f64(),
         outcome.faults

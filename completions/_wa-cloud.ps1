@@ -49,6 +49,8 @@ Register-ArgumentCompleter -Native -CommandName 'wa-cloud' -ScriptBlock {
             [CompletionResult]::new('dev', 'dev', [CompletionResultType]::ParameterValue, 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal')
             [CompletionResult]::new('inbox', 'inbox', [CompletionResultType]::ParameterValue, 'Show what waits in the inbox: events handed over, unacknowledged or parked')
             [CompletionResult]::new('contacts', 'contacts', [CompletionResultType]::ParameterValue, 'Show the people serve has heard from, their identifiers and their 24-hour windows')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the setup at Meta: token, phone number, API version, app subscription, callback URL')
+            [CompletionResult]::new('healthcheck', 'healthcheck', [CompletionResultType]::ParameterValue, 'Ask a running serve for /healthz; exit 0 when it answers 200 (for container health checks)')
             [CompletionResult]::new('templates', 'templates', [CompletionResultType]::ParameterValue, 'List, show, sync, create and delete message templates (graphApi.businessAccountId)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -161,6 +163,9 @@ Register-ArgumentCompleter -Native -CommandName 'wa-cloud' -ScriptBlock {
             [CompletionResult]::new('--handler', '--handler', [CompletionResultType]::ParameterName, 'Run CMD (split like a shell would, no other shell features) and write each event to its stdin as a JSON line; its stdout lines are the replies (see docs/PROTOCOL.md)')
             [CompletionResult]::new('--workers', '--workers', [CompletionResultType]::ParameterName, 'Handler copies to run; events of one sender always go to the same one (dispatch.workers)')
             [CompletionResult]::new('--pass-env', '--pass-env', [CompletionResultType]::ParameterName, 'Hand these environment variables to the handler even if they hold secrets')
+            [CompletionResult]::new('--tls-cert', '--tls-cert', [CompletionResultType]::ParameterName, 'Serve HTTPS with this PEM certificate chain, such as certbot''s fullchain.pem (webhooks.tls.cert); SIGHUP reads it again')
+            [CompletionResult]::new('--tls-key', '--tls-key', [CompletionResultType]::ParameterName, 'The certificate''s PEM private key (webhooks.tls.key); SIGHUP reads it again')
+            [CompletionResult]::new('--metrics-port', '--metrics-port', [CompletionResultType]::ParameterName, 'Serve /metrics (Prometheus) on 127.0.0.1:PORT, apart from the webhooks; 0 picks a free port. (webhooks.metrics: true serves it on the webhooks port instead)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read the configuration from FILE (JSON or YAML) instead of searching for one')
             [CompletionResult]::new('--phone-number-id', '--phone-number-id', [CompletionResultType]::ParameterName, 'The business phone number''s id (graphApi.phoneNumberId)')
             [CompletionResult]::new('--api-version', '--api-version', [CompletionResultType]::ParameterName, 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)')
@@ -532,6 +537,53 @@ Register-ArgumentCompleter -Native -CommandName 'wa-cloud' -ScriptBlock {
         'wa-cloud;contacts;help;help' {
             break
         }
+        'wa-cloud;doctor' {
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'The public callback URL: check that a verification request through it reaches this configuration''s verify token, and that it is the callback URL in effect')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read the configuration from FILE (JSON or YAML) instead of searching for one')
+            [CompletionResult]::new('--phone-number-id', '--phone-number-id', [CompletionResultType]::ParameterName, 'The business phone number''s id (graphApi.phoneNumberId)')
+            [CompletionResult]::new('--api-version', '--api-version', [CompletionResultType]::ParameterName, 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)')
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)')
+            [CompletionResult]::new('--base-port', '--base-port', [CompletionResultType]::ParameterName, 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite database of media ids, inbox and outbox (media.dbPath)')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
+            [CompletionResult]::new('--fix', '--fix', [CompletionResultType]::ParameterName, 'Subscribe the app to the business account, and with --url make it the phone number''s callback URL (an override, with this configuration''s verify token)')
+            [CompletionResult]::new('--no-config-file', '--no-config-file', [CompletionResultType]::ParameterName, 'Read no configuration file')
+            [CompletionResult]::new('--no-env', '--no-env', [CompletionResultType]::ParameterName, 'Ignore WHATSAPP_CLOUD_* environment variables')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON objects, one a line, instead of plain values')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors, and show no progress')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log only errors, and show no progress')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'wa-cloud;healthcheck' {
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'The URL to ask [default: http://127.0.0.1:<webhooks.port>/healthz, https with webhooks.tls.*]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'The port serve listens on [default: webhooks.port]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the answer')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read the configuration from FILE (JSON or YAML) instead of searching for one')
+            [CompletionResult]::new('--phone-number-id', '--phone-number-id', [CompletionResultType]::ParameterName, 'The business phone number''s id (graphApi.phoneNumberId)')
+            [CompletionResult]::new('--api-version', '--api-version', [CompletionResultType]::ParameterName, 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)')
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)')
+            [CompletionResult]::new('--base-port', '--base-port', [CompletionResultType]::ParameterName, 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite database of media ids, inbox and outbox (media.dbPath)')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
+            [CompletionResult]::new('--no-config-file', '--no-config-file', [CompletionResultType]::ParameterName, 'Read no configuration file')
+            [CompletionResult]::new('--no-env', '--no-env', [CompletionResultType]::ParameterName, 'Ignore WHATSAPP_CLOUD_* environment variables')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON objects, one a line, instead of plain values')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors, and show no progress')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log only errors, and show no progress')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'wa-cloud;templates' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read the configuration from FILE (JSON or YAML) instead of searching for one')
             [CompletionResult]::new('--phone-number-id', '--phone-number-id', [CompletionResultType]::ParameterName, 'The business phone number''s id (graphApi.phoneNumberId)')
@@ -707,6 +759,8 @@ Register-ArgumentCompleter -Native -CommandName 'wa-cloud' -ScriptBlock {
             [CompletionResult]::new('dev', 'dev', [CompletionResultType]::ParameterValue, 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal')
             [CompletionResult]::new('inbox', 'inbox', [CompletionResultType]::ParameterValue, 'Show what waits in the inbox: events handed over, unacknowledged or parked')
             [CompletionResult]::new('contacts', 'contacts', [CompletionResultType]::ParameterValue, 'Show the people serve has heard from, their identifiers and their 24-hour windows')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the setup at Meta: token, phone number, API version, app subscription, callback URL')
+            [CompletionResult]::new('healthcheck', 'healthcheck', [CompletionResultType]::ParameterValue, 'Ask a running serve for /healthz; exit 0 when it answers 200 (for container health checks)')
             [CompletionResult]::new('templates', 'templates', [CompletionResultType]::ParameterValue, 'List, show, sync, create and delete message templates (graphApi.businessAccountId)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -767,6 +821,12 @@ Register-ArgumentCompleter -Native -CommandName 'wa-cloud' -ScriptBlock {
             break
         }
         'wa-cloud;help;contacts;show' {
+            break
+        }
+        'wa-cloud;help;doctor' {
+            break
+        }
+        'wa-cloud;help;healthcheck' {
             break
         }
         'wa-cloud;help;templates' {

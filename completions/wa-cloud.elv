@@ -46,6 +46,8 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand dev 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal'
             cand inbox 'Show what waits in the inbox: events handed over, unacknowledged or parked'
             cand contacts 'Show the people serve has heard from, their identifiers and their 24-hour windows'
+            cand doctor 'Check the setup at Meta: token, phone number, API version, app subscription, callback URL'
+            cand healthcheck 'Ask a running serve for /healthz; exit 0 when it answers 200 (for container health checks)'
             cand templates 'List, show, sync, create and delete message templates (graphApi.businessAccountId)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -154,6 +156,9 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --handler 'Run CMD (split like a shell would, no other shell features) and write each event to its stdin as a JSON line; its stdout lines are the replies (see docs/PROTOCOL.md)'
             cand --workers 'Handler copies to run; events of one sender always go to the same one (dispatch.workers)'
             cand --pass-env 'Hand these environment variables to the handler even if they hold secrets'
+            cand --tls-cert 'Serve HTTPS with this PEM certificate chain, such as certbot''s fullchain.pem (webhooks.tls.cert); SIGHUP reads it again'
+            cand --tls-key 'The certificate''s PEM private key (webhooks.tls.key); SIGHUP reads it again'
+            cand --metrics-port 'Serve /metrics (Prometheus) on 127.0.0.1:PORT, apart from the webhooks; 0 picks a free port. (webhooks.metrics: true serves it on the webhooks port instead)'
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
             cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
@@ -498,6 +503,51 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         }
         &'wa-cloud;contacts;help;help'= {
         }
+        &'wa-cloud;doctor'= {
+            cand --url 'The public callback URL: check that a verification request through it reaches this configuration''s verify token, and that it is the callback URL in effect'
+            cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
+            cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
+            cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
+            cand --db 'The SQLite database of media ids, inbox and outbox (media.dbPath)'
+            cand --log-format 'Log format on stderr'
+            cand --fix 'Subscribe the app to the business account, and with --url make it the phone number''s callback URL (an override, with this configuration''s verify token)'
+            cand --no-config-file 'Read no configuration file'
+            cand --no-env 'Ignore WHATSAPP_CLOUD_* environment variables'
+            cand --json 'Print JSON objects, one a line, instead of plain values'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand -q 'Log only errors, and show no progress'
+            cand --quiet 'Log only errors, and show no progress'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wa-cloud;healthcheck'= {
+            cand --url 'The URL to ask [default: http://127.0.0.1:<webhooks.port>/healthz, https with webhooks.tls.*]'
+            cand --port 'The port serve listens on [default: webhooks.port]'
+            cand --timeout 'How long to wait for the answer'
+            cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
+            cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
+            cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
+            cand --db 'The SQLite database of media ids, inbox and outbox (media.dbPath)'
+            cand --log-format 'Log format on stderr'
+            cand --no-config-file 'Read no configuration file'
+            cand --no-env 'Ignore WHATSAPP_CLOUD_* environment variables'
+            cand --json 'Print JSON objects, one a line, instead of plain values'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+            cand -q 'Log only errors, and show no progress'
+            cand --quiet 'Log only errors, and show no progress'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'wa-cloud;templates'= {
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
             cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
@@ -660,6 +710,8 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand dev 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal'
             cand inbox 'Show what waits in the inbox: events handed over, unacknowledged or parked'
             cand contacts 'Show the people serve has heard from, their identifiers and their 24-hour windows'
+            cand doctor 'Check the setup at Meta: token, phone number, API version, app subscription, callback URL'
+            cand healthcheck 'Ask a running serve for /healthz; exit 0 when it answers 200 (for container health checks)'
             cand templates 'List, show, sync, create and delete message templates (graphApi.businessAccountId)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -703,6 +755,10 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         &'wa-cloud;help;contacts;list'= {
         }
         &'wa-cloud;help;contacts;show'= {
+        }
+        &'wa-cloud;help;doctor'= {
+        }
+        &'wa-cloud;help;healthcheck'= {
         }
         &'wa-cloud;help;templates'= {
             cand list 'Fetch the templates from Meta into the database, then list them: name, language, category, status, quality'

@@ -49,6 +49,8 @@ complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "media" -d 'List o
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "dev" -d 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal'
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "inbox" -d 'Show what waits in the inbox: events handed over, unacknowledged or parked'
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "contacts" -d 'Show the people serve has heard from, their identifiers and their 24-hour windows'
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "doctor" -d 'Check the setup at Meta: token, phone number, API version, app subscription, callback URL'
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "healthcheck" -d 'Ask a running serve for /healthz; exit 0 when it answers 200 (for container health checks)'
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "templates" -d 'List, show, sync, create and delete message templates (graphApi.businessAccountId)'
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l reply-to -d 'Quote this message (its wamid) in every message sent' -r
@@ -140,6 +142,9 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l events -d 'E
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l handler -d 'Run CMD (split like a shell would, no other shell features) and write each event to its stdin as a JSON line; its stdout lines are the replies (see docs/PROTOCOL.md)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l workers -d 'Handler copies to run; events of one sender always go to the same one (dispatch.workers)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l pass-env -d 'Hand these environment variables to the handler even if they hold secrets' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l tls-cert -d 'Serve HTTPS with this PEM certificate chain, such as certbot\'s fullchain.pem (webhooks.tls.cert); SIGHUP reads it again' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l tls-key -d 'The certificate\'s PEM private key (webhooks.tls.key); SIGHUP reads it again' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l metrics-port -d 'Serve /metrics (Prometheus) on 127.0.0.1:PORT, apart from the webhooks; 0 picks a free port. (webhooks.metrics: true serves it on the webhooks port instead)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
@@ -388,6 +393,41 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_s
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from help" -f -a "list" -d 'One line per contact, the most recently seen first (the default)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from help" -f -a "show" -d 'Everything known of one contact'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -l url -d 'The public callback URL: check that a verification request through it reaches this configuration\'s verify token, and that it is the callback URL in effect' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -l db -d 'The SQLite database of media ids, inbox and outbox (media.dbPath)' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -l fix -d 'Subscribe the app to the business account, and with --url make it the phone number\'s callback URL (an override, with this configuration\'s verify token)'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -l no-config-file -d 'Read no configuration file'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -l json -d 'Print JSON objects, one a line, instead of plain values'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -s q -l quiet -d 'Log only errors, and show no progress'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -s V -l version -d 'Print version'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -l url -d 'The URL to ask [default: http://127.0.0.1:<webhooks.port>/healthz, https with webhooks.tls.*]' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -l port -d 'The port serve listens on [default: webhooks.port]' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -l timeout -d 'How long to wait for the answer' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -l db -d 'The SQLite database of media ids, inbox and outbox (media.dbPath)' -r -F
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -l no-config-file -d 'Read no configuration file'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -l no-env -d 'Ignore WHATSAPP_CLOUD_* environment variables'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -l json -d 'Print JSON objects, one a line, instead of plain values'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG overrides'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -s q -l quiet -d 'Log only errors, and show no progress'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
@@ -495,18 +535,20 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a template at Meta (every language of it) and in the database'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from help" -f -a "create" -d 'Check a template (Meta\'s create shape, JSON or YAML) and submit it for review'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts templates help" -f -a "send" -d 'Send messages and print their wamids, one a line'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts templates help" -f -a "config" -d 'Print the effective configuration, each value with where it came from'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts templates help" -f -a "completions" -d 'Print a shell completion script'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts templates help" -f -a "serve" -d 'Run the webhooks endpoint: store every notification, print messages as JSON lines'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts templates help" -f -a "upload" -d 'Upload media files through the media cache; print their ids, one a line'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts templates help" -f -a "download" -d 'Download media by id into media.downloadDir; print the paths, one a line'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts templates help" -f -a "media" -d 'List or delete what the media database holds'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts templates help" -f -a "dev" -d 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts templates help" -f -a "inbox" -d 'Show what waits in the inbox: events handed over, unacknowledged or parked'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts templates help" -f -a "contacts" -d 'Show the people serve has heard from, their identifiers and their 24-hour windows'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts templates help" -f -a "templates" -d 'List, show, sync, create and delete message templates (graphApi.businessAccountId)'
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts templates help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts doctor healthcheck templates help" -f -a "send" -d 'Send messages and print their wamids, one a line'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts doctor healthcheck templates help" -f -a "config" -d 'Print the effective configuration, each value with where it came from'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts doctor healthcheck templates help" -f -a "completions" -d 'Print a shell completion script'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts doctor healthcheck templates help" -f -a "serve" -d 'Run the webhooks endpoint: store every notification, print messages as JSON lines'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts doctor healthcheck templates help" -f -a "upload" -d 'Upload media files through the media cache; print their ids, one a line'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts doctor healthcheck templates help" -f -a "download" -d 'Download media by id into media.downloadDir; print the paths, one a line'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts doctor healthcheck templates help" -f -a "media" -d 'List or delete what the media database holds'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts doctor healthcheck templates help" -f -a "dev" -d 'Develop a bot locally: serve, a built-in Graph API and a chat in the terminal'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts doctor healthcheck templates help" -f -a "inbox" -d 'Show what waits in the inbox: events handed over, unacknowledged or parked'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts doctor healthcheck templates help" -f -a "contacts" -d 'Show the people serve has heard from, their identifiers and their 24-hour windows'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts doctor healthcheck templates help" -f -a "doctor" -d 'Check the setup at Meta: token, phone number, API version, app subscription, callback URL'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts doctor healthcheck templates help" -f -a "healthcheck" -d 'Ask a running serve for /healthz; exit 0 when it answers 200 (for container health checks)'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts doctor healthcheck templates help" -f -a "templates" -d 'List, show, sync, create and delete message templates (graphApi.businessAccountId)'
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and not __fish_seen_subcommand_from send config completions serve upload download media dev inbox contacts doctor healthcheck templates help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and __fish_seen_subcommand_from media" -f -a "list" -d 'List uploads and downloads with their age and expiry'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and __fish_seen_subcommand_from media" -f -a "delete" -d 'Delete media at WhatsApp and in the database'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand help; and __fish_seen_subcommand_from inbox" -f -a "status" -d 'Count the events waiting, handed over but not acknowledged, and parked (the default)'

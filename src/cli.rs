@@ -145,11 +145,49 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<ContactsCommand>,
     },
+    /// Check the setup at Meta: token, phone number, API version, app subscription, callback URL
+    Doctor(DoctorArgs),
+    /// Ask a running serve for /healthz; exit 0 when it answers 200 (for container health checks)
+    Healthcheck(HealthcheckArgs),
     /// List, show, sync, create and delete message templates (graphApi.businessAccountId)
     Templates {
         #[command(subcommand)]
         command: TemplatesCommand,
     },
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Each check prints ✔ or ✘, what it found and, when it fails, how to fix it; exit status 1
+when a check fails. The app id (graphApi.appId) lets the token check ask Meta what the
+token may do; the business account id (graphApi.businessAccountId) is needed for the
+subscription and callback checks. Examples:
+  wa-cloud doctor
+  wa-cloud doctor --url https://bot.example.com/webhook
+  wa-cloud doctor --url https://bot.example.com/webhook --fix
+  wa-cloud doctor --json")]
+pub struct DoctorArgs {
+    /// The public callback URL: check that a verification request through it reaches this
+    /// configuration's verify token, and that it is the callback URL in effect
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Subscribe the app to the business account, and with --url make it the phone
+    /// number's callback URL (an override, with this configuration's verify token)
+    #[arg(long)]
+    pub fix: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// The URL to ask [default: http://127.0.0.1:<webhooks.port>/healthz, https with webhooks.tls.*]
+    #[arg(long, value_name = "URL", conflicts_with = "port")]
+    pub url: Option<String>,
+    /// The port serve listens on [default: webhooks.port]
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// How long to wait for the answer
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Subcommand)]
@@ -255,6 +293,31 @@ pub struct ServeArgs {
     /// for local experiments: anyone who can reach the port can then post messages
     #[arg(long)]
     pub insecure_skip_signature: bool,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
+}
+
+/// `/metrics` for Prometheus.
+#[derive(Debug, Default, Args)]
+pub struct MetricsArgs {
+    /// Serve /metrics (Prometheus) on 127.0.0.1:PORT, apart from the webhooks; 0 picks a
+    /// free port. (webhooks.metrics: true serves it on the webhooks port instead)
+    #[arg(long, value_name = "PORT", help_heading = "Metrics")]
+    pub metrics_port: Option<u16>,
+}
+
+/// HTTPS for `serve`: both or neither.
+#[derive(Debug, Default, Args)]
+pub struct TlsArgs {
+    /// Serve HTTPS with this PEM certificate chain, such as certbot's fullchain.pem
+    /// (webhooks.tls.cert); SIGHUP reads it again
+    #[arg(long, value_name = "FILE", help_heading = "HTTPS")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's PEM private key (webhooks.tls.key); SIGHUP reads it again
+    #[arg(long, value_name = "FILE", help_heading = "HTTPS")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -169,6 +169,24 @@ const KEYS: &[Key] = &[
         Some(r#""5s""#),
     ),
     key(
+        "webhooks.metrics",
+        "WHATSAPP_CLOUD_WEBHOOKS_METRICS",
+        Kind::Bool,
+        Some("false"),
+    ),
+    key(
+        "webhooks.tls.cert",
+        "WHATSAPP_CLOUD_WEBHOOKS_TLS_CERT",
+        Kind::Path,
+        None,
+    ),
+    key(
+        "webhooks.tls.key",
+        "WHATSAPP_CLOUD_WEBHOOKS_TLS_KEY",
+        Kind::Path,
+        None,
+    ),
+    key(
         "graphApi.baseUrl",
         "WHATSAPP_CLOUD_GRAPHAPI_BASE_URL",
         Kind::Text,
@@ -195,6 +213,12 @@ const KEYS: &[Key] = &[
     key(
         "graphApi.businessAccountId",
         "WHATSAPP_CLOUD_GRAPHAPI_BUSINESS_ACCOUNT_ID",
+        Kind::Text,
+        None,
+    ),
+    key(
+        "graphApi.appId",
+        "WHATSAPP_CLOUD_GRAPHAPI_APP_ID",
         Kind::Text,
         None,
     ),
@@ -603,7 +627,7 @@ impl Config {
     }
 
     /// `https://baseUrl/version`, or `http://baseUrl:basePort/version` when `basePort` is set.
-    fn graph_base_url(&self) -> String {
+    pub(crate) fn graph_base_url(&self) -> String {
         let host = self
             .text("graphApi.baseUrl")
             .unwrap_or("graph.facebook.com");
@@ -651,6 +675,47 @@ impl Config {
                 .unwrap_or(1000)
                 .max(1) as usize,
             shutdown_grace: self.duration("webhooks.shutdownGrace", 5_000),
+        }
+    }
+
+    /// Whether `serve` answers `/metrics` on the webhooks port (`webhooks.metrics`).
+    pub fn metrics_on_webhooks_port(&self) -> bool {
+        self.entry("webhooks.metrics")
+            .and_then(|e| e.value.as_bool())
+            .unwrap_or(false)
+    }
+
+    /// A text key's value, when it is set and not empty.
+    pub fn optional_text(&self, key: &str) -> Option<&str> {
+        self.text(key).filter(|value| !value.is_empty())
+    }
+
+    /// The certificate and key `serve` speaks HTTPS with (`webhooks.tls.cert` and `.key`,
+    /// or the flags), or `None` for plain HTTP. One without the other is a usage error.
+    pub fn tls(
+        &self,
+        cert_flag: Option<&Path>,
+        key_flag: Option<&Path>,
+    ) -> Result<Option<(PathBuf, PathBuf)>> {
+        let cert = cert_flag
+            .map(Path::to_path_buf)
+            .or_else(|| self.text("webhooks.tls.cert").map(PathBuf::from));
+        let key = key_flag
+            .map(Path::to_path_buf)
+            .or_else(|| self.text("webhooks.tls.key").map(PathBuf::from));
+        match (cert, key) {
+            (Some(cert), Some(key)) => Ok(Some((cert, key))),
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(UsageError::new(
+                "a TLS certificate is given but no key: set `webhooks.tls.key` (or --tls-key) to the certificate's \
+                 PEM private key, or unset the certificate to serve plain HTTP",
+            )
+            .into()),
+            (None, Some(_)) => Err(UsageError::new(
+                "a TLS key is given but no certificate: set `webhooks.tls.cert` (or --tls-cert) to the PEM \
+                 certificate chain, or unset the key to serve plain HTTP",
+            )
+            .into()),
         }
     }
 
@@ -976,7 +1041,9 @@ fn parse_file(path: &Path, text: &str) -> Result<Vec<(String, Value)>> {
             .any(|k| k.path.starts_with(&format!("{section}.")));
         match value {
             Value::Object(map) if is_section => {
-                pairs.extend(map.into_iter().map(|(k, v)| (format!("{section}.{k}"), v)));
+                for (k, v) in map {
+                    flatten_subsection(format!("{section}.{k}"), v, &mut pairs);
+                }
             }
             Value::Null if is_section => {}
             other if is_section => {
@@ -991,6 +1058,20 @@ fn parse_file(path: &Path, text: &str) -> Result<Vec<(String, Value)>> {
         }
     }
     Ok(pairs)
+}
+
+/// `key: value`, or the keys of a mapping under a key that is itself a section of known
+/// keys (`webhooks: {tls: {cert: ...}}` gives `webhooks.tls.cert`).
+fn flatten_subsection(key: String, value: Value, pairs: &mut Vec<(String, Value)>) {
+    let prefix = format!("{key}.");
+    match value {
+        Value::Object(map) if KEYS.iter().any(|k| k.path.starts_with(&prefix)) => {
+            for (k, v) in map {
+                flatten_subsection(format!("{prefix}{k}"), v, pairs);
+            }
+        }
+        other => pairs.push((key, other)),
+    }
 }
 
 /// Checks `value` against the key's kind and returns it in canonical form, or what was expected.

@@ -499,6 +499,7 @@ impl Dispatcher {
     /// [`HELD_EVENT_BYTES`] not yet written. False when serve is shutting down meanwhile:
     /// the event stays pending in the database, to be handed over at the next start.
     pub fn deliver(&self, event: Pending) -> bool {
+        crate::metrics::get().handed_over.inc();
         match &self.per_message {
             Some(queue) => queue.push(event),
             None => {
@@ -1226,6 +1227,7 @@ impl LongRunning {
                 return;
             }
             self.hand_back();
+            crate::metrics::get().handler_restarts.inc();
             if status.is_some_and(|s| s.success()) {
                 tracing::info!("handler[{}] exited: starting it again", self.index);
                 delay = FIRST_RESTART_DELAY;

@@ -16,6 +16,10 @@
 //!   `Limits::shutdown_grace`, then close what is left. Those requests were not answered 200, so
 //!   WhatsApp delivers their notifications again: nothing is lost.
 //!
+//! With `webhooks.tls.*` the same loop serves HTTPS (HTTP/2 or HTTP/1.1 through ALPN): the
+//! TLS handshake must end within the header timeout, and an HTTP/2 connection on which
+//! nothing moves for that long is closed, as an idle HTTP/1.1 one is.
+//!
 //! The body of a request is read by its handler, under the body timeout and the budget of
 //! unauthenticated bytes of `webhooks`.
 
@@ -29,14 +33,16 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper::server::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+
+use crate::tls;
 
 /// The header read timeout of connections accepted while fewer than a quarter of the
 /// connection slots are free.
@@ -145,13 +151,18 @@ pub(crate) fn more(unlogged: u64) -> String {
 }
 
 /// Serves `router` on `listener` until `stop` resolves, then shuts down within
-/// `limits.shutdown_grace` (see the module documentation).
-pub async fn serve(
+/// `limits.shutdown_grace` (see the module documentation). Over HTTPS when `tls` is given:
+/// each connection's TLS handshake must end within its header timeout, then it speaks
+/// HTTP/2 or HTTP/1.1 as ALPN chose, under the same limits as plain HTTP. SIGHUP reads the
+/// certificate and key again (see [`tls`]).
+pub async fn serve_with(
     listener: TcpListener,
     router: Router,
     limits: Limits,
+    tls: Option<Arc<tls::Reloadable>>,
     stop: impl Future<Output = ()>,
 ) -> io::Result<()> {
+    let reloads = tls.clone().map(|tls| tokio::spawn(reload_on_hangup(tls)));
     let Limits {
         header_timeout: relaxed_header_timeout,
         max_connections,
@@ -221,17 +232,25 @@ pub async fn serve(
         } else {
             relaxed_header_timeout
         };
-        let mut http = http1::Builder::new();
-        http.timer(TokioTimer::new())
-            .header_read_timeout(header_timeout)
-            .keep_alive(true)
-            .max_buf_size(READ_BUFFER);
         let io = Counted::new(stream);
         let unanswered = io.unanswered.clone();
-        let connection = graceful.watch(
-            http.serve_connection(TokioIo::new(io), TowerToHyperService::new(router.clone())),
-        );
         let slow_clients = slow_clients.clone();
+        if let Some(tls) = &tls {
+            let (acceptor, watcher, router) = (tls.acceptor(), graceful.watcher(), router.clone());
+            connections.spawn(async move {
+                let result = serve_tls(acceptor, io, router, header_timeout, watcher).await;
+                drop(permit);
+                match result {
+                    Ok(result) => closed(peer, result, header_timeout, &unanswered, &slow_clients),
+                    Err(why) => tracing::debug!("connection from {peer} closed: {why}"),
+                }
+            });
+            continue;
+        }
+        let connection = graceful.watch(
+            http1_builder(header_timeout)
+                .serve_connection(TokioIo::new(io), TowerToHyperService::new(router.clone())),
+        );
         connections.spawn(async move {
             let result = connection.await;
             drop(permit);
@@ -239,6 +258,9 @@ pub async fn serve(
         });
     }
     drop(listener);
+    if let Some(reloads) = reloads {
+        reloads.abort();
+    }
     let open = graceful.count();
     if open > 0 {
         tracing::info!(
@@ -258,6 +280,101 @@ pub async fn serve(
     }
     connections.shutdown().await;
     Ok(())
+}
+
+/// The HTTP/1.1 side of a connection, plain or inside TLS.
+fn http1_builder(header_timeout: Duration) -> http1::Builder {
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .keep_alive(true)
+        .max_buf_size(READ_BUFFER);
+    http
+}
+
+/// Streams an HTTP/2 client may have open at once on one connection.
+const H2_STREAMS: u32 = 16;
+/// HTTP/2 flow-control windows: how many body bytes a client may send before serve
+/// reads them, per stream and per connection. Small, like [`READ_BUFFER`], so that a
+/// stranger's connections cannot pin more memory than HTTP/1.1 ones; the bodies still
+/// flow as fast as their handlers read them.
+const H2_STREAM_WINDOW: u32 = 64 * 1024;
+const H2_CONNECTION_WINDOW: u32 = 128 * 1024;
+
+/// One HTTPS connection: the handshake within `header_timeout`, then HTTP/2 or HTTP/1.1 as
+/// ALPN chose. `Err` says why a connection ended before it spoke HTTP.
+async fn serve_tls(
+    acceptor: tokio_rustls::TlsAcceptor,
+    io: Counted,
+    router: Router,
+    header_timeout: Duration,
+    watcher: hyper_util::server::graceful::Watcher,
+) -> Result<hyper::Result<()>, String> {
+    let stream = match tokio::time::timeout(header_timeout, acceptor.accept(io)).await {
+        Err(_) => {
+            return Err(format!(
+                "no TLS handshake within {}s",
+                header_timeout.as_secs()
+            ));
+        }
+        Ok(Err(err)) => return Err(format!("TLS handshake failed: {err}")),
+        Ok(Ok(stream)) => stream,
+    };
+    let service = TowerToHyperService::new(router);
+    if stream.get_ref().1.alpn_protocol() != Some(b"h2") {
+        return Ok(watcher
+            .watch(http1_builder(header_timeout).serve_connection(TokioIo::new(stream), service))
+            .await);
+    }
+    let mut http = http2::Builder::new(TokioExecutor::new());
+    http.timer(TokioTimer::new())
+        .max_concurrent_streams(H2_STREAMS)
+        .initial_stream_window_size(H2_STREAM_WINDOW)
+        .initial_connection_window_size(H2_CONNECTION_WINDOW)
+        .max_header_list_size(READ_BUFFER as u32);
+    let active = Active::new(stream);
+    let activity = active.activity.clone();
+    let connection = watcher.watch(http.serve_connection(TokioIo::new(active), service));
+    // HTTP/2 has no header read timeout: a connection on which nothing moved either way
+    // for `header_timeout` is closed instead, as an idle HTTP/1.1 one would be.
+    tokio::select! {
+        result = connection => Ok(result),
+        () = idle(&activity, header_timeout) => Err(format!("idle HTTP/2 connection closed after {}s", header_timeout.as_secs())),
+    }
+}
+
+/// Resolves once nothing was read or written for `timeout` (see [`Active`]).
+async fn idle(activity: &Activity, timeout: Duration) {
+    loop {
+        let quiet = activity.quiet();
+        if quiet >= timeout {
+            return;
+        }
+        tokio::time::sleep(timeout - quiet).await;
+    }
+}
+
+/// Reads the certificate and key again on each SIGHUP, for the connections that follow.
+async fn reload_on_hangup(tls: Arc<tls::Reloadable>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP: restart serve to load a new TLS certificate");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            match tls.reload() {
+                Ok(()) => tracing::info!(
+                    "SIGHUP: new connections get the certificate in `{}` (open ones keep theirs)",
+                    tls.files().cert.display()
+                ),
+                Err(err) => tracing::error!("SIGHUP: {err:#}; the certificate in use stays"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    std::future::pending::<()>().await
 }
 
 /// Logs how a connection ended, when that says something about its client.
@@ -344,6 +461,80 @@ impl AsyncWrite for Counted {
 
     fn is_write_vectored(&self) -> bool {
         self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// When a byte last moved on a connection, either way.
+struct Activity {
+    started: Instant,
+    /// Milliseconds from `started`.
+    last: AtomicU64,
+}
+
+impl Activity {
+    fn touch(&self) {
+        let now = self.started.elapsed().as_millis() as u64;
+        self.last.store(now, Ordering::Relaxed);
+    }
+
+    fn quiet(&self) -> Duration {
+        let last = Duration::from_millis(self.last.load(Ordering::Relaxed));
+        self.started.elapsed().saturating_sub(last)
+    }
+}
+
+/// A stream that notes its [`Activity`].
+struct Active<S> {
+    stream: S,
+    activity: Arc<Activity>,
+}
+
+impl<S> Active<S> {
+    fn new(stream: S) -> Self {
+        Active {
+            stream,
+            activity: Arc::new(Activity {
+                started: Instant::now(),
+                last: AtomicU64::new(0),
+            }),
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Active<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.stream).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.activity.touch();
+        }
+        polled
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Active<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.stream).poll_write(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        polled
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -19,14 +19,18 @@ mod usage_error;
 
 mod contacts;
 mod dispatch;
+mod doctor;
 mod health;
+mod healthcheck;
 mod inbox;
 mod intake;
 mod logging;
 mod media;
+mod metrics;
 mod outbox;
 mod send;
 mod serve;
+mod tls;
 mod webhooks;
 
 use std::ffi::OsString;
@@ -122,6 +126,14 @@ fn run_command(cli: &Cli, matches: &ArgMatches) -> Result<()> {
         Command::Dev(args) => {
             let config = load_config(&cli.global)?;
             dev::run(args, &config, &cli.global, &mut stdout)
+        }
+        Command::Doctor(args) => {
+            let config = load_config(&cli.global)?;
+            doctor::run(args, &config, cli.global.json, &mut stdout)
+        }
+        Command::Healthcheck(args) => {
+            let config = load_config(&cli.global)?;
+            healthcheck::run(args, &config, &mut stdout)
         }
         Command::Templates { command } => {
             let config = load_config(&cli.global)?;

@@ -34,7 +34,8 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use serde_json::{Value, json};
 
-use crate::config::{Config, GraphConfig, MessagesConfig};
+use crate::config::{Config, MessagesConfig};
+use crate::graph::concurrent::ConcurrentClient;
 use crate::graph::{Backoff, Client, GraphError};
 use crate::health::Health;
 use crate::media::{MediaCache, resolve_files};
@@ -78,7 +79,6 @@ struct ReadMark {
 enum Job {
     Send(OutboxRow),
     Read(ReadMark),
-    Quit,
 }
 
 enum Note {
@@ -133,13 +133,13 @@ impl Outbox {
         let settings_check_window = settings.check_window;
         let graph = config.graph()?;
         let default_number: Arc<str> = graph.phone_number_id.as_str().into();
-        let client = Arc::new(Client::for_concurrent_calls(&graph, 1));
         let cache = Arc::new(Mutex::new(MediaCache::open(config)?));
         let (notes, noted) = mpsc::channel();
         let worker = SendWorker {
             store: Arc::new(Mutex::new(Store::open_in_server(db)?)),
             db: db.to_path_buf(),
-            client,
+            calls: ConcurrentClient::new(&graph, settings.max_in_flight)?,
+            client: Client::new(&graph),
             cache,
             notes: notes.clone(),
             on_error,
@@ -147,7 +147,7 @@ impl Outbox {
             health: health.clone(),
             waba_id: config.business_account_id_if_set(),
         };
-        let pool = Pool::new(worker, graph, settings.max_in_flight);
+        let pool = Pool::new(worker)?;
         let scheduler = Scheduler::new(Store::open_in_server(db)?, settings, pool, health);
         let scheduler = std::thread::Builder::new()
             .name("outbox".into())
@@ -193,6 +193,9 @@ impl Outbox {
             .collect();
         store.enqueue_all(&rows, origin, acknowledged)?;
         drop(store);
+        crate::metrics::get()
+            .replies_queued
+            .inc_by(messages.len() as u64);
         let _ = self.notes.send(Note::Wake);
         Ok(())
     }
@@ -265,74 +268,42 @@ impl Running {
     }
 }
 
-/// The sender threads: started as calls need them, at most `max`; they stay until stop.
+/// The calls in flight: a task each, on a runtime of its own (one thread, and threads for
+/// the rare blocking parts: uploading a file a reply names, recording a failure), so that
+/// hundreds of calls waiting for Meta cost kilobytes each, not a thread each.
 struct Pool {
-    worker: SendWorker,
-    graph: GraphConfig,
-    jobs: Sender<Job>,
-    queued: Arc<Mutex<Receiver<Job>>>,
-    threads: Vec<JoinHandle<()>>,
-    max: usize,
+    worker: Arc<SendWorker>,
+    runtime: tokio::runtime::Runtime,
 }
 
 impl Pool {
-    fn new(worker: SendWorker, graph: GraphConfig, max: usize) -> Pool {
-        let (jobs, queued) = mpsc::channel();
-        Pool {
-            worker,
-            graph,
-            jobs,
-            queued: Arc::new(Mutex::new(queued)),
-            threads: Vec::new(),
-            max,
-        }
-    }
-
-    /// Whether a thread is free for one more call while `busy` calls run, starting one
-    /// if need be.
-    fn room_for(&mut self, busy: usize) -> bool {
-        if busy < self.threads.len() {
-            return true;
-        }
-        if self.threads.len() >= self.max {
-            return false;
-        }
-        let (mut worker, queued) = (self.worker.clone(), self.queued.clone());
-        // Each thread keeps its own connection: one pool shared by hundreds of threads
-        // costs more than the calls (a lock, and a scan of every idle connection).
-        worker.client = Arc::new(Client::for_concurrent_calls(&self.graph, 1));
-        let spawned = std::thread::Builder::new()
-            .name(format!("sender-{}", self.threads.len()))
-            .spawn(move || worker.run(&queued));
-        match spawned {
-            Ok(thread) => {
-                self.threads.push(thread);
-                true
-            }
-            Err(err) => {
-                // Make do with the threads there are.
-                tracing::warn!(
-                    "outbox: cannot start another sender thread ({err}): at most {} calls in flight",
-                    self.threads.len()
-                );
-                self.max = self.threads.len();
-                busy < self.threads.len()
-            }
-        }
+    fn new(worker: SendWorker) -> Result<Pool> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .max_blocking_threads(16)
+            .thread_name("sender")
+            .enable_all()
+            .build()?;
+        Ok(Pool {
+            worker: Arc::new(worker),
+            runtime,
+        })
     }
 
     fn hand(&self, job: Job) {
-        let _ = self.jobs.send(job);
+        let worker = self.worker.clone();
+        self.runtime.spawn(async move {
+            let note = match job {
+                Job::Send(row) => worker.clone().send(row).await,
+                Job::Read(mark) => worker.read(mark).await,
+            };
+            let _ = worker.notes.send(note);
+        });
     }
 
-    /// Ends the threads, once their calls are answered.
+    /// Ends the runtime; the scheduler stops it only when no call is in flight.
     fn stop(self) {
-        for _ in &self.threads {
-            let _ = self.jobs.send(Job::Quit);
-        }
-        for thread in self.threads {
-            let _ = thread.join();
-        }
+        self.runtime.shutdown_timeout(Duration::from_secs(1));
     }
 }
 
@@ -445,6 +416,7 @@ impl Scheduler {
                 self.in_flight -= 1;
                 self.busy.remove(&recipient);
                 self.sent_rows.push((seq, wamid.clone()));
+                crate::metrics::get().replies_sent.inc();
                 self.sent(recipient, &kind, wamid);
             }
             Note::Retry(row) => {
@@ -653,10 +625,9 @@ impl Scheduler {
         Ok(())
     }
 
-    /// Whether one more call may start now: under `messages.maxInFlight`, on a free thread.
-    fn room(&mut self, more: usize) -> bool {
-        let busy = self.in_flight + more;
-        busy < self.settings.max_in_flight && self.pool.room_for(busy)
+    /// Whether one more call may start now: under `messages.maxInFlight`.
+    fn room(&self, more: usize) -> bool {
+        self.in_flight + more < self.settings.max_in_flight
     }
 
     /// Hands the read marks and the heads of the free queues that are due to free sender
@@ -733,12 +704,14 @@ impl Scheduler {
     }
 }
 
-#[derive(Clone)]
 struct SendWorker {
-    /// Shared by the threads, for the outcomes other than sent (rare).
+    /// For the outcomes other than sent (rare).
     store: Arc<Mutex<Store>>,
     db: PathBuf,
-    client: Arc<Client>,
+    /// Sends and read marks.
+    calls: ConcurrentClient,
+    /// Fetches a template refused as changed (rare; blocking).
+    client: Client,
     cache: Arc<Mutex<MediaCache>>,
     notes: Sender<Note>,
     on_error: OnError,
@@ -790,26 +763,12 @@ impl SendWorker {
         self.store.lock().expect("no panic holds the lock")
     }
 
-    fn run(self, queued: &Mutex<Receiver<Job>>) {
-        loop {
-            let job = match queued.lock().expect("no panic holds the lock").recv() {
-                Ok(job) => job,
-                Err(_) => return,
-            };
-            let note = match job {
-                Job::Quit => return,
-                Job::Send(row) => self.send(row),
-                Job::Read(mark) => self.read(mark),
-            };
-            let _ = self.notes.send(note);
-        }
-    }
-
-    fn read(&self, mut mark: ReadMark) -> Note {
+    async fn read(&self, mut mark: ReadMark) -> Note {
         mark.attempts += 1;
         match self
-            .client
+            .calls
             .mark_read_once_from(&mark.wamid, mark.typing, mark.from.as_deref())
+            .await
         {
             Ok(()) => Note::ReadDone(None),
             Err(err)
@@ -832,8 +791,8 @@ impl SendWorker {
 
     /// One attempt at sending a row, whose attempt the scheduler has recorded; what became
     /// of it, for the scheduler (which records it when sent).
-    fn send(&self, row: OutboxRow) -> Note {
-        match self.attempt(&row) {
+    async fn send(self: Arc<Self>, row: OutboxRow) -> Note {
+        match self.attempt(&row).await {
             Ok(wamid) => {
                 tracing::debug!("sent {wamid} ({}) to {}", row.kind, row.recipient);
                 Note::Sent {
@@ -843,24 +802,33 @@ impl SendWorker {
                     wamid,
                 }
             }
-            Err(err) => self.failed(row, err),
+            // Recording the failure may wait for the database.
+            Err(err) => tokio::task::spawn_blocking(move || self.failed(row, err))
+                .await
+                .expect("recording a failure does not panic"),
         }
     }
 
-    fn attempt(&self, row: &OutboxRow) -> Result<String> {
+    async fn attempt(&self, row: &OutboxRow) -> Result<String> {
         let mut body: Value = serde_json::from_str(&row.body)?;
-        // Only a message that names a local file needs the (shared) media cache.
+        // Only a message that names a local file needs the (shared) media cache, which
+        // uploads it (blocking) the first time.
         if crate::media::names_file(&body) {
-            resolve_files(
-                &mut body,
-                &mut self.cache.lock().expect("no panic holds the lock"),
-            )?;
+            let cache = self.cache.clone();
+            body = tokio::task::spawn_blocking(move || -> Result<Value> {
+                resolve_files(
+                    &mut body,
+                    &mut cache.lock().expect("no panic holds the lock"),
+                )?;
+                Ok(body)
+            })
+            .await??;
         }
         if let Some(callback) = &row.callback {
             body["biz_opaque_callback_data"] = json!(callback);
         }
         check_window(&mut body)?;
-        Ok(self.client.send_message_once(&body)?.id)
+        Ok(self.calls.send_message_once(&body).await?.id)
     }
 }
 
@@ -915,6 +883,7 @@ impl SendWorker {
                         ""
                     }
                 );
+                crate::metrics::get().replies_retried.inc();
                 if let Err(err) =
                     self.patiently(|| self.store().mark_retry(row.seq, at, &message, in_doubt))
                 {
@@ -947,6 +916,7 @@ impl SendWorker {
                     .chain()
                     .find_map(|c| c.downcast_ref::<GraphError>())
                     .and_then(|g| g.code());
+                crate::metrics::reply_failed(code);
                 let mut reply: Value = serde_json::from_str(&row.body).unwrap_or(Value::Null);
                 if let Some(fields) = reply.as_object_mut() {
                     fields.shift_remove(WINDOW_CLOSED);

@@ -121,6 +121,8 @@ pub fn run_until(
         None => None,
     };
 
+    let tls = load_tls(args, config)?;
+
     let db_path = config.media().db_path;
     let writer_store = Store::open(&db_path)?;
     writer_store.set_busy_timeout(WRITER_BUSY_TIMEOUT)?;
@@ -223,6 +225,7 @@ pub fn run_until(
         storing: Arc::new(tokio::sync::Semaphore::new(webhooks::STORE_QUEUE)),
     });
     let router = webhooks::router(state, &path, assets);
+    let router = with_metrics(router, config, &path, &health)?;
     let port = args.port.unwrap_or(webhooks.port);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -232,12 +235,16 @@ pub fn run_until(
         let listener = tokio::net::TcpListener::bind(address)
             .await
             .with_context(|| format!("cannot listen on {address}: choose another --port, or stop what uses it"))?;
+        if let Some(port) = args.metrics.metrics_port {
+            serve_metrics(port, health.clone()).await?;
+        }
         let bound = listener.local_addr()?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
         tracing::info!(
-            "listening on http://{bound}{path} (register https://<your public host>{path} as the callback URL \
+            "listening on {scheme}://{bound}{path} (register https://<your public host>{path} as the callback URL \
              in the App Dashboard, WhatsApp > Configuration)"
         );
-        intake::serve(
+        intake::serve_with(
             listener,
             router,
             intake::Limits {
@@ -245,6 +252,7 @@ pub fn run_until(
                 max_connections: webhooks.max_connections,
                 shutdown_grace: webhooks.shutdown_grace,
             },
+            tls,
             stop_requested(tap_failed, stop_asked, health.clone()),
         )
         .await?;
@@ -268,6 +276,58 @@ pub fn run_until(
     tapped?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The router with `/metrics` when `webhooks.metrics` is true.
+fn with_metrics(
+    router: axum::Router,
+    config: &Config,
+    path: &str,
+    health: &Arc<Health>,
+) -> Result<axum::Router> {
+    if !config.metrics_on_webhooks_port() {
+        return Ok(router);
+    }
+    if path == "/metrics" {
+        usage!(
+            "the webhooks path is /metrics, where webhooks.metrics would serve the metrics: choose another --path"
+        );
+    }
+    let health = health.clone();
+    Ok(router.route(
+        "/metrics",
+        axum::routing::get(move || async move { crate::metrics::render(&health) }),
+    ))
+}
+
+/// `--metrics-port`: `/metrics` on 127.0.0.1 alone, until serve's runtime ends.
+async fn serve_metrics(port: u16, health: Arc<Health>) -> Result<()> {
+    let address = SocketAddr::from(([127, 0, 0, 1], port));
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| {
+            format!("cannot listen on {address} for --metrics-port: choose another port")
+        })?;
+    tracing::info!("metrics on http://{}/metrics", listener.local_addr()?);
+    let app = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || async move { crate::metrics::render(&health) }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(())
+}
+
+/// The certificate and key of `webhooks.tls.*` (or the flags), read now so that a wrong
+/// file stops serve at start-up (exit 2) rather than failing every handshake.
+fn load_tls(args: &ServeArgs, config: &Config) -> Result<Option<Arc<crate::tls::Reloadable>>> {
+    let Some((cert, key)) =
+        config.tls(args.tls.tls_cert.as_deref(), args.tls.tls_key.as_deref())?
+    else {
+        return Ok(None);
+    };
+    let tls = crate::tls::Reloadable::load(crate::tls::TlsFiles { cert, key })
+        .map_err(|err| crate::error::UsageError::new(format!("{err:#}")))?;
+    Ok(Some(Arc::new(tls)))
 }
 
 /// `message,status,...` as event kinds; unknown names are a usage error.
@@ -537,6 +597,9 @@ impl Tap<'_> {
         }
         out.flush().context("cannot write events to stdout")?;
         drop(out);
+        crate::metrics::get()
+            .handed_over
+            .inc_by(pending.len() as u64);
         let seqs: Vec<i64> = pending.iter().map(|p| p.seq).collect();
         let path = store.path().to_path_buf();
         match patiently_while_serving(self.health, HAND_OVER, &path, || {

@@ -95,6 +95,7 @@ pub struct AppState {
 impl AppState {
     /// Logs a refused notification: why, with its size, never its body.
     fn refused(&self, status: StatusCode, size: &str, why: &str) {
+        crate::metrics::rejected(status);
         let due = self.refusals.lock().expect("no panic holds the lock").due();
         let status = status.as_u16();
         match due {
@@ -307,6 +308,7 @@ async fn verify(State(app): State<Arc<AppState>>, Query(query): Query<Verificati
 
 /// A notification: read (bounded), check, parse, store, then 200.
 async fn notify(State(app): State<Arc<AppState>>, request: Request) -> Response {
+    crate::metrics::get().received.inc();
     let (parts, body) = request.into_parts();
     let headers = parts.headers;
     let (body, lease) = match read_body(&app, &headers, body).await {
@@ -361,10 +363,14 @@ async fn notify(State(app): State<Arc<AppState>>, request: Request) -> Response 
     match stored.await {
         Ok(Ok(new)) => {
             tracing::debug!("stored a notification: {count} items, {new} new");
+            crate::metrics::stored(count, new);
             StatusCode::OK.into_response()
         }
         // The writer logged why; WhatsApp will deliver the notification again.
-        _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        _ => {
+            crate::metrics::rejected(StatusCode::INTERNAL_SERVER_ERROR);
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
     }
 }
 

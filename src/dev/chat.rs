@@ -138,6 +138,8 @@ pub(crate) fn run(args: &DevArgs, config: &Config, out: &mut dyn Write) -> Resul
         download_media: true,
         pass_env: Vec::new(),
         insecure_skip_signature: false,
+        tls: Default::default(),
+        metrics: Default::default(),
     };
     // Refuse a bot that cannot run before anything starts, as serve would.
     crate::dispatch::parse_command(handler)?;

@@ -143,6 +143,10 @@ impl LocalGraph {
             .prefix("wa-cloud-dev-media-")
             .tempdir()
             .context("cannot create a temporary directory for the local Graph API's media")?;
+        // What `wa-cloud doctor` asks about (src/dev/doctor.rs); the app secret is the webhook's.
+        let app_secret = config.webhook.as_ref().map(|w| w.app_secret.clone());
+        let setup =
+            super::doctor::Setup::new(&config.phone_number_id, &config.access_token, app_secret);
         let statuses = match config.webhook {
             Some(webhook) => {
                 let (jobs, queue) = mpsc::channel();
@@ -186,7 +190,8 @@ impl LocalGraph {
         let _entered = handle.enter();
         let listener = tokio::net::TcpListener::from_std(listener)?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = router(shared.clone());
+        let app = router(shared.clone())
+            .layer(middleware::from_fn_with_state(setup, super::doctor::answer));
         let server = handle.spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async {

@@ -7,6 +7,7 @@
 //! configured, and nothing real can leak through them.
 
 mod chat;
+mod doctor;
 pub mod graph;
 mod script;
 pub mod templates;

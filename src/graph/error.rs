@@ -38,6 +38,17 @@ pub enum GraphError {
         #[source]
         source: ureq::Error,
     },
+    /// No answer to a call of the outbox's concurrent client: as [`GraphError::Transport`],
+    /// with whether the connection was made (so the request may have arrived).
+    #[error(
+        "{} the Graph API at {url} ({reason})",
+        if *connected { "no answer from" } else { "cannot reach" }
+    )]
+    Unanswered {
+        url: String,
+        reason: String,
+        connected: bool,
+    },
     /// A retryable error that kept coming back until the retry limit ran out.
     #[error("gave up after {attempts} {} in {:.1} s", if *attempts == 1 { "attempt" } else { "attempts" }, elapsed.as_secs_f64())]
     GaveUp {
@@ -101,19 +112,27 @@ fn transport_verb(source: &ureq::Error) -> &'static str {
     }
 }
 
+/// A short reason for an I/O error under a transport error, for one log line.
+pub(super) fn io_reason(io: &io::Error) -> Option<&'static str> {
+    Some(match io.kind() {
+        io::ErrorKind::ConnectionRefused => "connection refused",
+        io::ErrorKind::ConnectionReset => "connection reset",
+        io::ErrorKind::ConnectionAborted => "connection aborted",
+        io::ErrorKind::BrokenPipe => "connection closed while sending",
+        io::ErrorKind::UnexpectedEof => "connection closed before the answer",
+        io::ErrorKind::NetworkUnreachable | io::ErrorKind::NetworkDown => "network unreachable",
+        io::ErrorKind::HostUnreachable => "host unreachable",
+        io::ErrorKind::TimedOut => "timed out",
+        _ => return None,
+    })
+}
+
 /// A short reason for a transport error, for one log line.
 fn transport_reason(source: &ureq::Error) -> String {
     let reason = match source {
-        ureq::Error::Io(io) => match io.kind() {
-            io::ErrorKind::ConnectionRefused => "connection refused",
-            io::ErrorKind::ConnectionReset => "connection reset",
-            io::ErrorKind::ConnectionAborted => "connection aborted",
-            io::ErrorKind::BrokenPipe => "connection closed while sending",
-            io::ErrorKind::UnexpectedEof => "connection closed before the answer",
-            io::ErrorKind::NetworkUnreachable | io::ErrorKind::NetworkDown => "network unreachable",
-            io::ErrorKind::HostUnreachable => "host unreachable",
-            io::ErrorKind::TimedOut => "timed out",
-            _ => return io.to_string(),
+        ureq::Error::Io(io) => match io_reason(io) {
+            Some(reason) => reason,
+            None => return io.to_string(),
         },
         ureq::Error::HostNotFound => "host not found",
         ureq::Error::ConnectionFailed => "connection failed",
@@ -202,6 +221,7 @@ impl GraphError {
             }
             GraphError::Status { status, .. } => *status == 429 || *status >= 500,
             GraphError::Transport { source, .. } => !unmendable(source),
+            GraphError::Unanswered { .. } => true,
             GraphError::Unexpected(_) | GraphError::GaveUp { .. } => false,
         }
     }
@@ -218,6 +238,7 @@ impl GraphError {
     pub fn may_have_arrived(&self) -> bool {
         match self {
             GraphError::Transport { source, .. } => !never_sent(source),
+            GraphError::Unanswered { connected, .. } => *connected,
             GraphError::Status { status, .. } => *status == 504,
             GraphError::Unexpected(_) => true,
             GraphError::Api(_) => false,

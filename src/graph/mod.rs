@@ -1,4 +1,5 @@
-//! The Graph API client: messages and media over blocking HTTP with ureq.
+//! The Graph API client: messages and media over blocking HTTP with ureq; the outbox's
+//! many calls in flight go through [`concurrent`] instead.
 //!
 //! Every call carries the Bearer token and a `User-Agent` naming wa-cloud; the token is
 //! kept in a [`Secret`] and is never part of a URL, a log line or an error. Each request
@@ -8,6 +9,7 @@
 //! returned at once. The `*_once` methods make exactly one attempt, for callers (the
 //! outbox) that schedule retries themselves.
 
+pub mod concurrent;
 mod error;
 pub mod media;
 mod templates;
@@ -90,6 +92,28 @@ pub struct Sent {
 /// number id) to send it through.
 pub const FROM: &str = "from";
 
+impl Sent {
+    /// The wamid and WhatsApp id of a send's answer.
+    fn of(reply: &Value) -> Result<Sent, GraphError> {
+        let id = reply["messages"][0]["id"].as_str();
+        let id = id.ok_or_else(|| GraphError::Unexpected(abbreviate(&reply.to_string())))?;
+        Ok(Sent {
+            id: id.to_string(),
+            wa_id: reply["contacts"][0]["wa_id"].as_str().map(str::to_string),
+        })
+    }
+}
+
+/// The body of a read mark (with the typing indicator).
+fn read_mark(wamid: &str, typing: bool) -> Value {
+    let mut body =
+        serde_json::json!({"messaging_product": "whatsapp", "status": "read", "message_id": wamid});
+    if typing {
+        body["typing_indicator"] = serde_json::json!({"type": "text"});
+    }
+    body
+}
+
 pub struct Client {
     agent: Agent,
     base_url: String,
@@ -103,29 +127,9 @@ impl Client {
     /// A client whose requests may each take `config.timeout` to connect and as long
     /// again for the answer, retrying for [`DEFAULT_RETRY`].
     pub fn new(config: &GraphConfig) -> Self {
-        Client::build(config, None)
-    }
-
-    /// [`Client::new`] for `calls` concurrent calls of small JSON bodies: it keeps as many
-    /// connections open for reuse (ureq's default keeps 3 per host), so that each call
-    /// does not connect (and, with Meta, shake hands over TLS) again, and gives each
-    /// connection 16 KiB buffers instead of ureq's 128 KiB (the input buffer grows for a
-    /// longer response head).
-    pub fn for_concurrent_calls(config: &GraphConfig, calls: usize) -> Self {
-        Client::build(config, Some(calls.max(1)))
-    }
-
-    fn build(config: &GraphConfig, idle: Option<usize>) -> Self {
         // A zero timeout would fail every request at once: take it as "no limit".
         let timeout = Some(config.timeout).filter(|t| !t.is_zero());
-        let mut builder = Agent::config_builder();
-        if let Some(idle) = idle {
-            builder = builder
-                .max_idle_connections(idle)
-                .max_idle_connections_per_host(idle)
-                .input_buffer_size(16 * 1024)
-                .output_buffer_size(16 * 1024);
-        }
+        let builder = Agent::config_builder();
         let agent: Agent = builder
             .http_status_as_error(false)
             .user_agent(USER_AGENT)
@@ -209,12 +213,7 @@ impl Client {
                 .header("Authorization", self.authorization.expose())
                 .send_json(body)
         })?;
-        let id = reply["messages"][0]["id"].as_str();
-        let id = id.ok_or_else(|| GraphError::Unexpected(abbreviate(&reply.to_string())))?;
-        Ok(Sent {
-            id: id.to_string(),
-            wa_id: reply["contacts"][0]["wa_id"].as_str().map(str::to_string),
-        })
+        Sent::of(&reply)
     }
 
     /// Marks an incoming message read; with `typing`, also shows the typing indicator to
@@ -248,10 +247,7 @@ impl Client {
         from: Option<&str>,
     ) -> Result<(), GraphError> {
         let url = self.messages_url_of(from);
-        let mut body = serde_json::json!({"messaging_product": "whatsapp", "status": "read", "message_id": wamid});
-        if typing {
-            body["typing_indicator"] = serde_json::json!({"type": "text"});
-        }
+        let body = read_mark(wamid, typing);
         self.with_retries(retry, &url, || {
             self.agent
                 .post(&url)
@@ -268,7 +264,7 @@ impl Client {
         url: &str,
         mut request: impl FnMut() -> Result<Response<ureq::Body>, ureq::Error>,
     ) -> Result<Value, GraphError> {
-        self.retrying(retry, || match request() {
+        self.retrying(retry, || match crate::metrics::timed(&mut request) {
             Ok(response) => read_reply(url, response),
             Err(source) => Err(GraphError::Transport {
                 url: abbreviate(url),
@@ -349,14 +345,19 @@ fn read_reply(url: &str, mut response: Response<ureq::Body>) -> Result<Value, Gr
             });
         }
     };
+    reply_of(status, &body)
+}
+
+/// A 2xx JSON body, or the error the status and body stand for.
+fn reply_of(status: u16, body: &str) -> Result<Value, GraphError> {
     if (200..300).contains(&status) {
-        return serde_json::from_str(&body).map_err(|_| GraphError::Unexpected(abbreviate(&body)));
+        return serde_json::from_str(body).map_err(|_| GraphError::Unexpected(abbreviate(body)));
     }
-    match ApiError::parse(status, &body) {
+    match ApiError::parse(status, body) {
         Some(api) => Err(GraphError::Api(Box::new(api))),
         None => Err(GraphError::Status {
             status,
-            body: abbreviate(&body),
+            body: abbreviate(body),
         }),
     }
 }

@@ -180,7 +180,12 @@ impl Server {
             std::thread::spawn(move || {
                 for line in BufReader::new(pipe).lines() {
                     let Ok(line) = line else { break };
-                    if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
+                    let https = line.split("listening on https://127.0.0.1:").nth(1);
+                    if let Some(rest) = line
+                        .split("listening on http://127.0.0.1:")
+                        .nth(1)
+                        .or(https)
+                    {
                         let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
                         let _ = port_tx.send(port.parse::<u16>().unwrap());
                     }

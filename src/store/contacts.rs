@@ -205,20 +205,23 @@ impl Store {
     }
 
     fn contact_by_key(&self, key: &str) -> Result<Option<Contact>> {
-        let contact = self
-            .conn()
+        let Some(mut contact) = self.identifiers_of(key)? else {
+            return Ok(None);
+        };
+        contact.numbers = self.numbers_of(key)?;
+        Ok(Some(contact))
+    }
+
+    /// A contact without its numbers (what routing a reply needs).
+    fn identifiers_of(&self, key: &str) -> Result<Option<Contact>> {
+        self.conn()
             .prepare_cached(
                 "SELECT key, phone, user_id, parent_user_id, username, name, updated_at
                  FROM contacts WHERE key = ?1",
             )?
             .query_row(params![key], row_to_contact)
             .optional()
-            .context("cannot read the contacts")?;
-        let Some(mut contact) = contact else {
-            return Ok(None);
-        };
-        contact.numbers = self.numbers_of(key)?;
-        Ok(Some(contact))
+            .context("cannot read the contacts")
     }
 
     fn numbers_of(&self, key: &str) -> Result<Vec<(String, i64)>> {
@@ -327,7 +330,7 @@ impl Store {
         let Some(key) = key else {
             return Ok((id, body));
         };
-        let Some(contact) = self.contact_by_key(&key)? else {
+        let Some(contact) = self.identifiers_of(&key)? else {
             return Ok((key, body));
         };
         // A user id when the phone is known, or an identifier the contact no longer has

@@ -274,7 +274,7 @@ const KEYS: &[Key] = &[
         "messages.maxInFlight",
         "WHATSAPP_CLOUD_MESSAGES_MAX_IN_FLIGHT",
         Kind::Count,
-        Some("512"),
+        Some("256"),
     ),
     key(
         "messages.giveUpAfter",
@@ -842,7 +842,7 @@ pub struct MessagesConfig {
 }
 
 /// `messages.maxInFlight`'s default.
-pub const DEFAULT_MAX_IN_FLIGHT: u64 = 512;
+pub const DEFAULT_MAX_IN_FLIGHT: u64 = 256;
 
 /// `dispatch.maxLineBytes`'s default: 1 MiB.
 pub const DEFAULT_MAX_LINE_BYTES: usize = 1 << 20;

@@ -52,7 +52,7 @@ const TICK: Duration = Duration::from_millis(50);
 const LOOK_GAP: Duration = Duration::from_millis(5);
 /// Rows held in memory at most (the database is the queue): the scheduler reads the
 /// outbox in order until it holds this many, and reads on as they are sent.
-const HELD_ROWS: usize = 4096;
+const HELD_ROWS: usize = 2048;
 /// Rows of one recipient held at most: the rest of a long queue is read from the
 /// database as these are sent, so that one busy recipient cannot fill the memory of all.
 const HELD_PER_RECIPIENT: usize = 8;
@@ -321,6 +321,8 @@ struct Scheduler {
     busy: HashSet<String>,
     /// Calls handed to the pool and not yet answered: never more than `messages.maxInFlight`.
     in_flight: usize,
+    /// Counts the rounds of handing out, to vary where the search for ready queues starts.
+    rounds: usize,
     /// Rows sent (seq, wamid) since the last round, to be recorded in one transaction.
     sent_rows: Vec<(i64, String)>,
     /// Read marks to make, each not before its instant.
@@ -343,6 +345,7 @@ impl Scheduler {
             spilled: HashMap::new(),
             busy: HashSet::new(),
             in_flight: 0,
+            rounds: 0,
             sent_rows: Vec::new(),
             reads: VecDeque::new(),
             waiting: HashMap::new(),
@@ -650,16 +653,28 @@ impl Scheduler {
         }
         self.reads.extend(later);
 
+        let room = self.settings.max_in_flight.saturating_sub(self.in_flight);
+        if room == 0 || self.queues.is_empty() {
+            return;
+        }
+        // At most `room` recipients are taken, looked for from a place that moves on each
+        // round, so that none waits behind recipients found earlier in the map every time.
         let now_ms = unix_now_ms();
+        self.rounds = self.rounds.wrapping_add(1);
+        let start = self.rounds % self.queues.len();
+        let is_ready = |(r, q): &(&String, &VecDeque<OutboxRow>)| {
+            q.front()
+                .is_some_and(|row| row.next_attempt_at.is_none_or(|at| at <= now_ms))
+                && !self.busy.contains(*r)
+                && !self.waiting.contains_key(*r)
+        };
         let ready: Vec<String> = self
             .queues
             .iter()
-            .filter(|(r, q)| {
-                q.front()
-                    .is_some_and(|row| row.next_attempt_at.is_none_or(|at| at <= now_ms))
-                    && !self.busy.contains(*r)
-                    && !self.waiting.contains_key(*r)
-            })
+            .skip(start)
+            .chain(self.queues.iter().take(start))
+            .filter(is_ready)
+            .take(room)
             .map(|(r, _)| r.clone())
             .collect();
         let mut batch = Vec::new();

@@ -46,14 +46,6 @@ use crate::webhooks::{self, AppState, WriteRequest};
 const TAP_BATCH: usize = 256;
 /// How many notifications the writer stores in one transaction at most.
 const WRITE_BATCH: usize = 512;
-/// How long the writer waits for another connection's lock before it answers 500: long
-/// enough for any transaction of serve's own, short enough for WhatsApp to get an answer.
-const WRITER_BUSY_TIMEOUT: Duration = Duration::from_secs(2);
-/// The page cache of the writer's and the tap's connections: small, so that a large batch
-/// costs little memory beyond its body (SQLite's default is 2 MiB each; the pages are in
-/// the operating system's cache anyway). Measured: a 3 MB batch of 28,000 messages peaks
-/// at 1.9–2.3× its size instead of 4.2×, for about 5 % of the notifications/s.
-const STORE_CACHE_KIB: i64 = 256;
 /// How often the watchdog looks at the database file.
 const WATCH_EVERY: Duration = Duration::from_secs(1);
 
@@ -124,12 +116,10 @@ pub fn run_until(
     let tls = load_tls(args, config)?;
 
     let db_path = config.media().db_path;
-    let writer_store = Store::open(&db_path)?;
-    writer_store.set_busy_timeout(WRITER_BUSY_TIMEOUT)?;
-    writer_store.set_cache_kib(STORE_CACHE_KIB)?;
-    // Waits 2 s for a lock before `/healthz` says so, and retries.
+    // Each waits 2 s for another connection's lock: the writer then answers 500, promptly
+    // enough for WhatsApp; the tap says so in `/healthz`, and retries.
+    let writer_store = Store::open_in_server(&db_path)?;
     let tap_store = Store::open_in_server(&db_path)?;
-    tap_store.set_cache_kib(STORE_CACHE_KIB)?;
     let health = Arc::new(Health::default());
     health
         .backlog
@@ -401,7 +391,7 @@ impl Every {
 ///
 /// A batch that cannot be stored is answered 500 at once and nothing is retried here:
 /// WhatsApp delivers those notifications again later. The connection waits at most
-/// [`WRITER_BUSY_TIMEOUT`] for another's lock, so that the answer comes promptly. While
+/// 2 s (`Store::open_in_server`) for another's lock, so that the answer comes promptly. While
 /// storing fails, `/healthz` says why (part `inbox`, naming the database file) and the log
 /// says so every few seconds; the problem clears when a batch is stored again, or, for a
 /// lock, as soon as the lock can be taken again (tried every second while no notification

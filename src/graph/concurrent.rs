@@ -45,6 +45,9 @@ impl ConcurrentClient {
             .enable_http1()
             .wrap_connector(http);
         let client = Client::builder(TokioExecutor::new())
+            // Meta's answers to sends and read marks are a few hundred bytes: a 4 KiB read
+            // buffer (hyper starts with 8 KiB and grows) keeps hundreds of connections small.
+            .http1_read_buf_exact_size(4096)
             .pool_max_idle_per_host(calls.max(1))
             .pool_idle_timeout(Duration::from_secs(90))
             .build(connector);

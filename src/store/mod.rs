@@ -144,10 +144,15 @@ impl Store {
 
     /// A connection of a part of `serve` that retries through [`patiently`]: it waits at
     /// most 2 s for another connection's lock, so that `/healthz` and the log tell of a
-    /// longer wait while it is retried.
+    /// longer wait while it is retried. Its page cache is small (256 KiB; SQLite's default
+    /// is 2 MiB a connection, and serve has a connection for each of its parts): the pages
+    /// are in the operating system's cache anyway, and a large batch costs little memory
+    /// beyond its body (a 3 MB batch of 28,000 messages peaked at 1.9–2.3× its size
+    /// instead of 4.2×, for about 5 % of the notifications/s).
     pub fn open_in_server(path: &Path) -> Result<Store> {
         let store = Store::open(path)?;
         store.set_busy_timeout(Duration::from_secs(2))?;
+        store.set_cache_kib(256)?;
         Ok(store)
     }
 

@@ -17,6 +17,10 @@ pub struct Health {
     pub backlog: AtomicI64,
     /// Events written to a handler and not yet acknowledged.
     pub unacknowledged: AtomicI64,
+    /// Replies waiting in the outbox, and when the oldest was stored (unix seconds; 0:
+    /// none), as the outbox last counted them.
+    pub outbox_backlog: AtomicI64,
+    pub outbox_oldest: AtomicI64,
     /// Events a handler crashed on too often, set aside (`wa-cloud inbox parked`).
     pub parked: AtomicI64,
     /// What each part of serve waits for, by part ("inbox", "hand-over", "outbox", ...).

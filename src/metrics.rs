@@ -45,9 +45,13 @@ pub struct Metrics {
     pub replies_failed: Family<Labels, Counter>,
     /// Seconds each Graph API request took (sends and read marks), answer or error.
     pub graph_seconds: Histogram,
+    /// Statuses stored, by kind (`sent`, `delivered`, `read`, `failed`, ...).
+    pub statuses: Family<Labels, Counter>,
     backlog: Gauge,
     unacknowledged: Gauge,
     parked: Gauge,
+    outbox_backlog: Gauge,
+    outbox_oldest_age: Gauge,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
@@ -73,9 +77,12 @@ impl Metrics {
             replies_failed: Family::default(),
             // 5 ms to about 20 s.
             graph_seconds: Histogram::new(exponential_buckets(0.005, 2.0, 13)),
+            statuses: Family::default(),
             backlog: Gauge::default(),
             unacknowledged: Gauge::default(),
             parked: Gauge::default(),
+            outbox_backlog: Gauge::default(),
+            outbox_oldest_age: Gauge::default(),
             registry: Registry::default(),
         };
         let r = &mut registry;
@@ -149,6 +156,21 @@ impl Metrics {
             "Events parked after crashing the handler too often",
             metrics.parked.clone(),
         );
+        r.register(
+            "statuses",
+            "Statuses stored, by kind",
+            metrics.statuses.clone(),
+        );
+        r.register(
+            "outbox_backlog",
+            "Replies waiting to be sent",
+            metrics.outbox_backlog.clone(),
+        );
+        r.register(
+            "outbox_oldest_age_seconds",
+            "Age of the oldest reply waiting to be sent (0 with none)",
+            metrics.outbox_oldest_age.clone(),
+        );
         Metrics {
             registry,
             ..metrics
@@ -170,6 +192,14 @@ pub fn rejected(status: StatusCode) {
     get()
         .rejected
         .get_or_create(&vec![("reason", reason.to_string())])
+        .inc();
+}
+
+/// Counts a status stored, by its kind.
+pub fn status_stored(kind: &str) {
+    get()
+        .statuses
+        .get_or_create(&vec![("status", kind.to_string())])
         .inc();
 }
 
@@ -205,6 +235,16 @@ pub fn render(health: &Health) -> Response {
         .unacknowledged
         .set(health.unacknowledged.load(Relaxed));
     metrics.parked.set(health.parked.load(Relaxed));
+    metrics
+        .outbox_backlog
+        .set(health.outbox_backlog.load(Relaxed));
+    let oldest = health.outbox_oldest.load(Relaxed);
+    let age = if oldest > 0 {
+        (crate::store::inbox::unix_now() - oldest).max(0)
+    } else {
+        0
+    };
+    metrics.outbox_oldest_age.set(age);
     let mut text = String::new();
     if encode(&mut text, &metrics.registry).is_err() {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();

@@ -47,6 +47,8 @@ use crate::store::patiently_while_serving;
 /// How often the scheduler looks at the database without being woken: rows from
 /// `wa-cloud send`, statuses for sequential sending and for rows in doubt, retry times.
 const TICK: Duration = Duration::from_millis(50);
+/// How often the outbox counts its backlog for `/metrics`.
+const COUNT_EVERY: Duration = Duration::from_secs(1);
 /// The least time between two looks at the database when woken: wakes that come
 /// faster (a busy server) are answered together.
 const LOOK_GAP: Duration = Duration::from_millis(5);
@@ -360,6 +362,7 @@ impl Scheduler {
         // statuses arrived) or where `wa-cloud send` wrote (looked at every tick). Under
         // load, wakes come faster than looks are worth: they are gathered for `LOOK_GAP`.
         let mut looked_at = Instant::now();
+        let mut counted_at = Instant::now();
         let mut woken = false;
         loop {
             let next_look = if woken { LOOK_GAP } else { TICK };
@@ -397,11 +400,26 @@ impl Scheduler {
                 self.release_delivered()?;
                 self.settle_in_doubt()
             });
+            if counted_at.elapsed() >= COUNT_EVERY {
+                counted_at = Instant::now();
+                self.count_backlog();
+            }
             if let Err(err) = looked {
                 tracing::error!("outbox: {err:#}");
                 continue;
             }
             self.dispatch();
+        }
+    }
+
+    /// Counts what waits in the outbox, for `/metrics`.
+    fn count_backlog(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if let Ok((count, oldest)) = self.store.outbox_backlog() {
+            self.health.outbox_backlog.store(count, Relaxed);
+            self.health
+                .outbox_oldest
+                .store(oldest.unwrap_or(0), Relaxed);
         }
     }
 

@@ -88,6 +88,8 @@ impl Store {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(explain)?;
         let mut counts = Vec::new();
+        // Counted once committed.
+        let mut statuses_stored = Vec::new();
         {
             let mut insert = tx
                 .prepare_cached(
@@ -142,6 +144,7 @@ impl Store {
                             status
                                 .execute(params![s.status, s.id, s.timestamp, peer, now])
                                 .map_err(explain)?;
+                            statuses_stored.push(s.status.clone());
                         }
                     }
                 }
@@ -149,6 +152,9 @@ impl Store {
             }
         }
         tx.commit().map_err(explain)?;
+        for status in &statuses_stored {
+            crate::metrics::status_stored(status);
+        }
         Ok(counts)
     }
 

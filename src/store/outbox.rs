@@ -130,6 +130,17 @@ impl Store {
         Ok(seqs)
     }
 
+    /// How many rows wait to be sent, and when the oldest of them was stored (unix seconds).
+    pub fn outbox_backlog(&self) -> Result<(i64, Option<i64>)> {
+        self.conn()
+            .query_row(
+                "SELECT count(*), min(created_at) FROM outbox WHERE state = 'pending'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .context("cannot read the outbox")
+    }
+
     /// At most `limit` unsent rows after `after`, in order.
     pub fn unsent(&self, after: i64, limit: usize) -> Result<Vec<OutboxRow>> {
         self.read_rows(

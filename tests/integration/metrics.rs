@@ -161,3 +161,47 @@ fn metrics_are_off_by_default_and_on_a_port_of_their_own_with_metrics_port() {
     assert_eq!(value(&samples, "wa_cloud_items_stored_total"), 1.0);
     assert_eq!(value(&samples, "wa_cloud_inbox_backlog"), 0.0);
 }
+
+#[test]
+fn metrics_show_the_outbox_backlog_and_statuses_by_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = python_bot(
+        dir.path(),
+        "echo.py",
+        r#"
+for line in sys.stdin:
+    ev = json.loads(line)
+    if ev["event"] == "message":
+        print(json.dumps({"to": ev["from"], "text": "ok"}), flush=True)
+"#,
+    );
+    let server = against(dir.path(), &graph)
+        .args(&["--handler", bot.to_str().unwrap()])
+        .env("WHATSAPP_CLOUD_WEBHOOKS_METRICS", "true")
+        .env("WHATSAPP_CLOUD_MESSAGES_SEQUENTIAL", "false")
+        .env("WHATSAPP_CLOUD_MESSAGES_MARK_AS_READ", "false")
+        .start();
+    let url = server.url("/metrics");
+    // While the Graph API refuses, the reply waits in the outbox.
+    graph.refuse_for(Duration::from_secs(4));
+    let body = text_notification("wamid.B1", "4915112345678", "hi");
+    assert_eq!(server.post(&body).status, 200);
+    eventually(&url, &server, |s| {
+        s.get("wa_cloud_outbox_backlog") == Some(&1.0)
+            && s.contains_key("wa_cloud_outbox_oldest_age_seconds")
+    });
+    wait_for_messages(&graph, 1, &server);
+    eventually(&url, &server, |s| {
+        s.get("wa_cloud_outbox_backlog") == Some(&0.0)
+    });
+
+    let status = serde_json::json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages",
+        "value": {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
+        "statuses": [{"id": "wamid.OUT1", "status": "delivered", "timestamp": "1732612400", "recipient_id": "4915112345678"}]}}]}]})
+    .to_string();
+    assert_eq!(server.post(status.as_bytes()).status, 200);
+    eventually(&url, &server, |s| {
+        s.get(r#"wa_cloud_statuses_total{status="delivered"}"#) == Some(&1.0)
+    });
+}

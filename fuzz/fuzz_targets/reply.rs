@@ -12,7 +12,14 @@ fuzz_target!(|line: &[u8]| {
     for default_to in [None, Some(&sender)] {
         if let Ok(outgoing) = normalize(&value, default_to) {
             assert_eq!(outgoing.body["type"], outgoing.kind.as_str());
-            assert_eq!(outgoing.body["to"], outgoing.recipient.to_graph().as_str());
+            // A phone goes in `to`, a user id in `recipient`, never both.
+            let field = match outgoing.recipient {
+                Recipient::Phone(_) => "to",
+                Recipient::UserId(_) => "recipient",
+            };
+            assert_eq!(outgoing.body[field], outgoing.recipient.to_graph().as_str());
+            let other = if field == "to" { "recipient" } else { "to" };
+            assert!(outgoing.body.get(other).is_none(), "{}", outgoing.body);
         }
     }
 });

@@ -21,13 +21,7 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<()> {
     let db = config.media().db_path;
-    if !db.exists() {
-        anyhow::bail!(
-            "no database at `{}`: `wa-cloud serve` has not stored anything there yet (is media.dbPath right?)",
-            db.display()
-        );
-    }
-    let store = Store::open(&db)?;
+    let store = Store::open_existing(&db)?;
     let now = unix_now();
     match command {
         ContactsCommand::List => {

@@ -19,14 +19,7 @@ pub fn run(
     as_json: bool,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let db = config.media().db_path;
-    if !db.exists() {
-        anyhow::bail!(
-            "no database at `{}`: `wa-cloud serve` has not stored anything there yet (is media.dbPath right?)",
-            db.display()
-        );
-    }
-    let mut store = Store::open(&db)?;
+    let mut store = Store::open_existing(&config.media().db_path)?;
     match command {
         InboxCommand::Status => {
             let kinds: Vec<Kind> = config

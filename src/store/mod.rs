@@ -142,6 +142,19 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens the database a server has written, for the commands that only look at what
+    /// it stored (`inbox`, `contacts`); no file there is an error that says so, rather
+    /// than an empty database created in the wrong place.
+    pub fn open_existing(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            anyhow::bail!(
+                "no database at `{}`: `wa-cloud serve` has not stored anything there yet (is media.dbPath right?)",
+                path.display()
+            );
+        }
+        Store::open(path)
+    }
+
     /// A connection of a part of `serve` that retries through [`patiently`]: it waits at
     /// most 2 s for another connection's lock, so that `/healthz` and the log tell of a
     /// longer wait while it is retried. Its page cache is small (256 KiB; SQLite's default

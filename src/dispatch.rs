@@ -1398,7 +1398,8 @@ impl LongRunning {
 struct PerMessageQueue {
     state: Mutex<(VecDeque<Pending>, HashSet<String>, bool)>,
     changed: Condvar,
-    health: Arc<Health>,
+    /// Counts the bytes queued, as a long-running worker's gate does.
+    gate: Gate,
 }
 
 impl PerMessageQueue {
@@ -1406,26 +1407,17 @@ impl PerMessageQueue {
         PerMessageQueue {
             state: Mutex::default(),
             changed: Condvar::new(),
-            health,
+            gate: Gate::new(health),
         }
     }
 
     /// Queues an event, waiting while the queue holds [`HELD_EVENT_BYTES`]; false when
     /// serve is shutting down meanwhile (the event stays pending in the database).
     fn push(&self, event: Pending) -> bool {
-        let mut state = self.state.lock().expect("no panic holds the lock");
-        while !state.0.is_empty()
-            && bytes_of(state.0.make_contiguous()) + event.event.len() > HELD_EVENT_BYTES
-        {
-            if state.2 || self.health.shutting_down() {
-                return false;
-            }
-            state = self
-                .changed
-                .wait_timeout(state, Duration::from_millis(100))
-                .expect("no panic holds the lock")
-                .0;
+        if !self.gate.enter(event.event.len()) {
+            return false;
         }
+        let mut state = self.state.lock().expect("no panic holds the lock");
         state.0.push_back(event);
         self.changed.notify_all();
         true
@@ -1450,6 +1442,7 @@ impl PerMessageQueue {
             if let Some(at) = free {
                 let event = queue.remove(at).expect("found above");
                 busy.insert(event.peer.clone().unwrap_or_default());
+                self.gate.leave(event.event.len());
                 return Some(event);
             }
             state = self.changed.wait(state).expect("no panic holds the lock");

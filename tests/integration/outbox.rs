@@ -372,19 +372,31 @@ fn many_calls_are_in_flight_at_once_in_order_per_recipient() {
     assert_eq!(server.terminate(), Some(0));
 }
 
+/// 30 replies to each message: serve holds 8 of a recipient's replies in memory at a time
+/// and reads the rest from the database as those are sent. Then `done`: with `immediate`
+/// off, the 30 are stored with the acknowledgement, so a crash cannot split them (with it
+/// on, the first reply would acknowledge the message and a crash lose the rest).
+const THIRTY: &str = r#"
+for line in sys.stdin:
+    ev = json.loads(line)
+    for k in range(30):
+        print(json.dumps({"reply_to": ev["id"], "text": "%s-%02d" % (ev["text"], k)}), flush=True)
+    print(json.dumps({"done": ev["id"]}), flush=True)
+"#;
+
+/// The replies [`THIRTY`] writes to `posted`, in order.
+fn thirty_each(posted: &[(String, String)]) -> Vec<(String, String)> {
+    posted
+        .iter()
+        .flat_map(|(to, text)| (0..30).map(move |k| (to.clone(), format!("{text}-{k:02}"))))
+        .collect()
+}
+
 #[test]
 fn long_queues_are_read_from_the_database_a_part_at_a_time_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let graph = FakeGraph::start();
-    // 30 replies to each message: serve holds 8 of a recipient's replies in memory at a
-    // time and reads the rest from the database as those are sent.
-    let thirty = r#"
-for line in sys.stdin:
-    ev = json.loads(line)
-    for k in range(30):
-        print(json.dumps({"to": ev["from"], "text": "%s-%02d" % (ev["text"], k)}), flush=True)
-"#;
-    let bot = python_bot(dir.path(), "thirty.py", thirty)
+    let bot = python_bot(dir.path(), "thirty.py", THIRTY)
         .display()
         .to_string();
     let server = against(dir.path(), &graph)
@@ -395,10 +407,39 @@ for line in sys.stdin:
     // The queues grow while the Graph API refuses, and drain when it is back.
     graph.refuse_for(Duration::from_secs(3));
     let posted = post_messages(&server, 12, &SENDERS[..3], "Q");
-    let expected: Vec<(String, String)> = posted
-        .iter()
-        .flat_map(|(to, text)| (0..30).map(move |k| (to.clone(), format!("{text}-{k:02}"))))
-        .collect();
-    assert_accepted_once_in_order(&graph, &server, &expected);
+    assert_accepted_once_in_order(&graph, &server, &thirty_each(&posted));
+    assert_eq!(server.terminate(), Some(0));
+}
+
+#[test]
+fn kill_9_while_long_queues_are_partly_in_memory_sends_each_reply_once_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = python_bot(dir.path(), "thirty.py", THIRTY)
+        .display()
+        .to_string();
+    let start = || {
+        against(dir.path(), &graph)
+            .args(&["--handler", &bot])
+            .env("WHATSAPP_CLOUD_MESSAGES_SEQUENTIAL", "false")
+            .env("WHATSAPP_CLOUD_MESSAGES_MARK_AS_READ", "false")
+            .env("WHATSAPP_CLOUD_MESSAGES_IN_DOUBT_WAIT", "20s")
+            .env("WHATSAPP_CLOUD_IMMEDIATE", "false")
+            .start()
+    };
+    let mut server = start();
+    // Killed while each recipient has a call in flight, 8 replies in memory and the rest
+    // in the database only.
+    graph.delay_answers(Duration::from_millis(1500));
+    let posted = post_messages(&server, 9, &SENDERS[..3], "W");
+    poll(
+        || "no call in flight for every recipient".into(),
+        || (graph.requests_to("POST", "/messages").len() >= 3).then_some(()),
+    );
+    server.kill();
+    graph.delay_answers(Duration::ZERO);
+    let server = start();
+    graph.post_statuses_to(&server.url("/"), SECRET);
+    assert_accepted_once_in_order(&graph, &server, &thirty_each(&posted));
     assert_eq!(server.terminate(), Some(0));
 }

@@ -548,6 +548,52 @@ impl Config {
         self.entry(key).and_then(|e| e.value.as_u64())
     }
 
+    /// The value of a key that has a default in [`KEYS`]. Entries always hold one: they
+    /// start from the defaults and `null` in a file puts the default back, so a default
+    /// is written in one place only, the table.
+    fn defaulted(&self, key: &str) -> &Value {
+        match self.entry(key) {
+            Some(entry) => &entry.value,
+            None => panic!("`{key}` has no default in KEYS"),
+        }
+    }
+
+    /// A text key with a default.
+    fn text_or_default(&self, key: &str) -> &str {
+        let value = self.defaulted(key);
+        value
+            .as_str()
+            .unwrap_or_else(|| panic!("`{key}` is text: {value}"))
+    }
+
+    /// A count (or port) with a default.
+    fn count(&self, key: &str) -> u64 {
+        let value = self.defaulted(key);
+        value
+            .as_u64()
+            .unwrap_or_else(|| panic!("`{key}` is a count: {value}"))
+    }
+
+    /// A count with a default, as a size in memory.
+    fn size(&self, key: &str) -> usize {
+        usize::try_from(self.count(key)).unwrap_or(usize::MAX)
+    }
+
+    /// A boolean with a default.
+    fn flag(&self, key: &str) -> bool {
+        let value = self.defaulted(key);
+        value
+            .as_bool()
+            .unwrap_or_else(|| panic!("`{key}` is a boolean: {value}"))
+    }
+
+    /// A `Kind::Duration` key with a default.
+    fn duration(&self, key: &str) -> Duration {
+        let value = self.defaulted(key);
+        let ms = value.as_str().and_then(parse_duration_ms);
+        Duration::from_millis(ms.unwrap_or_else(|| panic!("`{key}` is a duration: {value}")))
+    }
+
     /// Where `key`'s value came from, if it has one.
     pub fn origin(&self, key: &str) -> Option<&Origin> {
         self.entry(key).map(|e| &e.origin)
@@ -585,7 +631,7 @@ impl Config {
             base_url: self.graph_base_url(),
             phone_number_id: phone_number_id.to_string(),
             access_token,
-            timeout: self.duration("graphApi.timeout", 15_000),
+            timeout: self.duration("graphApi.timeout"),
         })
     }
 
@@ -626,12 +672,15 @@ impl Config {
         Some((id, &entry.origin))
     }
 
+    /// `graphApi.version`, such as `v25.0`.
+    pub(crate) fn graph_version(&self) -> &str {
+        self.text_or_default("graphApi.version")
+    }
+
     /// `https://baseUrl/version`, or `http://baseUrl:basePort/version` when `basePort` is set.
     pub(crate) fn graph_base_url(&self) -> String {
-        let host = self
-            .text("graphApi.baseUrl")
-            .unwrap_or("graph.facebook.com");
-        let version = self.text("graphApi.version").unwrap_or("v25.0");
+        let host = self.text_or_default("graphApi.baseUrl");
+        let version = self.graph_version();
         let root = match (host.contains("://"), self.number("graphApi.basePort")) {
             (true, None) => host.to_string(),
             (true, Some(port)) => format!("{}:{port}", host.trim_end_matches('/')),
@@ -644,8 +693,8 @@ impl Config {
     /// Where media and the database live.
     pub fn media(&self) -> MediaConfig {
         MediaConfig {
-            download_dir: PathBuf::from(self.text("media.downloadDir").unwrap_or("./media")),
-            db_path: PathBuf::from(self.text("media.dbPath").unwrap_or("./media/media-ids.db")),
+            download_dir: PathBuf::from(self.text_or_default("media.downloadDir")),
+            db_path: PathBuf::from(self.text_or_default("media.dbPath")),
         }
     }
 
@@ -653,36 +702,24 @@ impl Config {
     pub fn webhooks(&self) -> WebhooksConfig {
         let secret = |key| self.text(key).filter(|s| !s.is_empty()).map(Secret::new);
         WebhooksConfig {
-            port: self
-                .number("webhooks.port")
-                .and_then(|p| u16::try_from(p).ok())
-                .unwrap_or(3000),
-            path: self.text("webhooks.path").unwrap_or("/").to_string(),
+            // A port is checked to be at most 65535 when it is read.
+            port: u16::try_from(self.count("webhooks.port")).unwrap_or(u16::MAX),
+            path: self.text_or_default("webhooks.path").to_string(),
             verify_token: secret("webhooks.verifyToken"),
             secret: secret("webhooks.secret"),
             assets_dir: self.text("webhooks.assetsDir").map(PathBuf::from),
-            assets_path: self
-                .text("webhooks.assetsPath")
-                .unwrap_or("/assets")
-                .to_string(),
-            header_timeout: self.duration("webhooks.headerTimeout", 10_000),
-            body_timeout: self.duration("webhooks.bodyTimeout", 30_000),
-            body_budget: self
-                .number("webhooks.bodyBudget")
-                .map_or(64 << 20, |n| usize::try_from(n).unwrap_or(usize::MAX)),
-            max_connections: self
-                .number("webhooks.maxConnections")
-                .unwrap_or(1000)
-                .max(1) as usize,
-            shutdown_grace: self.duration("webhooks.shutdownGrace", 5_000),
+            assets_path: self.text_or_default("webhooks.assetsPath").to_string(),
+            header_timeout: self.duration("webhooks.headerTimeout"),
+            body_timeout: self.duration("webhooks.bodyTimeout"),
+            body_budget: self.size("webhooks.bodyBudget"),
+            max_connections: self.size("webhooks.maxConnections").max(1),
+            shutdown_grace: self.duration("webhooks.shutdownGrace"),
         }
     }
 
     /// Whether `serve` answers `/metrics` on the webhooks port (`webhooks.metrics`).
     pub fn metrics_on_webhooks_port(&self) -> bool {
-        self.entry("webhooks.metrics")
-            .and_then(|e| e.value.as_bool())
-            .unwrap_or(false)
+        self.flag("webhooks.metrics")
     }
 
     /// A text key's value, when it is set and not empty.
@@ -721,50 +758,30 @@ impl Config {
 
     /// How replies are sent (`messages.*`) and handed over (`immediate`, `dispatch.*`).
     pub fn messages(&self) -> MessagesConfig {
-        let sequential = match self.entry("messages.sequential").map(|e| &e.value) {
-            Some(Value::Bool(false)) => None,
-            Some(Value::Number(ms)) => Some(Duration::from_millis(ms.as_u64().unwrap_or(0))),
+        // `true` (the default) waits for a delivery at most DEFAULT_SEQUENTIAL_TIMEOUT.
+        let sequential = match self.defaulted("messages.sequential") {
+            Value::Bool(false) => None,
+            Value::Number(ms) => Some(Duration::from_millis(ms.as_u64().unwrap_or(0))),
             _ => Some(DEFAULT_SEQUENTIAL_TIMEOUT),
         };
-        let flag = |key| {
-            self.entry(key)
-                .and_then(|e| e.value.as_bool())
-                .unwrap_or(true)
-        };
+        let clamped = |key| u32::try_from(self.count(key)).unwrap_or(u32::MAX);
         MessagesConfig {
             sequential,
-            mark_as_read: flag("messages.markAsRead"),
-            check_window: flag("messages.checkWindow"),
-            max_per_second: self.number("messages.maxPerSecond").unwrap_or(80) as u32,
-            max_in_flight: usize::try_from(
-                self.number("messages.maxInFlight")
-                    .unwrap_or(DEFAULT_MAX_IN_FLIGHT),
-            )
-            .unwrap_or(usize::MAX)
-            .max(1),
-            immediate: flag("immediate"),
-            workers: self.number("dispatch.workers").unwrap_or(1).max(1) as usize,
-            retries: self.number("dispatch.retries").unwrap_or(2) as u32,
+            mark_as_read: self.flag("messages.markAsRead"),
+            check_window: self.flag("messages.checkWindow"),
+            max_per_second: clamped("messages.maxPerSecond"),
+            max_in_flight: self.size("messages.maxInFlight").max(1),
+            immediate: self.flag("immediate"),
+            workers: self.size("dispatch.workers").max(1),
+            retries: clamped("dispatch.retries"),
             window: Window {
-                events: self.number("dispatch.window").unwrap_or(16).max(1) as usize,
-                max_line_bytes: self
-                    .number("dispatch.maxLineBytes")
-                    .map_or(DEFAULT_MAX_LINE_BYTES, |n| {
-                        usize::try_from(n).unwrap_or(usize::MAX)
-                    })
-                    .max(1),
+                events: self.size("dispatch.window").max(1),
+                max_line_bytes: self.size("dispatch.maxLineBytes").max(1),
             },
-            ack_timeout: Some(self.duration("dispatch.ackTimeout", 60_000))
-                .filter(|d| !d.is_zero()),
-            give_up_after: self.duration("messages.giveUpAfter", 86_400_000),
-            in_doubt_wait: self.duration("messages.inDoubtWait", 30_000),
+            ack_timeout: Some(self.duration("dispatch.ackTimeout")).filter(|d| !d.is_zero()),
+            give_up_after: self.duration("messages.giveUpAfter"),
+            in_doubt_wait: self.duration("messages.inDoubtWait"),
         }
-    }
-
-    /// A `Kind::Duration` value, or its default in milliseconds.
-    fn duration(&self, key: &str, default_ms: u64) -> Duration {
-        let ms = self.text(key).and_then(parse_duration_ms);
-        Duration::from_millis(ms.unwrap_or(default_ms))
     }
 
     /// The handler events asked for (`dispatch.events`).
@@ -841,12 +858,6 @@ pub struct MessagesConfig {
     pub in_doubt_wait: Duration,
 }
 
-/// `messages.maxInFlight`'s default.
-pub const DEFAULT_MAX_IN_FLIGHT: u64 = 256;
-
-/// `dispatch.maxLineBytes`'s default: 1 MiB.
-pub const DEFAULT_MAX_LINE_BYTES: usize = 1 << 20;
-
 /// The flow control of one worker's pipes: how many events its handler may hold
 /// unacknowledged (`dispatch.window`) and how long a line it may write
 /// (`dispatch.maxLineBytes`); a longer line is skipped, so a runaway handler cannot make
@@ -898,18 +909,18 @@ pub struct Described {
 /// Every key's default value.
 fn defaults() -> BTreeMap<&'static str, Entry> {
     KEYS.iter()
-        .filter_map(|key| {
-            let literal = key.default?;
-            let value = serde_json::from_str(literal).expect("defaults are valid JSON");
-            Some((
-                key.path,
-                Entry {
-                    value,
-                    origin: Origin::Default,
-                },
-            ))
-        })
+        .filter_map(|key| Some((key.path, default_entry(key)?)))
         .collect()
+}
+
+/// A key's default value from [`KEYS`], if it has one.
+fn default_entry(key: &Key) -> Option<Entry> {
+    let literal = key.default?;
+    let value = serde_json::from_str(literal).expect("defaults are valid JSON");
+    Some(Entry {
+        value,
+        origin: Origin::Default,
+    })
 }
 
 /// The configuration file layer: the text of the file at `path`, checked key by key,
@@ -929,7 +940,11 @@ fn apply_file(
             continue;
         };
         if value.is_null() {
-            entries.remove(spec.path);
+            // Unset: back to the default, or to no value for a key without one.
+            match default_entry(spec) {
+                Some(default) => entries.insert(spec.path, default),
+                None => entries.remove(spec.path),
+            };
             continue;
         }
         let value = parse_value(spec, &value).map_err(|expected| {
@@ -1201,6 +1216,60 @@ mod tests {
         let path = dir.join(name);
         std::fs::write(&path, text).unwrap();
         path
+    }
+
+    /// Everything the accessors give, to compare two configurations by.
+    fn settings(config: &Config) -> String {
+        format!(
+            "{:?} {:?} {:?} {} {} {:?}",
+            config.webhooks(),
+            config.messages(),
+            config.media(),
+            config.graph_base_url(),
+            config.metrics_on_webhooks_port(),
+            config.events(),
+        )
+    }
+
+    #[test]
+    fn defaults_come_from_the_table_and_null_puts_them_back() {
+        let defaults = Config::from_file_text("empty.yaml", "").unwrap();
+        // The accessors give what KEYS says, in the type each reads it as.
+        let webhooks = defaults.webhooks();
+        assert_eq!((webhooks.port, webhooks.path.as_str()), (3000, "/"));
+        assert_eq!(webhooks.header_timeout, Duration::from_secs(10));
+        assert_eq!(webhooks.body_budget, 64 << 20);
+        let messages = defaults.messages();
+        assert_eq!(messages.max_in_flight, 256);
+        assert_eq!(messages.window.max_line_bytes, 1 << 20);
+        assert_eq!(messages.ack_timeout, Some(Duration::from_secs(60)));
+        assert_eq!(messages.sequential, Some(DEFAULT_SEQUENTIAL_TIMEOUT));
+        assert_eq!(
+            defaults.graph_base_url(),
+            "https://graph.facebook.com/v25.0"
+        );
+        // Every key unset with null in a file: the same settings as with no file, and
+        // `wa-cloud config` shows the defaults as defaults.
+        let nulls: String = KEYS
+            .iter()
+            .map(|key| format!("{}: null\n", key.path))
+            .collect();
+        let unset = Config::from_file_text("nulls.yaml", &nulls).unwrap();
+        assert_eq!(unset.warnings, Vec::<String>::new());
+        assert_eq!(settings(&unset), settings(&defaults));
+        for (with_null, default) in unset.describe().iter().zip(defaults.describe()) {
+            assert_eq!(with_null.value, default.value, "{}", default.key);
+            assert_eq!(with_null.origin, default.origin, "{}", default.key);
+        }
+        // A value given wins over the table's.
+        let given = Config::from_file_text(
+            "given.yaml",
+            "webhooks:\n  port: 8080\n  headerTimeout: 2s\nmessages:\n  maxInFlight: 3\n",
+        )
+        .unwrap();
+        assert_eq!(given.webhooks().port, 8080);
+        assert_eq!(given.webhooks().header_timeout, Duration::from_secs(2));
+        assert_eq!(given.messages().max_in_flight, 3);
     }
 
     #[test]

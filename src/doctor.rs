@@ -190,7 +190,7 @@ impl<'a> Doctor<'a> {
         Doctor {
             args,
             base_url: config.graph_base_url(),
-            version: text("graphApi.version").unwrap_or_else(|| "v25.0".into()),
+            version: config.graph_version().to_string(),
             phone_number_id: text("graphApi.phoneNumberId"),
             token: text("graphApi.accessToken").map(Secret::new),
             app_id: text("graphApi.appId"),

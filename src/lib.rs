@@ -15,6 +15,7 @@ pub mod store;
 pub mod templates;
 
 mod secret;
+mod signature;
 mod usage_error;
 
 mod contacts;
@@ -91,15 +92,15 @@ fn run_command(cli: &Cli, matches: &ArgMatches) -> Result<()> {
         }
         Command::Upload(args) => {
             let config = load_config(&cli.global)?;
-            media::upload(args, &config, &cli.global, &mut stdout)
+            media::commands::upload(args, &config, &cli.global, &mut stdout)
         }
         Command::Download(args) => {
             let config = load_config(&cli.global)?;
-            media::download(args, &config, &cli.global, &mut stdout)
+            media::commands::download(args, &config, &cli.global, &mut stdout)
         }
         Command::Media { command } => {
             let config = load_config(&cli.global)?;
-            media::manage(command, &config, &cli.global, &mut stdout)
+            media::commands::manage(command, &config, &cli.global, &mut stdout)
         }
         Command::Send(args) => {
             let config = load_config(&cli.global)?;

@@ -10,14 +10,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
-use crate::harness::{PHONE_NUMBER_ID, TOKEN, WaCloud, wa_cloud};
+use crate::harness::{PHONE_NUMBER_ID, TOKEN, WaCloud, poll, wa_cloud};
 use crate::server::{Options, SECRET, sign};
 
 /// Generous: the machine may be loaded. Tests poll; this bounds the wait.
@@ -228,21 +228,19 @@ impl Recorder {
     }
 
     /// Waits until `n` posts have arrived, and returns them all.
+    #[track_caller]
     fn wait_for(&self, n: usize, graph: &DevGraph) -> Vec<(HeaderMap, Bytes)> {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let posts = self.posts.lock().unwrap().clone();
-            if posts.len() >= n {
-                return posts;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "only {} of {n} statuses arrived\n{}",
-                posts.len(),
-                graph.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let posts = || self.posts.lock().unwrap().clone();
+        poll(
+            || {
+                format!(
+                    "only {} of {n} statuses arrived\n{}",
+                    posts().len(),
+                    graph.stderr()
+                )
+            },
+            || Some(posts()).filter(|posts| posts.len() >= n),
+        )
     }
 }
 
@@ -498,11 +496,15 @@ fn answers_a_message_in_metas_shape() {
             .starts_with("wamid.")
     );
     // Without a webhook nothing is posted, and the server says what it got.
-    let deadline = Instant::now() + PATIENCE;
-    while !graph.stderr().contains("text {\"body\":\"hi\"}") {
-        assert!(Instant::now() < deadline, "not logged:\n{}", graph.stderr());
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    poll(
+        || format!("not logged:\n{}", graph.stderr()),
+        || {
+            graph
+                .stderr()
+                .contains("text {\"body\":\"hi\"}")
+                .then_some(())
+        },
+    );
 }
 
 /// The template endpoints answer like Meta's: `templates sync`, `show`, `create`,

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::fake_graph::{FakeGraph, meta_error};
+use crate::harness::poll;
 use crate::server::sign;
 
 /// Generous: the machine may be loaded. Tests poll; this bounds the wait.
@@ -39,13 +40,13 @@ fn post(agent: &ureq::Agent, graph: &FakeGraph, body: &Value) -> Result<(u16, Va
     Ok((status, body))
 }
 
-/// Polls `check` until it holds, at most PATIENCE.
+/// Polls `check` until it holds (`harness::poll`'s time limit).
+#[track_caller]
 fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    poll(
+        || format!("timed out waiting until {what}"),
+        || check().then_some(()),
+    );
 }
 
 #[test]

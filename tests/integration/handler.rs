@@ -2,15 +2,12 @@
 //! bots written by each test answer, and the fake Graph API records the replies.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use crate::fake_graph::{FakeGraph, meta_error};
 use crate::harness::{PHONE_NUMBER_ID, TOKEN, poll};
 use crate::server::{Options, Server, text_notification};
-
-pub(crate) const PATIENCE: Duration = Duration::from_secs(30);
 
 /// Writes an executable Python bot into `dir`.
 pub(crate) fn python_bot(dir: &Path, name: &str, body: &str) -> PathBuf {
@@ -72,21 +69,22 @@ pub(crate) fn sent_messages(graph: &FakeGraph) -> Vec<Value> {
 }
 
 /// Waits until the fake received `n` messages and returns them.
+#[track_caller]
 pub(crate) fn wait_for_messages(graph: &FakeGraph, n: usize, server: &Server) -> Vec<Value> {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let sent = sent_messages(graph);
-        if sent.len() >= n {
-            return sent;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "only {} of {n} messages arrived: {sent:?}\nstderr:\n{}",
-            sent.len(),
-            server.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    poll(
+        || {
+            let sent = sent_messages(graph);
+            format!(
+                "only {} of {n} messages arrived: {sent:?}\nstderr:\n{}",
+                sent.len(),
+                server.stderr()
+            )
+        },
+        || {
+            let sent = sent_messages(graph);
+            (sent.len() >= n).then_some(sent)
+        },
+    )
 }
 
 pub(crate) fn texts(messages: &[Value]) -> Vec<(String, String)> {
@@ -133,27 +131,22 @@ fn an_echo_bot_answers_each_message_in_order_and_messages_are_marked_read() {
         ]
     );
     assert_eq!(sent[0]["messaging_product"], "whatsapp");
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let reads: Vec<Value> = graph
+    let reads = || -> Vec<Value> {
+        graph
             .bodies()
             .into_iter()
             .filter(|b| b["status"] == "read")
-            .collect();
-        if reads.len() == 3 {
-            let ids: Vec<&str> = reads
-                .iter()
-                .map(|r| r["message_id"].as_str().unwrap())
-                .collect();
-            assert!(ids.contains(&"wamid.E0") && ids.contains(&"wamid.E2"));
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "messages were not marked read: {reads:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+            .collect()
+    };
+    let reads = poll(
+        || format!("messages were not marked read: {:?}", reads()),
+        || Some(reads()).filter(|reads| reads.len() == 3),
+    );
+    let ids: Vec<&str> = reads
+        .iter()
+        .map(|r| r["message_id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"wamid.E0") && ids.contains(&"wamid.E2"));
     assert_eq!(server.terminate(), Some(0));
 }
 
@@ -390,19 +383,14 @@ fn graph_errors_retry_when_worth_it_and_become_error_events_when_not() {
         200
     );
     let log = dir.path().join("events.log");
-    let deadline = Instant::now() + PATIENCE;
-    let error = loop {
-        let lines = std::fs::read_to_string(&log).unwrap_or_default();
-        if let Some(line) = lines.lines().find(|l| l.contains("\"event\":\"error\"")) {
-            break serde_json::from_str::<Value>(line).unwrap();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no error event reached the handler:\n{}",
-            server.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let error = poll(
+        || format!("no error event reached the handler:\n{}", server.stderr()),
+        || {
+            let lines = std::fs::read_to_string(&log).unwrap_or_default();
+            let line = lines.lines().find(|l| l.contains("\"event\":\"error\""))?;
+            Some(serde_json::from_str::<Value>(line).unwrap())
+        },
+    );
     assert_eq!(
         (error["code"].as_i64(), error["to"].as_str()),
         (Some(131047), Some("4915112345679"))
@@ -624,24 +612,23 @@ for line in sys.stdin:
         "the messages after the restart are all for the new server"
     );
     let log = dir.path().join("second.log");
-    let deadline = Instant::now() + PATIENCE;
-    let mut handed: Vec<String> = loop {
-        let lines: Vec<String> = std::fs::read_to_string(&log)
+    let lines = || -> Vec<String> {
+        std::fs::read_to_string(&log)
             .unwrap_or_default()
             .lines()
             .map(String::from)
-            .collect();
-        if lines.len() >= expected.len() {
-            break lines;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{} of {} events reached the new handler",
-            lines.len(),
-            expected.len()
-        );
-        std::thread::sleep(Duration::from_millis(20));
+            .collect()
     };
+    let mut handed = poll(
+        || {
+            format!(
+                "{} of {} events reached the new handler",
+                lines().len(),
+                expected.len()
+            )
+        },
+        || Some(lines()).filter(|lines| lines.len() >= expected.len()),
+    );
     handed.sort();
     assert_eq!(
         handed, expected,
@@ -750,15 +737,10 @@ for line in sys.stdin:
         .unwrap()
     };
     let wait_until = |what: &str, done: &dyn Fn() -> bool| {
-        let deadline = Instant::now() + PATIENCE;
-        while !done() {
-            assert!(
-                Instant::now() < deadline,
-                "{what} never happened:\n{}",
-                server.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        poll(
+            || format!("{what} never happened:\n{}", server.stderr()),
+            || done().then_some(()),
+        )
     };
     wait_until("both bot replies stored", &|| outbox_rows("handler") == 2);
     let script = crate::harness::wa_cloud_with(
@@ -910,11 +892,10 @@ for ev in pending:
             .status,
         200
     );
-    let deadline = Instant::now() + PATIENCE;
-    while !dir.path().join("got-it").exists() {
-        assert!(Instant::now() < deadline, "the bot never got the event");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    poll(
+        || "the bot never got the event".into(),
+        || dir.path().join("got-it").exists().then_some(()),
+    );
     assert_eq!(server.terminate(), Some(0));
     let db = rusqlite::Connection::open(dir.path().join("media/media-ids.db")).unwrap();
     let stored: i64 = db
@@ -944,11 +925,10 @@ fn a_second_server_on_the_same_database_is_refused() {
         })
         .ok()
     };
-    let deadline = Instant::now() + PATIENCE;
-    while leased() != Some(1) {
-        assert!(Instant::now() < deadline, "the server never took the lease");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    poll(
+        || "the server never took the lease".into(),
+        || (leased() == Some(1)).then_some(()),
+    );
     let args = [
         "serve",
         "--port",

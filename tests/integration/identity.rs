@@ -266,37 +266,33 @@ fn two_business_numbers_are_answered_each_from_their_own() {
     }
     wait_for_messages(&graph, 4, &server);
     // Each reply (by `to` and by `reply_to`) and each read mark through the number written to.
-    let deadline = std::time::Instant::now() + crate::handler::PATIENCE;
-    loop {
-        let requests = graph.requests_to("POST", "/messages");
-        let reads = requests
+    let reads = |requests: &[crate::fake_graph::Recorded]| {
+        requests
             .iter()
             .filter(|r| r.json()["status"] == "read")
-            .count();
-        if reads == 2 {
-            for request in &requests {
-                let body = request.json();
-                assert!(
-                    body.get("from").is_none(),
-                    "wa-cloud's `from` is not sent: {body}"
-                );
-                let who = body["to"].as_str().unwrap_or_default().to_string()
-                    + body["message_id"].as_str().unwrap_or_default();
-                let number = if who.contains("4915100000001") || who == "wamid.A" {
-                    BUSINESS
-                } else {
-                    OTHER
-                };
-                assert_eq!(request.path, format!("/v25.0/{number}/messages"), "{body}");
-            }
-            break;
-        }
+            .count()
+    };
+    let requests = crate::harness::poll(
+        || format!("no read marks: {:?}", graph.bodies()),
+        || {
+            let requests = graph.requests_to("POST", "/messages");
+            (reads(&requests) == 2).then_some(requests)
+        },
+    );
+    for request in &requests {
+        let body = request.json();
         assert!(
-            std::time::Instant::now() < deadline,
-            "no read marks: {:?}",
-            graph.bodies()
+            body.get("from").is_none(),
+            "wa-cloud's `from` is not sent: {body}"
         );
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        let who = body["to"].as_str().unwrap_or_default().to_string()
+            + body["message_id"].as_str().unwrap_or_default();
+        let number = if who.contains("4915100000001") || who == "wamid.A" {
+            BUSINESS
+        } else {
+            OTHER
+        };
+        assert_eq!(request.path, format!("/v25.0/{number}/messages"), "{body}");
     }
 }
 

@@ -2,10 +2,11 @@
 //! parses (every sample line is a name, optional labels and a number).
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::fake_graph::FakeGraph;
 use crate::handler::{against, python_bot, wait_for_messages};
+use crate::harness::poll;
 use crate::server::{Server, sign, text_notification};
 
 /// The samples of an OpenMetrics text exposition, `name{labels}` → value; panics on a
@@ -56,19 +57,10 @@ fn eventually(
     server: &Server,
     check: impl Fn(&BTreeMap<String, f64>) -> bool,
 ) -> BTreeMap<String, f64> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let samples = scrape(url);
-        if check(&samples) {
-            return samples;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{samples:#?}\n{}",
-            server.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    poll(
+        || format!("{:#?}\n{}", scrape(url), server.stderr()),
+        || Some(scrape(url)).filter(|samples| check(samples)),
+    )
 }
 
 #[test]

@@ -446,18 +446,27 @@ fn events_not_yet_written_are_written_after_a_restart_and_none_twice() {
         200
     );
     let mut seen = Vec::new();
-    let mut line = Vec::new();
-    let mut byte = [0u8];
-    while stdout.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
-        line.push(byte[0]);
-    }
+    // Read on a thread, so that a tap that writes nothing fails the test instead of
+    // hanging it; the thread drops the pipe once it has the line.
+    let (line_tx, line_rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut line = Vec::new();
+        let mut byte = [0u8];
+        while stdout.read(&mut byte).unwrap_or(0) == 1 && byte[0] != b'\n' {
+            line.push(byte[0]);
+        }
+        let _ = line_tx.send(line);
+    });
+    let line = line_rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .unwrap_or_else(|_| panic!("no event on stdout:\n{}", first.stderr()));
+    reader.join().unwrap();
     seen.push(
         serde_json::from_slice::<Value>(&line).unwrap()["id"]
             .as_str()
             .unwrap()
             .to_string(),
     );
-    drop(stdout);
 
     let mut accepted = vec!["wamid.R0".to_string()];
     for i in 1..=5 {

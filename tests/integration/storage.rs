@@ -8,10 +8,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::harness::poll;
 use crate::server::{Options, Server, text_notification};
 
-/// Generous: the machine may be loaded. Tests poll; this bounds the wait.
-const PATIENCE: Duration = Duration::from_secs(30);
 const FROM: &str = "4915112345678";
 
 fn db_path(dir: &Path) -> PathBuf {
@@ -28,19 +27,19 @@ fn health(server: &Server) -> (u16, Value) {
 
 /// Polls `/healthz` until `wanted` holds; returns that body.
 fn health_until(server: &Server, what: &str, wanted: impl Fn(u16, &Value) -> bool) -> Value {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let (status, body) = health(server);
-        if wanted(status, &body) {
-            return body;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "/healthz never showed {what}; last {status} {body}\nstderr:\n{}",
-            server.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    poll(
+        || {
+            let (status, body) = health(server);
+            format!(
+                "/healthz never showed {what}; last {status} {body}\nstderr:\n{}",
+                server.stderr()
+            )
+        },
+        || {
+            let (status, body) = health(server);
+            wanted(status, &body).then_some(body)
+        },
+    )
 }
 
 /// The problems `/healthz` lists, joined.
@@ -90,11 +89,10 @@ fn a_locked_database_gets_500s_and_redeliveries_are_stored_once() {
     let body = |id: &str| text_notification(id, FROM, id);
     assert_eq!(server.post(&body("wamid.L0")).status, 200);
     assert_eq!(ids(&server.events(1)), ["wamid.L0"]);
-    let deadline = Instant::now() + PATIENCE;
-    while undelivered(&db) != 0 {
-        assert!(Instant::now() < deadline, "wamid.L0 never marked delivered");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    poll(
+        || "wamid.L0 never marked delivered".into(),
+        || (undelivered(&db) == 0).then_some(()),
+    );
 
     let held = lock(&db);
     let locked_at = Instant::now();
@@ -348,15 +346,11 @@ fn a_full_disk_gets_500s_and_nothing_is_lost_once_space_is_freed() {
 
     std::fs::remove_file(&filler).unwrap();
     // WhatsApp delivers again what was answered 500.
-    let deadline = Instant::now() + PATIENCE;
     for id in &refused {
-        while server.post(&text_notification(id, FROM, &text)).status != 200 {
-            assert!(
-                Instant::now() < deadline,
-                "{id} is never stored after space was freed"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        poll(
+            || format!("{id} is never stored after space was freed"),
+            || (server.post(&text_notification(id, FROM, &text)).status == 200).then_some(()),
+        );
     }
     let all: Vec<String> = accepted.iter().chain(&refused).cloned().collect();
     let events = server.events(all.len());

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::fake_graph::FakeGraph;
-use crate::handler::{PATIENCE, python_bot, start, texts, wait_for_messages};
-use crate::harness::{TOKEN, wa_cloud};
+use crate::handler::{python_bot, start, texts, wait_for_messages};
+use crate::harness::{TOKEN, poll, wa_cloud};
 use crate::server::{Options, SECRET, text_notification};
 
 /// A field of /proc/PID/status, in kB or as counted.
@@ -47,12 +47,12 @@ fn is_gone(pid: u32) -> bool {
     }
 }
 
+#[track_caller]
 fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !done() {
-        assert!(Instant::now() < deadline, "{what}: never happened");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    poll(
+        || format!("{what}: never happened"),
+        || done().then_some(()),
+    );
 }
 
 /// The pids the bot wrote to `name` in `dir`, one a line, once there are `n`.

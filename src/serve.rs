@@ -720,6 +720,7 @@ impl Handler {
         let graph = config.graph()?;
         let settings = config.messages();
         let webhooks = config.webhooks();
+        let numbers = config.numbers();
         let secrets: Vec<&str> = [
             Some(&graph.access_token),
             webhooks.secret.as_ref(),
@@ -727,6 +728,8 @@ impl Handler {
         ]
         .into_iter()
         .flatten()
+        // The numbers' own tokens (and so WHATSAPP_CLOUD_GRAPHAPI_NUMBERS, which holds them).
+        .chain(numbers.tokens().map(|(_, token)| token))
         .map(|s| s.expose())
         .collect();
         // Replies that cannot be delivered and parked events become `error` events in the

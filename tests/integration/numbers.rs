@@ -210,3 +210,101 @@ fn send_from_a_number_uses_its_token_and_config_masks_it() {
     assert!(!refused.stderr.contains(SLOW_TOKEN));
     assert_eq!(graph.requests().len(), 2);
 }
+
+#[test]
+fn events_for_a_number_not_listed_are_stored_but_not_handed_over() {
+    const STRANGER: &str = "990000000000009";
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = python_bot(
+        dir.path(),
+        "bot.py",
+        r#"
+log = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "events.log"), "a")
+for line in sys.stdin:
+    log.write(line); log.flush()
+    ev = json.loads(line)
+    print(json.dumps({"to": ev["from"], "text": "re " + ev["text"]}), flush=True)
+"#,
+    );
+    // A list of ids: SLOW, and the default number, which is always allowed.
+    let server = against(dir.path(), &graph)
+        .args(&["--handler", bot.to_str().unwrap()])
+        .env("WHATSAPP_CLOUD_MESSAGES_SEQUENTIAL", "false")
+        .env("WHATSAPP_CLOUD_GRAPHAPI_NUMBERS", SLOW)
+        .start();
+    let posts = [
+        message_to(STRANGER, "wamid.X", "4915100000009", "stranger"),
+        message_to(SLOW, "wamid.S", "4915100000001", "listed"),
+        message_to(PHONE_NUMBER_ID, "wamid.D", "4915100000002", "default"),
+    ];
+    for body in &posts {
+        assert_eq!(server.post(body).status, 200);
+    }
+    let log = dir.path().join("events.log");
+    let handed = |log: &std::path::Path| -> Vec<String> {
+        std::fs::read_to_string(log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    // Events are handed over in the order they were stored: the two after the stranger's
+    // reached the handler, so the stranger's was passed over, not delayed.
+    wait_for(
+        || server.stderr(),
+        || (handed(&log).len() >= 2).then_some(()),
+    );
+    assert_eq!(handed(&log), ["wamid.S", "wamid.D"]);
+    server
+        .wait_for_log("came to business number 990000000000009, which is not in graphApi.numbers");
+    server.wait_for_log("wa-cloud inbox retry 1");
+    let db = dir.path().join("media/media-ids.db");
+    let inbox = |args: &[&str]| {
+        let mut all = vec!["inbox"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--db", db.to_str().unwrap()]);
+        crate::harness::wa_cloud(&all).run()
+    };
+    let parked = inbox(&["parked", "--json"]);
+    parked.success();
+    let lines: Vec<Value> = parked
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{}", parked.stdout);
+    assert_eq!(lines[0]["event"]["id"], "wamid.X");
+    assert_eq!(lines[0]["event"]["phone_number_id"], STRANGER);
+    assert!(
+        lines[0]["why"]
+            .as_str()
+            .unwrap()
+            .contains("not in graphApi.numbers"),
+        "{}",
+        lines[0]
+    );
+    // Neither answered nor marked read.
+    let to_stranger = |graph: &FakeGraph| {
+        graph
+            .requests_to("POST", "/messages")
+            .iter()
+            .filter(|r| r.path.contains(STRANGER))
+            .count()
+    };
+    crate::handler::wait_for_messages(&graph, 2, &server);
+    assert_eq!(to_stranger(&graph), 0);
+    // Handed over on request.
+    inbox(&["retry", "1"]).success();
+    wait_for(
+        || server.stderr(),
+        || (handed(&log).len() >= 3).then_some(()),
+    );
+    assert_eq!(handed(&log)[2], "wamid.X");
+    assert_eq!(server.terminate(), Some(0));
+}

@@ -22,12 +22,33 @@ fn unix_now() -> u64 {
 
 /// A notification with one text message from `phone` to business number `number`, sent now.
 fn message_to(number: &str, wamid: &str, phone: &str, text: &str) -> Vec<u8> {
+    message_by(number, wamid, Some(phone), None, text)
+}
+
+/// A text message sent now to `number` by someone named by `phone` or `user_id` or both
+/// (None: absent, as WhatsApp leaves out the phone of a user with a username).
+fn message_by(
+    number: &str,
+    wamid: &str,
+    phone: Option<&str>,
+    user_id: Option<&str>,
+    text: &str,
+) -> Vec<u8> {
+    let mut contact = json!({"profile": {"name": "Dana"}});
+    let mut message = json!({"id": wamid, "timestamp": unix_now().to_string(), "type": "text",
+                             "text": {"body": text}});
+    if let Some(phone) = phone {
+        contact["wa_id"] = json!(phone);
+        message["from"] = json!(phone);
+    }
+    if let Some(user_id) = user_id {
+        contact["user_id"] = json!(user_id);
+        message["from_user_id"] = json!(user_id);
+    }
     json!({"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
         "field": "messages", "value": {"messaging_product": "whatsapp",
         "metadata": {"display_phone_number": "15550783881", "phone_number_id": number},
-        "contacts": [{"profile": {"name": "Dana"}, "wa_id": phone}],
-        "messages": [{"from": phone, "id": wamid, "timestamp": unix_now().to_string(),
-                      "type": "text", "text": {"body": text}}]}}]}]})
+        "contacts": [contact], "messages": [message]}}]}]})
     .to_string()
     .into_bytes()
 }
@@ -306,5 +327,124 @@ for line in sys.stdin:
         || (handed(&log).len() >= 3).then_some(()),
     );
     assert_eq!(handed(&log)[2], "wamid.X");
+    assert_eq!(server.terminate(), Some(0));
+}
+
+/// serve's worker choice (FNV-1a of the key, modulo the workers).
+fn worker_of(key: &str, workers: u64) -> u64 {
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
+    hash % workers
+}
+
+#[test]
+fn one_person_seen_by_phone_and_by_user_id_apart_becomes_one_contact() {
+    const PHONE: &str = "4915112345678";
+    let user_id = (0..)
+        .map(|n| format!("DE.{n}7349120865530"))
+        .find(|id| worker_of(id, 4) != worker_of(PHONE, 4))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = python_bot(
+        dir.path(),
+        "bot.py",
+        r#"
+here = os.path.dirname(os.path.abspath(__file__))
+log = open(os.path.join(here, "events.log"), "a")
+for line in sys.stdin:
+    ev = json.loads(line)
+    log.write(os.environ["WA_CLOUD_WORKER"] + " " + line); log.flush()
+    print(json.dumps({"to": ev["from"], "text": "re " + ev["text"]}), flush=True)
+"#,
+    );
+    let server = against(dir.path(), &graph)
+        .args(&["--handler", bot.to_str().unwrap(), "--workers", "4"])
+        .env("WHATSAPP_CLOUD_MESSAGES_SEQUENTIAL", "false")
+        .start();
+    // By phone only (as before 2026), then by user id only: nothing links them yet, so
+    // two contacts. Then one message names both, and after it each alone.
+    let posts = [
+        message_by(PHONE_NUMBER_ID, "wamid.1", Some(PHONE), None, "one"),
+        message_by(PHONE_NUMBER_ID, "wamid.2", None, Some(&user_id), "two"),
+        message_by(
+            PHONE_NUMBER_ID,
+            "wamid.3",
+            Some(PHONE),
+            Some(&user_id),
+            "three",
+        ),
+        message_by(PHONE_NUMBER_ID, "wamid.4", None, Some(&user_id), "four"),
+        message_by(PHONE_NUMBER_ID, "wamid.5", Some(PHONE), None, "five"),
+    ];
+    for (i, body) in posts.iter().enumerate() {
+        assert_eq!(server.post(body).status, 200);
+        crate::handler::wait_for_messages(&graph, i + 1, &server);
+    }
+    let log = std::fs::read_to_string(dir.path().join("events.log")).unwrap();
+    let handed: Vec<(String, Value)> = log
+        .lines()
+        .map(|l| {
+            let (worker, event) = l.split_once(' ').unwrap();
+            (worker.to_string(), serde_json::from_str(event).unwrap())
+        })
+        .collect();
+    let keys: Vec<&Value> = handed.iter().map(|(_, e)| &e["contact"]).collect();
+    assert_eq!(
+        keys,
+        [
+            &json!(PHONE),
+            &json!(user_id),
+            &json!(PHONE),
+            &json!(PHONE),
+            &json!(PHONE)
+        ],
+        "the second was a stranger then; from the third on, one person under the first key"
+    );
+    let first_worker = &handed[0].0;
+    for (worker, event) in &handed[2..] {
+        assert_eq!(worker, first_worker, "the worker of the first key: {event}");
+    }
+    assert_ne!(
+        &handed[1].0, first_worker,
+        "the test needs keys on different workers"
+    );
+    // The replies after the merge share the first key's queue, and go to the phone.
+    let db = rusqlite::Connection::open(dir.path().join("media/media-ids.db")).unwrap();
+    let queues: Vec<(String, String)> = db
+        .prepare("SELECT recipient, json_extract(body, '$.text.body') FROM outbox ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let after_merge: Vec<&str> = queues[2..].iter().map(|(q, _)| q.as_str()).collect();
+    assert_eq!(after_merge, [PHONE, PHONE, PHONE], "{queues:?}");
+    for body in &sent_messages(&graph)[2..] {
+        assert_eq!(body["to"], format!("+{PHONE}"), "{body}");
+    }
+    let listed = crate::harness::wa_cloud(&[
+        "contacts",
+        "--json",
+        "--db",
+        dir.path().join("media/media-ids.db").to_str().unwrap(),
+    ])
+    .run();
+    listed.success();
+    let contacts: Vec<Value> = listed
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(contacts.len(), 1, "{}", listed.stdout);
+    assert_eq!(
+        (
+            &contacts[0]["contact"],
+            &contacts[0]["phone"],
+            &contacts[0]["user_id"]
+        ),
+        (&json!(PHONE), &json!(PHONE), &json!(user_id))
+    );
     assert_eq!(server.terminate(), Some(0));
 }

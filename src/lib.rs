@@ -15,6 +15,7 @@ pub mod store;
 pub mod templates;
 
 mod secret;
+mod signature;
 mod usage_error;
 
 mod contacts;

@@ -55,9 +55,10 @@ pub struct GlobalArgs {
     /// Ignore WHATSAPP_CLOUD_* environment variables
     #[arg(long, global = true, help_heading = "Configuration")]
     pub no_env: bool,
-    /// The business phone number's id (graphApi.phoneNumberId)
+    /// The business phone number's id (graphApi.phoneNumberId); `dev` takes it twice to
+    /// simulate two business numbers
     #[arg(long, global = true, value_name = "ID", help_heading = "Configuration")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Vec<String>,
     /// Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)
     #[arg(
         long,

@@ -149,10 +149,15 @@ pub(super) fn file(tx: &Connection, who: &Who, now: i64) -> rusqlite::Result<Opt
         }
     };
     if let (Some(number), Some(at)) = (&who.phone_number_id, who.wrote_at) {
+        // Written anew (a new rowid) unless a later message is on record: WhatsApp's
+        // times are in seconds, and of two numbers written to in one second the one
+        // written to last (the highest rowid) is the one replies go through.
         tx.prepare_cached(
-            "INSERT INTO contact_numbers (contact, phone_number_id, last_inbound) VALUES (?1, ?2, ?3)
-             ON CONFLICT (contact, phone_number_id) DO UPDATE
-             SET last_inbound = max(last_inbound, excluded.last_inbound)",
+            "DELETE FROM contact_numbers WHERE contact = ?1 AND phone_number_id = ?2 AND last_inbound <= ?3",
+        )?
+        .execute(params![key, number, at])?;
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO contact_numbers (contact, phone_number_id, last_inbound) VALUES (?1, ?2, ?3)",
         )?
         .execute(params![key, number, at])?;
     }
@@ -370,7 +375,7 @@ impl Store {
         self.conn()
             .prepare_cached(
                 "SELECT phone_number_id FROM contact_numbers WHERE contact = ?1
-                 ORDER BY last_inbound DESC LIMIT 1",
+                 ORDER BY last_inbound DESC, rowid DESC LIMIT 1",
             )?
             .query_row(params![key], |row| row.get(0))
             .optional()
@@ -534,6 +539,25 @@ mod tests {
         );
         let recipient = crate::message::Recipient::parse("DE.1").unwrap();
         assert_eq!(store.contact_key(&recipient).unwrap(), "4915112345678");
+    }
+
+    #[test]
+    fn replies_go_through_the_number_written_to_last_within_one_second() {
+        let mut store = Store::open_in_memory().unwrap();
+        let reply = normalize(&json!({"to": "4915112345678", "text": "hi"}), None).unwrap();
+        for number in ["111", "222", "111"] {
+            let mut to = who(Some("4915112345678"), None);
+            to.phone_number_id = Some(number.into());
+            file_now(&mut store, &to);
+            let (_, body) = store.route(&reply).unwrap();
+            assert_eq!(body["from"], number);
+        }
+        // An older message (a late redelivery) does not move it.
+        let mut late = who(Some("4915112345678"), None);
+        late.phone_number_id = Some("222".into());
+        late.wrote_at = Some(10);
+        file_now(&mut store, &late);
+        assert_eq!(store.route(&reply).unwrap().1["from"], "111");
     }
 
     #[test]

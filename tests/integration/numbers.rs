@@ -448,3 +448,74 @@ for line in sys.stdin:
     );
     assert_eq!(server.terminate(), Some(0));
 }
+
+#[test]
+fn dev_chats_with_two_business_numbers() {
+    const FIRST: &str = "100000000000001";
+    const SECOND: &str = "100000000000007";
+    // The bot says which number each message came to; serve answers from that number.
+    let bot = r#"#!/usr/bin/env python3
+import json, sys
+for line in sys.stdin:
+    ev = json.loads(line)
+    if ev["event"] == "message":
+        print(json.dumps({"to": ev["from"], "text": "to " + ev["phone_number_id"]}), flush=True)
+        print(json.dumps({"reply_to": ev["id"], "text": "again " + ev["phone_number_id"]}), flush=True)
+"#;
+    let script = format!(
+        "hi\nexpect: to {FIRST}\nexpect: again {FIRST}\n/to {SECOND}\nhello\nexpect: to {SECOND}\n\
+         expect: again {SECOND}\n/to {FIRST}\nback\nexpect: to {FIRST}\nexpect: again {FIRST}\n"
+    );
+    let run = crate::harness::wa_cloud(&[
+        "dev",
+        "--handler",
+        "python3 bot.py",
+        "--phone-number-id",
+        FIRST,
+        "--phone-number-id",
+        SECOND,
+        "--script",
+        "chat.txt",
+    ])
+    .file("bot.py", bot)
+    .file("chat.txt", &script)
+    .run();
+    run.success()
+        .stdout_has(&format!(
+            "> /to {SECOND}\n  (now writing to business number {SECOND})\n> hello\n< to {SECOND} (from {SECOND})\n"
+        ))
+        .stdout_has(&format!("< again {SECOND} (from {SECOND})\n"))
+        .stdout_has(&format!("> back\n< to {FIRST} (from {FIRST})\n"));
+
+    // A number the chat does not have is refused, naming those it has.
+    let run = crate::harness::wa_cloud(&[
+        "dev",
+        "--handler",
+        "python3 bot.py",
+        "--phone-number-id",
+        FIRST,
+        "--phone-number-id",
+        SECOND,
+        "--script",
+        "chat.txt",
+    ])
+    .file("bot.py", bot)
+    .file("chat.txt", "/to 123\n")
+    .run();
+    run.status(1).stdout_has(&format!(
+        "/to 123: not a business number of this chat, which has {FIRST}, {SECOND}"
+    ));
+    // Other commands take one number.
+    crate::harness::wa_cloud(&[
+        "send",
+        "4915112345678",
+        "hi",
+        "--phone-number-id",
+        FIRST,
+        "--phone-number-id",
+        SECOND,
+    ])
+    .run()
+    .status(2)
+    .stderr_has("only `wa-cloud dev` simulates several business numbers");
+}

@@ -1400,15 +1400,21 @@ impl Config {
         }
     }
 
-    /// [`Config::graph`] for calls through business number `id` (`send --from`): its own
-    /// access token when `graphApi.numbers` gives it one.
+    /// [`Config::graph`] for calls through business number `id` (`send --from`): with its
+    /// own access token when `graphApi.numbers` gives it one (then nothing else is needed),
+    /// else with the default one.
     pub fn graph_for(&self, id: &str) -> Result<GraphConfig> {
-        let mut graph = self.graph()?;
-        if let Some(token) = self.numbers().token_of(id) {
-            graph.access_token = token.clone();
-        }
-        graph.phone_number_id = id.to_string();
-        Ok(graph)
+        let Some(token) = self.numbers().token_of(id).cloned() else {
+            let mut graph = self.graph()?;
+            graph.phone_number_id = id.to_string();
+            return Ok(graph);
+        };
+        Ok(GraphConfig {
+            base_url: self.graph_base_url(),
+            phone_number_id: id.to_string(),
+            access_token: token,
+            timeout: self.duration("graphApi.timeout", 15_000),
+        })
     }
 }
 
@@ -1583,7 +1589,12 @@ mod tests {
         // The default number has no token of its own: graphApi.accessToken is required.
         let err = config.graph().unwrap_err().to_string();
         assert!(err.contains("`graphApi.accessToken` is not set"), "{err}");
-        assert_eq!(config.graph_for("222").is_err(), true);
+        // Through a number with its own token, nothing else is needed.
+        assert_eq!(
+            config.graph_for("222").unwrap().access_token.expose(),
+            "EAAG-two"
+        );
+        assert!(config.graph_for("333").is_err());
         let shown = format!("{config:?}");
         assert!(
             !shown.contains("EAAG-two") && shown.contains("********"),

@@ -19,7 +19,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
     var completions = [
         &'wa-cloud'= {
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
-            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
@@ -89,7 +89,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --button-param 'A button''s value: the URL''s variable part, a quick reply''s payload, a coupon code or a flow token, by the button''s position from 0'
             cand --timeout 'How long to keep retrying while the Graph API cannot be reached or asks to wait (60s, 5m, or milliseconds); 0 tries once'
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
-            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
@@ -110,7 +110,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         }
         &'wa-cloud;config'= {
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
-            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
@@ -130,7 +130,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         }
         &'wa-cloud;completions'= {
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
-            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
@@ -160,7 +160,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --tls-key 'The certificate''s PEM private key (webhooks.tls.key); SIGHUP reads it again'
             cand --metrics-port 'Serve /metrics (Prometheus) on 127.0.0.1:PORT, apart from the webhooks; 0 picks a free port. (webhooks.metrics: true serves it on the webhooks port instead)'
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
-            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
@@ -183,7 +183,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         }
         &'wa-cloud;upload'= {
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
-            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
@@ -207,7 +207,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --output 'Write the file here instead of media.downloadDir/<id>.<extension> (one MEDIA_ID only)'
             cand --dir 'Directory to download into (media.downloadDir)'
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
-            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
@@ -227,7 +227,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         }
         &'wa-cloud;media'= {
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
-            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
@@ -250,7 +250,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         }
         &'wa-cloud;media;list'= {
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
-            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
@@ -270,7 +270,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         }
         &'wa-cloud;media;delete'= {
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
-            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
@@ -311,7 +311,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --secret 'App secret to sign the statuses with [default: webhooks.secret]'
             cand --token 'The access token the local Graph API accepts [default: wa-cloud-dev-token]'
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
-            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
@@ -333,7 +333,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         }
         &'wa-cloud;inbox'= {
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
-            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
@@ -357,7 +357,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         }
         &'wa-cloud;inbox;status'= {
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
-            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
@@ -377,7 +377,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         }
         &'wa-cloud;inbox;parked'= {
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
-            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
@@ -397,7 +397,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         }
         &'wa-cloud;inbox;retry'= {
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
-            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
@@ -431,7 +431,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         }
         &'wa-cloud;contacts'= {
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
-            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
@@ -454,7 +454,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         }
         &'wa-cloud;contacts;list'= {
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
-            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
@@ -474,7 +474,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         }
         &'wa-cloud;contacts;show'= {
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
-            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
@@ -506,7 +506,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         &'wa-cloud;doctor'= {
             cand --url 'The public callback URL: check that a verification request through it reaches this configuration''s verify token, and that it is the callback URL in effect'
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
-            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
@@ -530,7 +530,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
             cand --port 'The port serve listens on [default: webhooks.port]'
             cand --timeout 'How long to wait for the answer'
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
-            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
@@ -550,7 +550,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         }
         &'wa-cloud;templates'= {
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
-            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
@@ -577,7 +577,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         &'wa-cloud;templates;list'= {
             cand --status 'Only templates of this status (APPROVED, PENDING, REJECTED, PAUSED, ...)'
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
-            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
@@ -599,7 +599,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         &'wa-cloud;templates;show'= {
             cand --lang 'Its language, such as en_US (needed when it has several)'
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
-            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
@@ -619,7 +619,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         }
         &'wa-cloud;templates;sync'= {
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
-            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
@@ -639,7 +639,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         }
         &'wa-cloud;templates;delete'= {
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
-            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'
@@ -660,7 +660,7 @@ set edit:completion:arg-completer[wa-cloud] = {|@words|
         &'wa-cloud;templates;create'= {
             cand --file 'The template as JSON or YAML: name, language, category, components'
             cand --config 'Read the configuration from FILE (JSON or YAML) instead of searching for one'
-            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId)'
+            cand --phone-number-id 'The business phone number''s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers'
             cand --api-version 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)'
             cand --base-url 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)'
             cand --base-port 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)'

@@ -25,7 +25,7 @@ function __fish_wa_cloud_using_subcommand
 end
 
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers' -r
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_needs_command" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
@@ -90,7 +90,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l header-locati
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l button-param -d 'A button\'s value: the URL\'s variable part, a quick reply\'s payload, a coupon code or a flow token, by the button\'s position from 0' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l timeout -d 'How long to keep retrying while the Graph API cannot be reached or asks to wait (60s, 5m, or milliseconds); 0 tries once' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
@@ -106,7 +106,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -s q -l quiet -d
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand send" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
@@ -121,7 +121,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -s q -l quiet 
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand config" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand completions" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
@@ -146,7 +146,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l tls-cert -d 
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l tls-key -d 'The certificate\'s PEM private key (webhooks.tls.key); SIGHUP reads it again' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l metrics-port -d 'Serve /metrics (Prometheus) on 127.0.0.1:PORT, apart from the webhooks; 0 picks a free port. (webhooks.metrics: true serves it on the webhooks port instead)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
@@ -164,7 +164,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -s q -l quiet -
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
@@ -182,7 +182,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand upload" -s V -l versio
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -s o -l output -d 'Write the file here instead of media.downloadDir/<id>.<extension> (one MEDIA_ID only)' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l dir -d 'Directory to download into (media.downloadDir)' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
@@ -197,7 +197,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -s q -l quie
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand download" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
@@ -215,7 +215,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -f -a "delete" -d 'Delete media at WhatsApp and in the database'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and not __fish_seen_subcommand_from list delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
@@ -230,7 +230,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand media; and __fish_seen_subcommand_from delete" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
@@ -258,7 +258,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l webhook -d 'Po
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l secret -d 'App secret to sign the statuses with [default: webhooks.secret]' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l token -d 'The access token the local Graph API accepts [default: wa-cloud-dev-token]' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
@@ -275,7 +275,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -s q -l quiet -d 
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand dev" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and not __fish_seen_subcommand_from status parked retry help" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and not __fish_seen_subcommand_from status parked retry help" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and not __fish_seen_subcommand_from status parked retry help" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and not __fish_seen_subcommand_from status parked retry help" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and not __fish_seen_subcommand_from status parked retry help" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and not __fish_seen_subcommand_from status parked retry help" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
@@ -294,7 +294,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and not __fish_
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and not __fish_seen_subcommand_from status parked retry help" -f -a "retry" -d 'Hand parked events over again (all of them without SEQ)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and not __fish_seen_subcommand_from status parked retry help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from status" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from status" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from status" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from status" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from status" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from status" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
@@ -309,7 +309,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from parked" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from parked" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from parked" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from parked" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from parked" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from parked" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
@@ -324,7 +324,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from parked" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from parked" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from retry" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from retry" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from retry" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from retry" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from retry" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from retry" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
@@ -343,7 +343,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from help" -f -a "retry" -d 'Hand parked events over again (all of them without SEQ)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand inbox; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and not __fish_seen_subcommand_from list show help" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and not __fish_seen_subcommand_from list show help" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and not __fish_seen_subcommand_from list show help" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and not __fish_seen_subcommand_from list show help" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and not __fish_seen_subcommand_from list show help" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and not __fish_seen_subcommand_from list show help" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
@@ -361,7 +361,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and not __fi
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and not __fish_seen_subcommand_from list show help" -f -a "show" -d 'Everything known of one contact'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and not __fish_seen_subcommand_from list show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from list" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from list" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from list" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from list" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from list" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from list" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
@@ -376,7 +376,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_s
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from show" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from show" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from show" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from show" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from show" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from show" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
@@ -395,7 +395,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_s
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand contacts; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -l url -d 'The public callback URL: check that a verification request through it reaches this configuration\'s verify token, and that it is the callback URL in effect' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand doctor" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
@@ -414,7 +414,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -l url -d
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -l port -d 'The port serve listens on [default: webhooks.port]' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -l timeout -d 'How long to wait for the answer' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
@@ -429,7 +429,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -s q -l q
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand healthcheck" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
@@ -451,7 +451,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __f
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and not __fish_seen_subcommand_from list show sync delete create help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -l status -d 'Only templates of this status (APPROVED, PENDING, REJECTED, PAUSED, ...)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
@@ -468,7 +468,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -l lang -d 'Its language, such as en_US (needed when it has several)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
@@ -483,7 +483,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
@@ -498,7 +498,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from sync" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r
@@ -514,7 +514,7 @@ complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -l file -d 'The template as JSON or YAML: name, language, category, components' -r -F
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -l config -d 'Read the configuration from FILE (JSON or YAML) instead of searching for one' -r -F
-complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId)' -r
+complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -l phone-number-id -d 'The business phone number\'s id (graphApi.phoneNumberId); `dev` takes it twice to simulate two business numbers' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -l api-version -d 'Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -l base-url -d 'Graph API host, such as graph.facebook.com (graphApi.baseUrl)' -r
 complete -c wa-cloud -n "__fish_wa_cloud_using_subcommand templates; and __fish_seen_subcommand_from create" -l base-port -d 'Talk plain HTTP to this port of the Graph API host, for local emulators (graphApi.basePort)' -r

@@ -55,9 +55,10 @@ pub struct GlobalArgs {
     /// Ignore WHATSAPP_CLOUD_* environment variables
     #[arg(long, global = true, help_heading = "Configuration")]
     pub no_env: bool,
-    /// The business phone number's id (graphApi.phoneNumberId)
+    /// The business phone number's id (graphApi.phoneNumberId); `dev` takes it twice to
+    /// simulate two business numbers
     #[arg(long, global = true, value_name = "ID", help_heading = "Configuration")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Vec<String>,
     /// Graph API version, such as 25, 25.0 or v25.0 (graphApi.version)
     #[arg(
         long,
@@ -361,6 +362,8 @@ Nothing here talks to Meta, and the tokens and secrets it uses are valid nowhere
 A --script has one input a line (text, a button's number, /image PATH, ...) and checks the
 replies to the input above with `expect: TEXT`, `expect~: REGEX` and `expect-media: KIND`;
 every reply must be checked (see examples/*.chat). The bot protocol: docs/PROTOCOL.md.
+--phone-number-id A --phone-number-id B simulates an app with two business numbers: the
+chat writes to A until `/to B`, and each reply shows the number it came from.
 --graph-only runs the local Graph API alone and prints its base URL; point wa-cloud at it:
   wa-cloud dev --graph-only --graph-port 3001 &
   WHATSAPP_CLOUD_GRAPHAPI_BASE_URL=127.0.0.1 WHATSAPP_CLOUD_GRAPHAPI_BASE_PORT=3001 \\

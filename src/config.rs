@@ -47,6 +47,9 @@ enum Kind {
     /// A length of time: milliseconds as a number, or a string with a unit (`500ms`,
     /// `30s`, `5m`, `24h`); kept in milliseconds.
     Duration,
+    /// `graphApi.numbers`: business numbers and their own settings (see [`Numbers`]);
+    /// may hold access tokens, so it is shown and reported like a secret's holder.
+    Numbers,
 }
 
 impl Kind {
@@ -63,6 +66,7 @@ impl Kind {
             Kind::Duration => {
                 "a duration such as 500ms, 30s, 5m or 24h (a bare number is milliseconds)"
             }
+            Kind::Numbers => NUMBERS_EXPECTED,
         }
     }
 }
@@ -226,6 +230,12 @@ const KEYS: &[Key] = &[
         "graphApi.accessToken",
         "WHATSAPP_CLOUD_GRAPHAPI_ACCESS_TOKEN",
         Kind::Secret,
+        None,
+    ),
+    key(
+        "graphApi.numbers",
+        "WHATSAPP_CLOUD_GRAPHAPI_NUMBERS",
+        Kind::Numbers,
         None,
     ),
     key(
@@ -496,7 +506,11 @@ impl Config {
                 continue;
             }
             let value = parse_value(spec, &Value::String(raw.clone())).map_err(|expected| {
-                let shown = if spec.kind == Kind::Secret { "********".to_string() } else { format!("{raw:?}") };
+                let shown = match spec.kind {
+                    Kind::Secret => "********".to_string(),
+                    Kind::Numbers => masked_numbers(&Value::String(raw.clone())),
+                    _ => format!("{raw:?}"),
+                };
                 UsageError::new(format!(
                     "environment variable `{var}` (`{}`) must be {expected}, but is {shown}; correct or unset it",
                     spec.path
@@ -618,7 +632,11 @@ impl Config {
     /// The Graph API settings, or an error naming the first missing one.
     pub fn graph(&self) -> Result<GraphConfig> {
         let phone_number_id = self.required("graphApi.phoneNumberId", Some("--phone-number-id"))?;
-        let access_token = Secret::new(self.required("graphApi.accessToken", None)?);
+        // A number of `graphApi.numbers` with a token of its own needs no `accessToken`.
+        let access_token = match self.numbers().token_of(phone_number_id) {
+            Some(token) => token.clone(),
+            None => Secret::new(self.required("graphApi.accessToken", None)?),
+        };
         if !phone_number_id.chars().all(|c| c.is_ascii_digit()) {
             return Err(UsageError::new(format!(
                 "`graphApi.phoneNumberId` ({}) must be the numeric id of the business phone number \
@@ -804,6 +822,7 @@ impl Config {
                 let value = match entry {
                     None => Value::Null,
                     Some(_) if spec.kind == Kind::Secret => json!("********"),
+                    Some(e) if spec.kind == Kind::Numbers => mask_tokens(&e.value),
                     Some(e) => e.value.clone(),
                 };
                 Described {
@@ -981,6 +1000,9 @@ impl Config {
 /// A value of the wrong type, as an error shows it: a secret's by its type only, since
 /// it may still be the secret, put in the wrong shape.
 fn shown(spec: &Key, value: &Value) -> String {
+    if spec.kind == Kind::Numbers {
+        return masked_numbers(value);
+    }
     if spec.kind != Kind::Secret {
         return value.to_string();
     }
@@ -1136,6 +1158,7 @@ fn parse_value(spec: &Key, value: &Value) -> Result<Value, &'static str> {
         Kind::Duration => unsigned(value)
             .or_else(|| text.and_then(parse_duration_ms))
             .map(|ms| json!(show_duration_ms(ms))),
+        Kind::Numbers => parse_numbers(value),
     };
     parsed.ok_or(expected)
 }
@@ -1194,6 +1217,220 @@ fn parse_version(value: &Value) -> Option<String> {
     let major: u32 = major.parse().ok()?;
     let minor: u32 = minor.parse().ok()?;
     (major > 0).then(|| format!("v{major}.{minor}"))
+}
+
+/// What `graphApi.numbers` must be, for errors.
+const NUMBERS_EXPECTED: &str = "a mapping of phone number ids (digits) to their settings (`accessToken`: a string, \
+     `maxPerSecond`: a whole number; both optional), or a list of phone number ids; in an environment \
+     variable the same as JSON, or ids separated by commas";
+
+/// `graphApi.numbers` in canonical form (`{"ID": {"accessToken": .., "maxPerSecond": ..}}`,
+/// only the settings given), from a mapping, a list of ids, or either as JSON text or ids
+/// separated by commas (the environment's forms).
+fn parse_numbers(value: &Value) -> Option<Value> {
+    let is_id = |id: &str| !id.is_empty() && id.chars().all(|c| c.is_ascii_digit());
+    let id_of = |v: &Value| match v {
+        Value::String(s) if is_id(s.trim()) => Some(s.trim().to_string()),
+        Value::Number(n) => n.as_u64().map(|n| n.to_string()),
+        _ => None,
+    };
+    let mut numbers = serde_json::Map::new();
+    match value {
+        Value::String(text) => {
+            let text = text.trim();
+            if text.starts_with(['{', '[']) {
+                return parse_numbers(&serde_json::from_str(text).ok()?);
+            }
+            for id in text.split(',').map(str::trim).filter(|id| !id.is_empty()) {
+                numbers.insert(id_of(&json!(id))?, json!({}));
+            }
+        }
+        Value::Array(ids) => {
+            for id in ids {
+                numbers.insert(id_of(id)?, json!({}));
+            }
+        }
+        Value::Object(map) => {
+            for (id, settings) in map {
+                let id = id_of(&json!(id))?;
+                let settings = match settings {
+                    Value::Null => serde_json::Map::new(),
+                    Value::Object(settings) => settings.clone(),
+                    _ => return None,
+                };
+                let mut canonical = serde_json::Map::new();
+                for (key, setting) in settings {
+                    let setting = match key.as_str() {
+                        _ if setting.is_null() => continue,
+                        "accessToken" => json!(setting.as_str().filter(|t| !t.trim().is_empty())?),
+                        "maxPerSecond" => json!(unsigned(&setting)?),
+                        _ => return None,
+                    };
+                    canonical.insert(key, setting);
+                }
+                numbers.insert(id, Value::Object(canonical));
+            }
+        }
+        _ => return None,
+    }
+    Some(Value::Object(numbers))
+}
+
+/// `graphApi.numbers` (or what was given for it) as an error or `wa-cloud config` may show
+/// it: every string inside a number's settings masked, since it may be a token, maybe
+/// under a misspelt key.
+fn mask_tokens(value: &Value) -> Value {
+    match value {
+        Value::Object(numbers) => Value::Object(
+            numbers
+                .iter()
+                .map(|(id, settings)| {
+                    let masked = match settings {
+                        Value::Object(settings) => Value::Object(
+                            settings
+                                .iter()
+                                .map(|(k, v)| {
+                                    let v = if v.is_string() {
+                                        json!("********")
+                                    } else {
+                                        v.clone()
+                                    };
+                                    (k.clone(), v)
+                                })
+                                .collect(),
+                        ),
+                        Value::String(_) => json!("********"),
+                        other => other.clone(),
+                    };
+                    (id.clone(), masked)
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// A value given for `graphApi.numbers`, for an error: JSON text is masked as parsed;
+/// other text that is not a list of ids is not shown at all.
+fn masked_numbers(value: &Value) -> String {
+    match value {
+        Value::String(text) => match serde_json::from_str::<Value>(text.trim()) {
+            Ok(parsed) if parsed.is_object() => mask_tokens(&parsed).to_string(),
+            _ if text
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == ',' || c.is_whitespace()) =>
+            {
+                format!("{text:?}")
+            }
+            _ => "a string (not shown: it may hold an access token)".to_string(),
+        },
+        other => mask_tokens(other).to_string(),
+    }
+}
+
+/// The business numbers of `graphApi.numbers`, each with the settings it has of its own.
+/// When the key is set it is also the allow-list of `serve`: events that came to another
+/// number (than these and `graphApi.phoneNumberId`) are stored but not handed over.
+#[derive(Clone, Debug, Default)]
+pub struct Numbers {
+    listed: BTreeMap<String, NumberSettings>,
+    /// Whether `graphApi.numbers` is set (an empty mapping allows the default number only).
+    set: bool,
+    /// `graphApi.phoneNumberId`, always allowed.
+    default: Option<String>,
+}
+
+/// What a business number may set for itself in `graphApi.numbers`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NumberSettings {
+    /// Used for every call through this number instead of `graphApi.accessToken`.
+    pub access_token: Option<Secret>,
+    /// This number's ceiling instead of `messages.maxPerSecond`.
+    pub max_per_second: Option<u32>,
+}
+
+impl Numbers {
+    /// The numbers listed (not the default, unless listed), with their settings.
+    pub fn listed(&self) -> impl Iterator<Item = (&str, &NumberSettings)> {
+        self.listed.iter().map(|(id, s)| (id.as_str(), s))
+    }
+
+    /// The numbers events are handed over for, when `graphApi.numbers` is set: those
+    /// listed and `graphApi.phoneNumberId`; `None`: every number.
+    pub fn allowed(&self) -> Option<Vec<String>> {
+        self.set.then(|| {
+            let mut ids: Vec<String> = self.listed.keys().cloned().collect();
+            ids.extend(
+                self.default
+                    .iter()
+                    .filter(|d| !self.listed.contains_key(*d))
+                    .cloned(),
+            );
+            ids
+        })
+    }
+
+    /// The access token of number `id`, when it has its own.
+    pub fn token_of(&self, id: &str) -> Option<&Secret> {
+        self.listed.get(id)?.access_token.as_ref()
+    }
+
+    /// Every access token of a number of its own, with its number.
+    pub fn tokens(&self) -> impl Iterator<Item = (&str, &Secret)> {
+        self.listed
+            .iter()
+            .filter_map(|(id, s)| Some((id.as_str(), s.access_token.as_ref()?)))
+    }
+
+    /// The rate ceilings that differ from `messages.maxPerSecond`, by number.
+    pub fn max_per_second(&self) -> impl Iterator<Item = (&str, u32)> {
+        self.listed
+            .iter()
+            .filter_map(|(id, s)| Some((id.as_str(), s.max_per_second?)))
+    }
+}
+
+impl Config {
+    /// `graphApi.numbers` (empty, allowing every number, when unset).
+    pub fn numbers(&self) -> Numbers {
+        let value = self.entry("graphApi.numbers").map(|e| &e.value);
+        let listed = value
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(id, settings)| {
+                let settings = NumberSettings {
+                    access_token: settings["accessToken"].as_str().map(Secret::new),
+                    max_per_second: settings["maxPerSecond"]
+                        .as_u64()
+                        .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+                };
+                (id.clone(), settings)
+            })
+            .collect();
+        Numbers {
+            listed,
+            set: value.is_some(),
+            default: self.phone_number_id().map(|(id, _)| id.to_string()),
+        }
+    }
+
+    /// [`Config::graph`] for calls through business number `id` (`send --from`): with its
+    /// own access token when `graphApi.numbers` gives it one (then nothing else is needed),
+    /// else with the default one.
+    pub fn graph_for(&self, id: &str) -> Result<GraphConfig> {
+        let Some(token) = self.numbers().token_of(id).cloned() else {
+            let mut graph = self.graph()?;
+            graph.phone_number_id = id.to_string();
+            return Ok(graph);
+        };
+        Ok(GraphConfig {
+            base_url: self.graph_base_url(),
+            phone_number_id: id.to_string(),
+            access_token: token,
+            timeout: self.duration("graphApi.timeout", 15_000),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -1403,6 +1640,88 @@ mod tests {
             err.contains("`WHATSAPP_CLOUD_MESSAGES_SEQUENTIAL`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn numbers_take_a_mapping_a_list_or_the_environment_s_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(
+            dir.path(),
+            "c.yaml",
+            "graphApi:\n  phoneNumberId: '111'\n  numbers:\n    222:\n      accessToken: EAAG-two\n      maxPerSecond: 5\n    '333':\n",
+        );
+        let config = Config::load(&sources(Some(&file), &[], vec![])).unwrap();
+        let numbers = config.numbers();
+        assert_eq!(numbers.allowed().unwrap(), ["222", "333", "111"]);
+        assert_eq!(numbers.token_of("222").unwrap().expose(), "EAAG-two");
+        assert_eq!(numbers.max_per_second().collect::<Vec<_>>(), [("222", 5)]);
+        // The default number has no token of its own: graphApi.accessToken is required.
+        let err = config.graph().unwrap_err().to_string();
+        assert!(err.contains("`graphApi.accessToken` is not set"), "{err}");
+        // Through a number with its own token, nothing else is needed.
+        assert_eq!(
+            config.graph_for("222").unwrap().access_token.expose(),
+            "EAAG-two"
+        );
+        assert!(config.graph_for("333").is_err());
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("EAAG-two") && shown.contains("********"),
+            "{shown}"
+        );
+
+        let env = [
+            ("WHATSAPP_CLOUD_GRAPHAPI_PHONE_NUMBER_ID", "222"),
+            (
+                "WHATSAPP_CLOUD_GRAPHAPI_NUMBERS",
+                r#"{"222":{"accessToken":"EAAG-env"}}"#,
+            ),
+        ];
+        let config = Config::load(&sources(None, &env, vec![])).unwrap();
+        assert_eq!(config.graph().unwrap().access_token.expose(), "EAAG-env");
+        let env = [("WHATSAPP_CLOUD_GRAPHAPI_NUMBERS", "222, 333")];
+        let config = Config::load(&sources(None, &env, vec![])).unwrap();
+        assert_eq!(config.numbers().allowed().unwrap(), ["222", "333"]);
+        assert!(
+            Config::load(&sources(None, &[], vec![]))
+                .unwrap()
+                .numbers()
+                .allowed()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn wrong_numbers_are_refused_without_showing_a_token() {
+        let dir = tempfile::tempdir().unwrap();
+        for text in [
+            r#"{"graphApi":{"numbers":{"+1 555":{}}}}"#,
+            r#"{"graphApi":{"numbers":{"222":{"acessToken":"EAAG-typo"}}}}"#,
+            r#"{"graphApi":{"numbers":{"222":{"maxPerSecond":"fast"}}}}"#,
+            r#"{"graphApi":{"numbers":"EAAG-typo"}}"#,
+        ] {
+            let file = write(dir.path(), "c.json", text);
+            let err = Config::load(&sources(Some(&file), &[], vec![]))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("`graphApi.numbers` must be a mapping of phone number ids"),
+                "{err}"
+            );
+            assert!(!err.contains("EAAG-typo"), "{err}");
+        }
+        let env = [(
+            "WHATSAPP_CLOUD_GRAPHAPI_NUMBERS",
+            r#"{"222":{"token":"EAAG-typo"}}"#,
+        )];
+        let err = Config::load(&sources(None, &env, vec![]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("WHATSAPP_CLOUD_GRAPHAPI_NUMBERS") && !err.contains("EAAG-typo"),
+            "{err}"
+        );
+        assert!(err.contains(r#"{"222":{"token":"********"}}"#), "{err}");
     }
 
     #[test]

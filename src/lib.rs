@@ -77,6 +77,15 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
 fn run_command(cli: &Cli, matches: &ArgMatches) -> Result<()> {
     // Not locked here: `serve` writes events to stdout from its own thread.
     let mut stdout = io::stdout();
+    let numbers = &cli.global.phone_number_id;
+    if numbers.len() > 1 && !matches!(&cli.command, Command::Dev(_)) {
+        usage!(
+            "--phone-number-id is given {} times: only `wa-cloud dev` simulates several business numbers; \
+             give one here (serve answers each message from the number it came to, and graphApi.numbers \
+             lists the numbers it answers for)",
+            numbers.len()
+        );
+    }
     match &cli.command {
         Command::Completions { shell } => {
             cli::write_completions(*shell, &mut stdout);
@@ -159,7 +168,7 @@ fn load_config(global: &GlobalArgs) -> Result<Config> {
     flag(
         "graphApi.phoneNumberId",
         "--phone-number-id",
-        global.phone_number_id.as_ref().map(|v| json!(v)),
+        global.phone_number_id.first().map(|v| json!(v)),
     );
     flag(
         "graphApi.version",

@@ -140,7 +140,8 @@ impl Outbox {
         let worker = SendWorker {
             store: Arc::new(Mutex::new(Store::open_in_server(db)?)),
             db: db.to_path_buf(),
-            calls: ConcurrentClient::new(&graph, settings.max_in_flight)?,
+            calls: ConcurrentClient::new(&graph, settings.max_in_flight)?
+                .with_tokens(config.numbers().tokens())?,
             client: Client::new(&graph),
             cache,
             notes: notes.clone(),
@@ -150,7 +151,9 @@ impl Outbox {
             waba_id: config.business_account_id_if_set(),
         };
         let pool = Pool::new(worker)?;
-        let scheduler = Scheduler::new(Store::open_in_server(db)?, settings, pool, health);
+        let limiters = Limiters::new(&settings, &config.numbers(), default_number.clone());
+        let scheduler =
+            Scheduler::new(Store::open_in_server(db)?, settings, pool, health, limiters);
         let scheduler = std::thread::Builder::new()
             .name("outbox".into())
             .spawn(move || scheduler.run(noted))?;
@@ -331,13 +334,18 @@ struct Scheduler {
     reads: VecDeque<(ReadMark, Instant)>,
     /// Recipients waiting for the delivery of their last message: its wamid and since when.
     waiting: HashMap<String, (String, Instant)>,
-    limiter: Limiter,
+    limiters: Limiters,
     health: Arc<Health>,
 }
 
 impl Scheduler {
-    fn new(store: Store, settings: MessagesConfig, pool: Pool, health: Arc<Health>) -> Scheduler {
-        let limiter = Limiter::new(settings.max_per_second);
+    fn new(
+        store: Store,
+        settings: MessagesConfig,
+        pool: Pool,
+        health: Arc<Health>,
+        limiters: Limiters,
+    ) -> Scheduler {
         Scheduler {
             store,
             settings,
@@ -351,7 +359,7 @@ impl Scheduler {
             sent_rows: Vec::new(),
             reads: VecDeque::new(),
             waiting: HashMap::new(),
-            limiter,
+            limiters,
             health,
         }
     }
@@ -697,10 +705,14 @@ impl Scheduler {
             .collect();
         let mut batch = Vec::new();
         for recipient in ready {
-            if !self.room(batch.len()) || !self.limiter.take() {
+            if !self.room(batch.len()) {
                 break;
             }
             let queue = self.queues.get_mut(&recipient).expect("listed above");
+            // A number at its ceiling holds its own rows only: the others go on.
+            if !self.limiters.take(queue.front().expect("not empty")) {
+                continue;
+            }
             let row = queue.pop_front().expect("not empty");
             if queue.is_empty() {
                 self.queues.remove(&recipient);
@@ -976,6 +988,73 @@ impl SendWorker {
     }
 }
 
+/// The rate ceilings, one per business number (`messages.maxPerSecond`, or the number's
+/// own in `graphApi.numbers`): Meta counts each number's messages apart, so one number
+/// at its ceiling does not slow the others.
+struct Limiters {
+    default_number: Arc<str>,
+    default_rate: u32,
+    rates: HashMap<String, u32>,
+    by_number: HashMap<Arc<str>, Limiter>,
+    /// The number of rows held back by their number's ceiling, so that a row's body is
+    /// read for its number once, not once a round.
+    number_of: HashMap<i64, Arc<str>>,
+}
+
+impl Limiters {
+    fn new(
+        settings: &MessagesConfig,
+        numbers: &crate::config::Numbers,
+        default_number: Arc<str>,
+    ) -> Limiters {
+        Limiters {
+            default_number,
+            default_rate: settings.max_per_second,
+            rates: numbers
+                .max_per_second()
+                .map(|(id, rate)| (id.to_string(), rate))
+                .collect(),
+            by_number: HashMap::new(),
+            number_of: HashMap::new(),
+        }
+    }
+
+    /// Whether `row` may be sent now under the ceiling of the number it goes through.
+    fn take(&mut self, row: &OutboxRow) -> bool {
+        if self.default_rate == 0 && self.rates.is_empty() {
+            return true;
+        }
+        let number = match self.number_of.remove(&row.seq) {
+            Some(number) => number,
+            None => through(&row.body).map_or_else(|| self.default_number.clone(), Arc::from),
+        };
+        let (rates, default_rate) = (&self.rates, self.default_rate);
+        let limiter = self
+            .by_number
+            .entry(number.clone())
+            .or_insert_with(|| Limiter::new(rates.get(&*number).copied().unwrap_or(default_rate)));
+        if limiter.take() {
+            return true;
+        }
+        // Rows taken out of the queues otherwise (settled in doubt) leave their entry: a
+        // bound keeps those few from adding up.
+        if self.number_of.len() >= HELD_ROWS * 2 {
+            self.number_of.clear();
+        }
+        self.number_of.insert(row.seq, number);
+        false
+    }
+}
+
+/// The business number a stored reply names in its wa-cloud field `from`, if any.
+fn through(body: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Through {
+        from: Option<String>,
+    }
+    serde_json::from_str::<Through>(body).ok()?.from
+}
+
 /// A token bucket: at most `rate` sends a second, in bursts of at most `rate`.
 struct Limiter {
     rate: f64,
@@ -1012,6 +1091,68 @@ impl Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_number_has_its_own_ceiling() {
+        let row = |seq: i64, from: Option<&str>| OutboxRow {
+            seq,
+            body: match from {
+                Some(from) => json!({"type": "text", "from": from}).to_string(),
+                None => json!({"type": "text"}).to_string(),
+            },
+            recipient: "4915112345678".into(),
+            kind: "text".into(),
+            created_at: 0,
+            attempts: 0,
+            next_attempt_at: None,
+            tried_at: None,
+            callback: None,
+        };
+        let settings = MessagesConfig {
+            max_per_second: 3,
+            ..test_settings()
+        };
+        let mut numbers = crate::config::Config::from_file_text(
+            "c.json",
+            r#"{"graphApi":{"numbers":{"222":{"maxPerSecond":1}}}}"#,
+        )
+        .unwrap()
+        .numbers();
+        let mut limiters = Limiters::new(&settings, &numbers, Arc::from("111"));
+        // Each call with rows of its own: a row held back keeps the number it was read with.
+        let mut seqs = 0..;
+        let mut taken = |limiters: &mut Limiters, from| {
+            let rows: Vec<i64> = seqs.by_ref().take(10).collect();
+            rows.into_iter()
+                .filter(|seq| limiters.take(&row(*seq, from)))
+                .count()
+        };
+        assert_eq!(taken(&mut limiters, Some("222")), 1);
+        assert_eq!(
+            taken(&mut limiters, None),
+            3,
+            "the default number's own ceiling"
+        );
+        assert_eq!(
+            taken(&mut limiters, Some("111")),
+            0,
+            "the default number, named"
+        );
+        assert_eq!(taken(&mut limiters, Some("333")), 3);
+        numbers = crate::config::Numbers::default();
+        let unlimited = MessagesConfig {
+            max_per_second: 0,
+            ..test_settings()
+        };
+        let mut limiters = Limiters::new(&unlimited, &numbers, Arc::from("111"));
+        assert_eq!(taken(&mut limiters, Some("222")), 10);
+    }
+
+    fn test_settings() -> MessagesConfig {
+        crate::config::Config::from_file_text("c.json", "{}")
+            .unwrap()
+            .messages()
+    }
 
     #[test]
     fn the_limiter_allows_a_burst_of_its_rate_then_waits() {

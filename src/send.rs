@@ -67,7 +67,11 @@ pub fn run(
             "nothing to send: give TEXT, a message flag (--image, --location, --button, --template, ...) or --raw"
         );
     }
-    let graph = config.graph()?;
+    // Through --from with that number's own access token, when graphApi.numbers has one.
+    let graph = match &args.from {
+        Some(from) => config.graph_for(from)?,
+        None => config.graph()?,
+    };
     let total = drafts.len();
     let mut messages = drafts
         .into_iter()

@@ -119,6 +119,7 @@ pub fn run_until(
     // Each waits 2 s for another connection's lock: the writer then answers 500, promptly
     // enough for WhatsApp; the tap says so in `/healthz`, and retries.
     let writer_store = Store::open_in_server(&db_path)?;
+    let holding = hold_other_numbers(config, &writer_store)?;
     let tap_store = Store::open_in_server(&db_path)?;
     let health = Arc::new(Health::default());
     health
@@ -162,6 +163,7 @@ pub fn run_until(
                     &kinds,
                     &health,
                     templates.as_ref(),
+                    holding,
                 )
             })?
     };
@@ -398,6 +400,7 @@ impl Every {
 /// comes). While the database file is deleted or replaced, every notification is answered
 /// 500: storing it in a file that nobody else sees, and that is gone after a restart,
 /// would lose it (the watchdog tells `/healthz` and the log).
+#[allow(clippy::too_many_arguments)]
 fn write_inbox(
     mut store: Store,
     incoming: Receiver<WriteRequest>,
@@ -406,7 +409,9 @@ fn write_inbox(
     counted: &[Kind],
     health: &Health,
     templates: Option<&crate::templates::Refresher>,
+    holding: bool,
 ) -> Result<()> {
+    let mut held_logged = crate::intake::Throttled::new(10);
     let path = store.path().display().to_string();
     // Whether the last batch failed, and because of what, when it may pass.
     let mut failing: Option<Option<Trouble>> = None;
@@ -458,6 +463,9 @@ fn write_inbox(
                 health
                     .backlog
                     .fetch_add(counts.iter().sum::<usize>() as i64, Ordering::Relaxed);
+                if holding {
+                    log_held(&store, counted, health, &mut held_logged);
+                }
                 let _ = wake.try_send(());
                 let statuses = batch.iter().any(|r| r.notification.has_statuses());
                 if let (true, Some(outbox)) = (statuses, &outbox) {
@@ -720,6 +728,7 @@ impl Handler {
         let graph = config.graph()?;
         let settings = config.messages();
         let webhooks = config.webhooks();
+        let numbers = config.numbers();
         let secrets: Vec<&str> = [
             Some(&graph.access_token),
             webhooks.secret.as_ref(),
@@ -727,6 +736,8 @@ impl Handler {
         ]
         .into_iter()
         .flatten()
+        // The numbers' own tokens (and so WHATSAPP_CLOUD_GRAPHAPI_NUMBERS, which holds them).
+        .chain(numbers.tokens().map(|(_, token)| token))
         .map(|s| s.expose())
         .collect();
         // Replies that cannot be delivered and parked events become `error` events in the
@@ -843,5 +854,55 @@ fn process_alive(pid: u32) -> bool {
     {
         let _ = pid;
         true
+    }
+}
+
+/// With `graphApi.numbers` set, makes the filing connection park events that came to a
+/// business number not on it (see [`crate::store::numbers`]); true when it does.
+fn hold_other_numbers(config: &Config, store: &Store) -> Result<bool> {
+    let Some(allowed) = config.numbers().allowed() else {
+        return Ok(false);
+    };
+    store.hold_other_numbers(&allowed)?;
+    tracing::info!(
+        "handing over events for business numbers {} only (graphApi.numbers); events for others are stored and \
+         parked",
+        allowed.join(", ")
+    );
+    Ok(true)
+}
+
+/// Logs the events just held for the number they came to, and keeps them out of the
+/// backlog: they are parked, not waiting.
+fn log_held(
+    store: &Store,
+    counted: &[Kind],
+    health: &Health,
+    logged: &mut crate::intake::Throttled,
+) {
+    let held = match store.take_held() {
+        Ok(held) => held,
+        Err(err) => {
+            tracing::warn!("{err:#}");
+            return;
+        }
+    };
+    for event in &held {
+        if counted.iter().any(|k| k.as_str() == event.kind) {
+            health.backlog.fetch_sub(1, Ordering::Relaxed);
+        }
+        health.parked.fetch_add(1, Ordering::Relaxed);
+        if let Some(unlogged) = logged.due() {
+            tracing::warn!(
+                "a {} event (inbox {}) came to business number {}, which is not in graphApi.numbers: stored, not \
+                 handed over. Add the number to graphApi.numbers to answer it, then `wa-cloud inbox retry {}` hands \
+                 this one over (`wa-cloud inbox parked` lists them){}",
+                event.kind,
+                event.seq,
+                event.number,
+                event.seq,
+                crate::intake::more(unlogged)
+            );
+        }
     }
 }

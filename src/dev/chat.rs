@@ -33,8 +33,14 @@ const HINT_AFTER: Duration = Duration::from_secs(5);
 const FLUSH_HINT: &str = "Is the bot running, and does it flush its output after each line? \
                           A reply that sits in the bot's output buffer has not been written \
                           (docs/PROTOCOL.md)";
-/// The business number as the user's phone shows it.
+/// The business number as the user's phone shows it (the first; the others count on).
 const BUSINESS_NUMBER: &str = "15550000000";
+
+/// How the user's phone shows the business number at `index` of the chat's numbers.
+fn display_number(index: usize) -> String {
+    let first: u64 = BUSINESS_NUMBER.parse().expect("digits");
+    (first + index as u64).to_string()
+}
 
 /// A choice the bot offered (a button or a list row), answered by typing its number.
 struct Choice {
@@ -51,6 +57,9 @@ struct Chat {
     user: String,
     name: String,
     username: Option<String>,
+    /// The business numbers (phone number ids) of the app, and which one the user writes to.
+    numbers: Vec<String>,
+    to: usize,
     poster: WebhookPoster,
     graph: LocalGraph,
     sent: usize,
@@ -64,7 +73,17 @@ struct Chat {
     missed: u64,
 }
 
-pub(crate) fn run(args: &DevArgs, config: &Config, out: &mut dyn Write) -> Result<()> {
+pub(crate) fn run(
+    args: &DevArgs,
+    config: &Config,
+    numbers: &[String],
+    out: &mut dyn Write,
+) -> Result<()> {
+    // Each --phone-number-id is a business number of the app (checked by the caller).
+    let numbers = match numbers {
+        [] => vec![DEV_PHONE_NUMBER_ID.to_string()],
+        given => given.to_vec(),
+    };
     let Some(handler) = &args.handler else {
         usage!("`wa-cloud dev` needs your bot: --handler CMD, such as --handler examples/echo.py");
     };
@@ -119,14 +138,21 @@ pub(crate) fn run(args: &DevArgs, config: &Config, out: &mut dyn Write) -> Resul
     let webhook = format!("http://127.0.0.1:{serve_port}/");
     let graph = LocalGraph::start(LocalGraphConfig {
         port: 0,
-        phone_number_id: DEV_PHONE_NUMBER_ID.to_string(),
+        phone_number_id: numbers[0].clone(),
+        other_numbers: numbers[1..].to_vec(),
         access_token: Secret::new(DEV_TOKEN),
         webhook: Some(Webhook {
             url: webhook.clone(),
             app_secret: Secret::new(secret.clone()),
         }),
     })?;
-    let serve_config = dev_config(&graph, &secret, &db, &scratch.path().join("media"))?;
+    let serve_config = dev_config(
+        &graph,
+        &secret,
+        &db,
+        &scratch.path().join("media"),
+        &numbers[0],
+    )?;
     let serve_args = ServeArgs {
         port: Some(serve_port),
         host: std::net::IpAddr::from([127, 0, 0, 1]),
@@ -162,6 +188,8 @@ pub(crate) fn run(args: &DevArgs, config: &Config, out: &mut dyn Write) -> Resul
         user,
         name: args.name.clone().unwrap_or_else(|| "You".to_string()),
         username: args.username.clone(),
+        numbers,
+        to: 0,
         poster: WebhookPoster::new(Webhook {
             url: webhook,
             app_secret: Secret::new(secret),
@@ -196,7 +224,13 @@ pub(crate) fn run(args: &DevArgs, config: &Config, out: &mut dyn Write) -> Resul
 }
 
 /// The configuration `serve` runs with in `dev`: nothing from files or the environment.
-fn dev_config(graph: &LocalGraph, secret: &str, db: &Path, media: &Path) -> Result<Config> {
+fn dev_config(
+    graph: &LocalGraph,
+    secret: &str,
+    db: &Path,
+    media: &Path,
+    phone_number_id: &str,
+) -> Result<Config> {
     let flag = |key, value: Value| FlagValue {
         key,
         flag: "(wa-cloud dev)",
@@ -209,7 +243,7 @@ fn dev_config(graph: &LocalGraph, secret: &str, db: &Path, media: &Path) -> Resu
             flag("graphApi.baseUrl", json!("127.0.0.1")),
             flag("graphApi.basePort", json!(graph.addr().port())),
             flag("graphApi.accessToken", json!(DEV_TOKEN)),
-            flag("graphApi.phoneNumberId", json!(DEV_PHONE_NUMBER_ID)),
+            flag("graphApi.phoneNumberId", json!(phone_number_id)),
             flag("webhooks.secret", json!(secret)),
             flag("webhooks.verifyToken", json!(secret)),
             flag("media.dbPath", json!(db)),
@@ -441,6 +475,14 @@ impl Chat {
             "Chatting as {} with your bot. Type a message; {COMMANDS}.",
             self.user
         )?;
+        if self.numbers.len() > 1 {
+            writeln!(
+                out,
+                "Writing to business number {} of {}; /to PHONE_NUMBER_ID writes to another.",
+                self.numbers[self.to],
+                self.numbers.join(", ")
+            )?;
+        }
         out.flush()?;
         let (lines, typed) = mpsc::channel();
         std::thread::spawn(move || {
@@ -518,6 +560,18 @@ impl Chat {
                 writeln!(out, "  (now chatting as {}{who})", self.user)?;
                 return Ok(Outcome::Local);
             }
+            Command::To(id) => {
+                let Some(index) = self.numbers.iter().position(|n| n == id) else {
+                    return Ok(Outcome::Refused(format!(
+                        "/to {id}: not a business number of this chat, which has {}; give \
+                         --phone-number-id once for each number to simulate",
+                        self.numbers.join(", ")
+                    )));
+                };
+                self.to = index;
+                writeln!(out, "  (now writing to business number {id})")?;
+                return Ok(Outcome::Local);
+            }
             Command::Media { kind, path } => {
                 let media = match self.graph.add_media(path) {
                     Ok(media) => media,
@@ -557,7 +611,7 @@ impl Chat {
                         json!({"type": "reaction", "reaction": {"message_id": target, "emoji": emoji}})
                     }
                     Command::Reply(text) => {
-                        json!({"type": "text", "text": {"body": text}, "context": {"from": BUSINESS_NUMBER, "id": target}})
+                        json!({"type": "text", "text": {"body": text}, "context": {"from": display_number(self.to), "id": target}})
                     }
                     _ => unreachable!("matched above"),
                 }
@@ -580,7 +634,7 @@ impl Chat {
                         reply["description"] = json!(description);
                     }
                     json!({"type": "interactive", "interactive": {"type": kind, kind: reply},
-                        "context": {"from": BUSINESS_NUMBER, "id": choice.message_id}})
+                        "context": {"from": display_number(self.to), "id": choice.message_id}})
                 }
                 None => json!({"type": "text", "text": {"body": line}}),
             },
@@ -611,7 +665,7 @@ impl Chat {
         message["timestamp"] = json!(crate::store::inbox::unix_now().to_string());
         let notification = json!({"object": "whatsapp_business_account", "entry": [{"id": "100000000000002", "changes": [{
             "field": "messages", "value": {"messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": BUSINESS_NUMBER, "phone_number_id": DEV_PHONE_NUMBER_ID},
+            "metadata": {"display_phone_number": display_number(self.to), "phone_number_id": self.numbers[self.to]},
             "contacts": [contact],
             "messages": [message]}}]}]});
         self.poster
@@ -624,11 +678,15 @@ impl Chat {
         let message = &sent.message;
         let kind = message["type"].as_str().unwrap_or_default();
         let body = &message[kind];
-        let to = if sent.recipient == self.user {
+        let mut to = if sent.recipient == self.user {
             String::new()
         } else {
             format!(" (to {})", sent.recipient)
         };
+        // With several business numbers, which one answered.
+        if self.numbers.len() > 1 {
+            to.push_str(&format!(" (from {})", sent.from));
+        }
         let caption = body["caption"].as_str().map(str::to_string);
         let (text, place) = match kind {
             "text" => (body["body"].as_str().unwrap_or_default().to_string(), None),

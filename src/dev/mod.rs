@@ -38,14 +38,41 @@ pub(crate) fn run(
     global: &GlobalArgs,
     out: &mut dyn Write,
 ) -> Result<()> {
+    let other_numbers = other_numbers(&global.phone_number_id)?;
     if !args.graph_only {
-        return chat::run(args, config, out);
+        return chat::run(args, config, &global.phone_number_id, out);
     }
-    graph_only(args, config, global.json, out)
+    graph_only(args, config, other_numbers, global.json, out)
+}
+
+/// The business numbers after the first of `--phone-number-id` given more than once: as
+/// one app with several numbers, each with its own id.
+fn other_numbers(given: &[String]) -> Result<Vec<String>> {
+    let mut others: Vec<String> = Vec::new();
+    for (i, id) in given.iter().enumerate() {
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+            usage!(
+                "--phone-number-id {id:?} is not a phone number id: give digits, such as {DEV_PHONE_NUMBER_ID}"
+            );
+        }
+        if given[..i].contains(id) {
+            usage!("--phone-number-id {id} is given twice: give each business number once");
+        }
+        if i > 0 {
+            others.push(id.clone());
+        }
+    }
+    Ok(others)
 }
 
 /// `--graph-only`: the local Graph API until SIGINT or SIGTERM; its URL on stdout.
-fn graph_only(args: &DevArgs, config: &Config, as_json: bool, out: &mut dyn Write) -> Result<()> {
+fn graph_only(
+    args: &DevArgs,
+    config: &Config,
+    other_numbers: Vec<String>,
+    as_json: bool,
+    out: &mut dyn Write,
+) -> Result<()> {
     let phone_number_id = match config.phone_number_id() {
         Some((id, origin)) if !id.bytes().all(|b| b.is_ascii_digit()) => usage!(
             "`graphApi.phoneNumberId` ({origin}) is {id:?}: it must be digits, like a real phone number id; \
@@ -100,6 +127,7 @@ fn graph_only(args: &DevArgs, config: &Config, as_json: bool, out: &mut dyn Writ
         let graph = LocalGraph::start(LocalGraphConfig {
             port: args.graph_port.unwrap_or(DEFAULT_GRAPH_PORT),
             phone_number_id: phone_number_id.clone(),
+            other_numbers: other_numbers.clone(),
             access_token: Secret::new(token),
             webhook,
         })?;
@@ -115,7 +143,11 @@ fn graph_only(args: &DevArgs, config: &Config, as_json: bool, out: &mut dyn Writ
         }
         out.flush()?;
         tracing::info!(
-            "local Graph API on {url} (phone number id {phone_number_id}); statuses {}",
+            "local Graph API on {url} (phone number id {phone_number_id}{}); statuses {}",
+            other_numbers
+                .iter()
+                .map(|n| format!(", {n}"))
+                .collect::<String>(),
             match &webhook_url {
                 Some(webhook) => format!("are posted to {webhook}"),
                 None => "are not posted (no --webhook)".to_string(),

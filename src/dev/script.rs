@@ -24,13 +24,15 @@ pub(super) enum Command {
     Reply(String),
     /// `/as NUMBER`: chat as another user from now on (digits, or a user id).
     As(String),
+    /// `/to PHONE_NUMBER_ID`: write to this business number from now on.
+    To(String),
     /// `/quit`.
     Quit,
 }
 
 /// The chat commands, as the help line and errors list them.
 pub(super) const COMMANDS: &str = "/image PATH, /document PATH, /location LAT,LON, /react EMOJI, \
-                                   /reply TEXT, /as NUMBER, /quit";
+                                   /reply TEXT, /as NUMBER, /to PHONE_NUMBER_ID, /quit";
 
 /// A check of one reply of the bot, from a script.
 #[derive(Clone, Debug)]
@@ -86,6 +88,13 @@ pub(super) fn parse_command(line: &str) -> Result<Command, String> {
                  business-scoped user id, such as /as US.13491208655302741918 (got {rest:?})"
             )),
         },
+        "/to" if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(Command::To(rest.to_string()))
+        }
+        "/to" => Err(format!(
+            "/to needs the phone number id of a business number of this chat, such as /to 100000000000001 \
+             (got {rest:?})"
+        )),
         "/image" | "/document" => {
             let kind = if command == "/image" {
                 "image"

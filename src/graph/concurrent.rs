@@ -3,6 +3,7 @@
 //! buffers per call. Each call is one attempt (the outbox schedules retries itself), and
 //! its errors are the blocking client's [`GraphError`]s, read from the same answers.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -26,6 +27,9 @@ pub struct ConcurrentClient {
     base_url: String,
     phone_number_id: String,
     authorization: HeaderValue,
+    /// The `Authorization` of the numbers with an access token of their own
+    /// (`graphApi.numbers`), by phone number id.
+    authorization_of: HashMap<String, HeaderValue>,
     /// For connecting, and as long again for the whole answer; `None`: no limit.
     timeout: Option<Duration>,
 }
@@ -60,8 +64,29 @@ impl ConcurrentClient {
             base_url: config.base_url.clone(),
             phone_number_id: config.phone_number_id.clone(),
             authorization,
+            authorization_of: HashMap::new(),
             timeout,
         })
+    }
+
+    /// Calls through these numbers carry their own access token (`graphApi.numbers`);
+    /// the others carry the configured one.
+    pub fn with_tokens<'a>(
+        mut self,
+        tokens: impl IntoIterator<Item = (&'a str, &'a crate::secret::Secret)>,
+    ) -> anyhow::Result<ConcurrentClient> {
+        for (number, token) in tokens {
+            let mut header = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "the access token of business number {number} (graphApi.numbers) holds characters a \
+                         header cannot: copy it again from the App Dashboard"
+                    )
+                })?;
+            header.set_sensitive(true);
+            self.authorization_of.insert(number.to_string(), header);
+        }
+        Ok(self)
     }
 
     /// Sends one message (a complete Graph API message object), once; through the
@@ -96,7 +121,13 @@ impl ConcurrentClient {
         let messages_url = format!("{}/{number}/messages", self.base_url);
         let url = abbreviate(&messages_url);
         let request = Request::post(&messages_url)
-            .header(AUTHORIZATION, self.authorization.clone())
+            .header(
+                AUTHORIZATION,
+                self.authorization_of
+                    .get(number)
+                    .unwrap_or(&self.authorization)
+                    .clone(),
+            )
             .header(USER_AGENT, super::USER_AGENT)
             .header(CONTENT_TYPE, "application/json")
             .body(Full::new(Bytes::from(body.to_string())))

@@ -38,6 +38,10 @@ CREATE TABLE contact_numbers (
 );
 ";
 
+/// How many of the newest inbox events are searched for a contact's latest message when
+/// they wrote to two business numbers within the same second.
+const TIE_LOOKBACK: i64 = 10_000;
+
 /// WhatsApp's customer-service window: free-form messages only within 24 hours of the
 /// user's last message to that business number.
 pub const WINDOW_SECONDS: i64 = 24 * 3600;
@@ -98,6 +102,7 @@ impl Contact {
 /// Files what `who` tells under its contact's key, in the inbox writer's transaction;
 /// returns that key (None when it names nobody).
 pub(super) fn file(tx: &Connection, who: &Who, now: i64) -> rusqlite::Result<Option<String>> {
+    merge_duplicates(tx, who)?;
     let known = find(tx, [&who.user_id, &who.phone, &who.parent_user_id])?;
     let key = match known {
         Some(key) => {
@@ -156,6 +161,96 @@ pub(super) fn file(tx: &Connection, who: &Who, now: i64) -> rusqlite::Result<Opt
         .execute(params![key, number, at])?;
     }
     Ok(Some(key))
+}
+
+/// When `who` names one person by identifiers that were filed as two (or three)
+/// contacts — first seen by phone only, then by user id only, say — merges them into the
+/// one seen first, which keeps its key: their events go to its worker and replies to its
+/// queue from now on. Contacts with different user ids (or parent user ids) are different
+/// people (a phone number that passed to someone else) and are not merged.
+///
+/// What was filed under a merged key and not yet handed over is filed under the kept one;
+/// replies already queued under it are sent in their old queue (the outbox holds them).
+fn merge_duplicates(tx: &Connection, who: &Who) -> rusqlite::Result<()> {
+    let ids = [&who.user_id, &who.phone, &who.parent_user_id];
+    if ids.iter().filter(|id| id.is_some()).count() < 2 {
+        return Ok(());
+    }
+    struct Found {
+        key: String,
+        user_id: Option<String>,
+        parent_user_id: Option<String>,
+    }
+    let found: Vec<Found> = tx
+        .prepare_cached(
+            "SELECT key, user_id, parent_user_id FROM contacts
+             WHERE key IN (?1, ?2, ?3) OR user_id IN (?1, ?2, ?3) OR phone IN (?1, ?2, ?3)
+                OR parent_user_id IN (?1, ?2, ?3)
+             ORDER BY rowid",
+        )?
+        .query_map(params![ids[0], ids[1], ids[2]], |row| {
+            Ok(Found {
+                key: row.get(0)?,
+                user_id: row.get(1)?,
+                parent_user_id: row.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    if found.len() < 2 {
+        return Ok(());
+    }
+    let differ = |ids: Vec<&String>| ids.windows(2).any(|pair| pair[0] != pair[1]);
+    let user_ids = found.iter().filter_map(|f| f.user_id.as_ref());
+    let parents = found.iter().filter_map(|f| f.parent_user_id.as_ref());
+    if differ(user_ids.chain(who.user_id.as_ref()).collect())
+        || differ(parents.chain(who.parent_user_id.as_ref()).collect())
+    {
+        return Ok(());
+    }
+    // The contact seen first: rows are only ever added, so the lowest rowid.
+    let kept = &found[0].key;
+    for merged in &found[1..] {
+        let merged = &merged.key;
+        tx.prepare_cached(
+            "UPDATE contacts SET phone = coalesce(contacts.phone, m.phone),
+                 user_id = coalesce(contacts.user_id, m.user_id),
+                 parent_user_id = coalesce(contacts.parent_user_id, m.parent_user_id),
+                 username = coalesce(contacts.username, m.username), name = coalesce(contacts.name, m.name)
+             FROM (SELECT * FROM contacts WHERE key = ?2) AS m WHERE contacts.key = ?1",
+        )?
+        .execute(params![kept, merged])?;
+        tx.prepare_cached(
+            "INSERT INTO contact_numbers (contact, phone_number_id, last_inbound)
+             SELECT ?1, phone_number_id, last_inbound FROM contact_numbers WHERE contact = ?2
+             ON CONFLICT (contact, phone_number_id) DO UPDATE
+             SET last_inbound = max(last_inbound, excluded.last_inbound)",
+        )?
+        .execute(params![kept, merged])?;
+        tx.prepare_cached("DELETE FROM contact_numbers WHERE contact = ?1")?
+            .execute(params![merged])?;
+        tx.prepare_cached("DELETE FROM contacts WHERE key = ?1")?
+            .execute(params![merged])?;
+        // Events not yet handed over go to the kept key's worker, named by it.
+        let waiting: Vec<(i64, String)> = tx
+            .prepare_cached(
+                "SELECT seq, event FROM inbox
+                 WHERE delivered_at IS NULL AND parked_at IS NULL AND handed = 0 AND peer = ?1",
+            )?
+            .query_map(params![merged], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (seq, event) in waiting {
+            tx.prepare_cached("UPDATE inbox SET peer = ?2, event = ?3 WHERE seq = ?1")?
+                .execute(params![
+                    seq,
+                    kept,
+                    crate::notification::refile(&event, merged, kept)
+                ])?;
+        }
+        tracing::info!(
+            "contacts {merged} and {kept} are one person (a message named both): merged under {kept}"
+        );
+    }
+    Ok(())
 }
 
 /// The key of the contact one of `ids` belongs to, the first id that is known deciding.
@@ -276,14 +371,39 @@ impl Store {
 
     /// The business number `key`'s contact last wrote to.
     fn last_number(&self, key: &str) -> Result<Option<String>> {
-        self.conn()
+        let latest: Vec<(String, i64)> = self
+            .conn()
             .prepare_cached(
-                "SELECT phone_number_id FROM contact_numbers WHERE contact = ?1
-                 ORDER BY last_inbound DESC LIMIT 1",
+                "SELECT phone_number_id, last_inbound FROM contact_numbers WHERE contact = ?1
+                   AND last_inbound = (SELECT max(last_inbound) FROM contact_numbers WHERE contact = ?1)",
             )?
-            .query_row(params![key], |row| row.get(0))
+            .query_map(params![key], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()
+            .context("cannot read the contacts")?;
+        let at = match latest.as_slice() {
+            [] => return Ok(None),
+            [(number, _)] => return Ok(Some(number.clone())),
+            [(_, at), ..] => *at,
+        };
+        // WhatsApp's times are in seconds: of numbers written to within the same second,
+        // the one of their latest message in the inbox, looked for among the newest events
+        // only (the inbox has no index by person, and such a tie is rare and recent).
+        let number: Option<Option<String>> = self
+            .conn()
+            .prepare_cached(
+                "SELECT json_extract(event, '$.phone_number_id') FROM inbox
+                 WHERE kind = 'message' AND peer = ?1
+                   AND seq > (SELECT coalesce(max(seq), 0) FROM inbox) - ?2
+                   AND CAST(json_extract(event, '$.timestamp') AS INTEGER) = ?3
+                 ORDER BY seq DESC LIMIT 1",
+            )?
+            .query_row(params![key, TIE_LOOKBACK, at], |row| row.get(0))
             .optional()
-            .context("cannot read the contacts")
+            .context("cannot read the inbox")?;
+        Ok(number
+            .flatten()
+            .filter(|n| latest.iter().any(|(tied, _)| tied == n))
+            .or_else(|| latest.into_iter().next().map(|(n, _)| n)))
     }
 
     /// When the contact under `key` last wrote to business number `number`, if that is
@@ -396,6 +516,93 @@ mod tests {
         let key = file(&tx, who, 5).unwrap();
         tx.commit().unwrap();
         key
+    }
+
+    #[test]
+    fn one_person_filed_twice_is_merged_under_the_first_key() {
+        let mut store = Store::open_in_memory().unwrap();
+        assert_eq!(
+            file_now(&mut store, &who(Some("4915112345678"), None)).as_deref(),
+            Some("4915112345678")
+        );
+        let mut later = who(None, Some("DE.1"));
+        later.phone_number_id = Some("220000000000001".into());
+        later.wrote_at = Some(2000);
+        later.username = Some("dana".into());
+        assert_eq!(file_now(&mut store, &later).as_deref(), Some("DE.1"));
+        assert_eq!(store.contacts().unwrap().len(), 2);
+        // A message names both: one contact, under the key seen first.
+        let both = who(Some("4915112345678"), Some("DE.1"));
+        assert_eq!(
+            file_now(&mut store, &both).as_deref(),
+            Some("4915112345678")
+        );
+        let contacts = store.contacts().unwrap();
+        assert_eq!(contacts.len(), 1, "{contacts:?}");
+        let contact = &contacts[0];
+        assert_eq!(
+            (
+                contact.key.as_str(),
+                contact.phone.as_deref(),
+                contact.user_id.as_deref(),
+                contact.username.as_deref()
+            ),
+            (
+                "4915112345678",
+                Some("4915112345678"),
+                Some("DE.1"),
+                Some("dana")
+            )
+        );
+        assert_eq!(
+            contact.numbers,
+            [
+                ("106540352242922".to_string(), 1000),
+                ("220000000000001".to_string(), 2000)
+            ]
+        );
+        let recipient = crate::message::Recipient::parse("DE.1").unwrap();
+        assert_eq!(store.contact_key(&recipient).unwrap(), "4915112345678");
+    }
+
+    #[test]
+    fn replies_go_through_the_number_written_to_last_within_one_second() {
+        let mut store = Store::open_in_memory().unwrap();
+        let message = |number: &str, wamid: &str, at: i64| {
+            crate::notification::parse(
+                json!({"entry": [{"changes": [{"field": "messages", "value": {
+                    "metadata": {"phone_number_id": number},
+                    "contacts": [{"wa_id": "4915112345678", "profile": {"name": "T"}}],
+                    "messages": [{"from": "4915112345678", "id": wamid, "timestamp": at.to_string(),
+                                  "type": "text", "text": {"body": "x"}}]}}]}]})
+                .to_string()
+                .as_bytes(),
+            )
+            .unwrap()
+        };
+        let reply = normalize(&json!({"to": "4915112345678", "text": "hi"}), None).unwrap();
+        for (i, number) in ["111", "222", "111", "222"].into_iter().enumerate() {
+            store
+                .insert_items([message(number, &format!("w{i}"), 1000)], &[])
+                .unwrap();
+            assert_eq!(store.route(&reply).unwrap().1["from"], number);
+        }
+        // An older message (a late redelivery) does not move it.
+        store.insert_items([message("111", "w9", 10)], &[]).unwrap();
+        assert_eq!(store.route(&reply).unwrap().1["from"], "222");
+    }
+
+    #[test]
+    fn people_with_different_user_ids_are_not_merged() {
+        let mut store = Store::open_in_memory().unwrap();
+        // The number belonged to DE.1, and now to DE.2, who was seen by user id alone.
+        file_now(&mut store, &who(Some("4915112345678"), Some("DE.1")));
+        file_now(&mut store, &who(None, Some("DE.2")));
+        assert_eq!(
+            file_now(&mut store, &who(Some("4915112345678"), Some("DE.2"))).as_deref(),
+            Some("DE.2")
+        );
+        assert_eq!(store.contacts().unwrap().len(), 2);
     }
 
     #[test]

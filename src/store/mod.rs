@@ -14,6 +14,7 @@
 pub mod contacts;
 pub mod inbox;
 pub mod media;
+pub mod numbers;
 pub mod outbox;
 pub mod settled;
 pub mod templates;

@@ -18,6 +18,7 @@ mod hostile;
 mod identity;
 mod media;
 mod metrics;
+mod numbers;
 mod outbox;
 mod packaging;
 mod send;

@@ -20,7 +20,7 @@ pub(super) async fn messages(
     UrlPath((_version, node)): UrlPath<(String, String)>,
     body: Bytes,
 ) -> Response {
-    if node != shared.phone_number_id {
+    if !shared.has_number(&node) {
         return no_such_object(&Method::POST, &node);
     }
     let message: Value = match serde_json::from_slice(&body) {
@@ -67,6 +67,7 @@ pub(super) async fn messages(
     let sent = SentMessage {
         id: id.clone(),
         recipient: checked.recipient.id().to_string(),
+        from: node.clone(),
         message,
     };
     tracing::info!(
@@ -84,8 +85,7 @@ pub(super) async fn messages(
         let statuses = statuses_for(&checked.kind, checked.voice);
         let now = Instant::now();
         for (step, status) in (1..).zip(statuses) {
-            let mut body =
-                status_notification(&shared.phone_number_id, &id, status, &checked.recipient);
+            let mut body = status_notification(&node, &id, status, &checked.recipient);
             // WhatsApp echoes it, unchanged, in every status of the message.
             if let Some(callback) = &callback {
                 body["entry"][0]["changes"][0]["value"]["statuses"][0]["biz_opaque_callback_data"] =

@@ -68,6 +68,9 @@ pub struct LocalGraphConfig {
     pub port: u16,
     /// The business phone number id in the paths (`/{version}/{id}/messages`).
     pub phone_number_id: String,
+    /// Further business numbers it answers for, as one app with several numbers
+    /// (`dev --phone-number-id A --phone-number-id B`).
+    pub other_numbers: Vec<String>,
     /// The only token accepted (`Authorization: Bearer ...`).
     pub access_token: Secret,
     /// Where statuses are posted; `None`: nowhere.
@@ -89,6 +92,8 @@ pub struct SentMessage {
     /// The recipient as WhatsApp resolved it: the digits of `to`, or a business-scoped
     /// user id as given.
     pub recipient: String,
+    /// The business number (phone number id) it was sent through.
+    pub from: String,
     /// The request body as received (a Graph API message object).
     pub message: Value,
 }
@@ -158,6 +163,7 @@ impl LocalGraph {
         };
         let shared = Arc::new(Shared {
             phone_number_id: config.phone_number_id,
+            other_numbers: config.other_numbers,
             token: config.access_token,
             base_url: format!("http://{addr}"),
             media_dir,
@@ -327,6 +333,7 @@ fn copy_hashed(head: &[u8], source: &mut File, target: &Path) -> io::Result<(Str
 /// What the handlers share.
 struct Shared {
     phone_number_id: String,
+    other_numbers: Vec<String>,
     token: Secret,
     base_url: String,
     media_dir: tempfile::TempDir,
@@ -348,6 +355,11 @@ struct Inner {
 }
 
 impl Shared {
+    /// Whether `id` is one of the business numbers this Graph API answers for.
+    fn has_number(&self, id: &str) -> bool {
+        id == self.phone_number_id || self.other_numbers.iter().any(|n| n == id)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A handler that panicked while holding the lock left consistent data behind:
         // every change under it is a single insert or push.
@@ -412,6 +424,7 @@ mod tests {
         LocalGraph::start(LocalGraphConfig {
             port: 0,
             phone_number_id: "100000000000001".into(),
+            other_numbers: Vec::new(),
             access_token: Secret::new("dev-token"),
             webhook: None,
         })

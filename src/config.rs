@@ -1428,7 +1428,7 @@ impl Config {
             base_url: self.graph_base_url(),
             phone_number_id: id.to_string(),
             access_token: token,
-            timeout: self.duration("graphApi.timeout", 15_000),
+            timeout: self.duration("graphApi.timeout"),
         })
     }
 }

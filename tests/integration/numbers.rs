@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::fake_graph::FakeGraph;
-use crate::handler::{PATIENCE, against, python_bot, sent_messages};
-use crate::harness::{PHONE_NUMBER_ID, TOKEN, wa_cloud_with};
+use crate::handler::{against, python_bot, sent_messages};
+use crate::harness::{PHONE_NUMBER_ID, TOKEN, poll, wa_cloud_with};
 
 /// A second business number, with a token and a ceiling of its own in the tests.
 const SLOW: &str = "220000000000001";
@@ -51,18 +51,6 @@ fn message_by(
         "contacts": [contact], "messages": [message]}}]}]})
     .to_string()
     .into_bytes()
-}
-
-/// Polls `probe` until it gives a value, for at most [`PATIENCE`].
-fn wait_for<T>(what: impl Fn() -> String, mut probe: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        if let Some(value) = probe() {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out: {}", what());
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]
@@ -110,7 +98,7 @@ for line in sys.stdin:
             .status,
         200
     );
-    let requests = wait_for(
+    let requests = poll(
         || format!("{:?}\n{}", graph.bodies(), server.stderr()),
         || {
             let requests = graph.requests_to("POST", "/messages");
@@ -277,7 +265,7 @@ for line in sys.stdin:
     };
     // Events are handed over in the order they were stored: the two after the stranger's
     // reached the handler, so the stranger's was passed over, not delayed.
-    wait_for(
+    poll(
         || server.stderr(),
         || (handed(&log).len() >= 2).then_some(()),
     );
@@ -322,7 +310,7 @@ for line in sys.stdin:
     assert_eq!(to_stranger(&graph), 0);
     // Handed over on request.
     inbox(&["retry", "1"]).success();
-    wait_for(
+    poll(
         || server.stderr(),
         || (handed(&log).len() >= 3).then_some(()),
     );

@@ -807,19 +807,24 @@ for line in sys.stdin:
     server.wait_for_log("dropping 1 replies not yet done");
     // Instead of a pause: only stored replies are ever sent, and the outbox holds exactly
     // the two that were, both sent; the dropped one was never stored.
+    // (A reply is marked sent just after the Graph API answered it: wait for that.)
     let db = rusqlite::Connection::open(dir.path().join("media/media-ids.db")).unwrap();
-    let stored: Vec<(String, String)> = db
-        .prepare("SELECT body, state FROM outbox ORDER BY seq")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    assert_eq!(stored.len(), 2, "{stored:?}");
-    assert!(
-        stored.iter().all(|(_, state)| state == "sent"),
-        "{stored:?}"
+    let stored = || -> Vec<(String, String)> {
+        db.prepare("SELECT body, state FROM outbox ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    poll(
+        || format!("both replies stored and marked sent: {:?}", stored()),
+        || {
+            let rows = stored();
+            (rows.len() == 2 && rows.iter().all(|(_, state)| state == "sent")).then_some(())
+        },
     );
+    assert_eq!(stored().len(), 2);
     assert_eq!(sent_messages(&graph).len(), 2);
 }
 

@@ -7,7 +7,9 @@
 //!   into the next one, so the database is not the bottleneck under load;
 //! - the tap, which writes stored events to stdout in order and marks them delivered, so
 //!   that events not yet written when `serve` stops are written after it starts again;
-//! - a watchdog, which notices when the database file is deleted or replaced.
+//! - a watchdog, which notices when the database file is deleted or replaced;
+//! - a checkpointer, which copies the write-ahead log into the database file, so that no
+//!   part waits for the disk (`store::checkpoint`).
 //!
 //! Storage trouble (another process holding the write lock, a full disk, an I/O error)
 //! is never fatal and never silent: the writer answers 500 (WhatsApp delivers again), the
@@ -167,6 +169,7 @@ pub fn run_until(
                 )
             })?
     };
+    let checkpointer = crate::store::checkpoint::Checkpointer::start(&db_path)?;
     let watchdog = match tap_store.file_id() {
         Some(file) => Some(Watchdog::start(file, health.clone())?),
         None => None,
@@ -263,6 +266,7 @@ pub fn run_until(
     if let HandOver::Handler(handler) = handing_over {
         handler.stop();
     }
+    checkpointer.stop();
     served?;
     written?;
     tapped?;

@@ -11,6 +11,7 @@
 //! in `/healthz` and the log what it waits for. A database file deleted or replaced while
 //! a `Store` has it open is noticed by [`Store::file_replaced`].
 
+pub mod checkpoint;
 pub mod contacts;
 pub mod inbox;
 pub mod media;
@@ -170,6 +171,12 @@ impl Store {
             .busy_handler(Some(wait_briefly_for_lock))
             .map_err(|e| explain(e, &path.display().to_string()))?;
         store.set_cache_kib(256)?;
+        // Checkpoints are the checkpointer's (see its module); this one makes one only
+        // should the log grow long all the same.
+        store
+            .conn
+            .pragma_update(None, "wal_autocheckpoint", BACKSTOP_CHECKPOINT_PAGES)
+            .map_err(|e| explain(e, &path.display().to_string()))?;
         Ok(store)
     }
 
@@ -427,6 +434,10 @@ pub(crate) fn patiently<T>(
         wait = (wait * 2).min(MAX_WAIT);
     }
 }
+
+/// The length of the write-ahead log (pages) at which a connection of serve checkpoints
+/// itself, should the checkpointer fall behind: 10× SQLite's default.
+const BACKSTOP_CHECKPOINT_PAGES: i64 = 10_000;
 
 /// How long a part of serve waits for another connection's write lock before its
 /// statement fails with "busy" (and [`patiently`] retries it, telling `/healthz`).

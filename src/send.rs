@@ -131,7 +131,8 @@ pub(crate) fn run(
     if local_files.iter().any(Option::is_some) {
         // Every file is uploaded before the first message goes out: a failed upload
         // sends nothing, and what was uploaded stays in the cache for the next try.
-        let mut cache = MediaCache::open(config)?;
+        // Through --from, with its token: the upload goes through the number sending.
+        let mut cache = MediaCache::open_with(config, graph.clone())?;
         for (i, message) in messages.iter_mut().enumerate() {
             media::resolve_files(&mut message.body, &mut cache).with_context(|| {
                 format!(

@@ -798,6 +798,16 @@ impl Handler {
                 client: crate::graph::Client::new(&graph),
                 dir: media_dir.clone(),
                 phone_number_id: graph.phone_number_id.clone(),
+                by_number: config
+                    .numbers()
+                    .tokens()
+                    .map(|(number, token)| {
+                        let mut graph = graph.clone();
+                        graph.phone_number_id = number.to_string();
+                        graph.access_token = token.clone();
+                        (number.to_string(), crate::graph::Client::new(&graph))
+                    })
+                    .collect(),
             }),
         };
 

@@ -24,13 +24,8 @@ fn event_line(event: &Pending, spec: &HandlerSpec, store: &Store) -> String {
     else {
         return event.event.clone();
     };
-    match crate::media::download_into(
-        &id,
-        &download.dir,
-        store,
-        &download.client,
-        &download.phone_number_id,
-    ) {
+    let (client, number) = download.through(value["phone_number_id"].as_str());
+    match crate::media::download_into(&id, &download.dir, store, client, number) {
         Ok(path) => value["media"]["file"] = json!(path),
         Err(err) => tracing::warn!(
             "cannot download media {id} of event {}: {err:#}; handing it over without `file`",
@@ -38,6 +33,19 @@ fn event_line(event: &Pending, spec: &HandlerSpec, store: &Store) -> String {
         ),
     }
     value.to_string()
+}
+
+impl super::MediaDownload {
+    /// The client and number an event's media is downloaded through: the number it came
+    /// to (`phone_number_id`), with that number's own token when it has one, else the
+    /// configured token. Media ids are not tied to a number in the URL, but Meta answers
+    /// only a token that may see the number's media.
+    fn through<'a>(&'a self, number: Option<&'a str>) -> (&'a crate::graph::Client, &'a str) {
+        let client = number
+            .and_then(|n| self.by_number.get(n))
+            .unwrap_or(&self.client);
+        (client, number.unwrap_or(&self.phone_number_id))
+    }
 }
 
 /// The `id` of an event: the wamid of a message or status.

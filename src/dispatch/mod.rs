@@ -95,6 +95,9 @@ pub(crate) struct MediaDownload {
     pub client: crate::graph::Client,
     pub dir: PathBuf,
     pub phone_number_id: String,
+    /// Clients of the numbers with an access token of their own (`graphApi.numbers`):
+    /// an event's media is fetched with the token of the number it came to.
+    pub by_number: std::collections::HashMap<String, crate::graph::Client>,
 }
 
 /// Bytes of events a worker holds that its handler has not been given yet (at least one

@@ -12,6 +12,7 @@
 pub(crate) mod commands;
 pub(crate) mod kind;
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -22,10 +23,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::config::Config;
+use crate::config::{Config, GraphConfig};
 use crate::error::UsageError;
 use crate::graph::media::UploadFile;
 use crate::graph::{Client, GraphError};
+use crate::secret::Secret;
 use crate::store::Store;
 use crate::store::media::{Direction, MediaRecord, UPLOAD_LIFETIME_SECS};
 use crate::usage;
@@ -94,19 +96,59 @@ pub(crate) struct MediaCache {
     client: Client,
     phone_number_id: String,
     progress: bool,
+    /// How to reach the other business numbers a message may go out from (`from`): the
+    /// configured connection, and the numbers with an access token of their own.
+    graph: GraphConfig,
+    tokens: HashMap<String, Secret>,
+    /// Clients of the other numbers, made the first time a file goes up through them.
+    others: HashMap<String, Client>,
 }
 
 impl MediaCache {
     /// Opens the database (`media.dbPath`) and a client for the configured number.
     pub(crate) fn open(config: &Config) -> Result<MediaCache> {
-        let graph = config.graph()?;
+        MediaCache::open_with(config, config.graph()?)
+    }
+
+    /// [`MediaCache::open`] with `graph` as the configured connection (`send --from`,
+    /// whose number may have a token of its own and need no other).
+    pub(crate) fn open_with(config: &Config, graph: GraphConfig) -> Result<MediaCache> {
         let store = Store::open(&config.media().db_path)?;
+        let tokens = config
+            .numbers()
+            .tokens()
+            .map(|(number, token)| (number.to_string(), token.clone()))
+            .collect();
         Ok(MediaCache {
             store,
             client: Client::new(&graph),
-            phone_number_id: graph.phone_number_id,
+            phone_number_id: graph.phone_number_id.clone(),
             progress: false,
+            graph,
+            tokens,
+            others: HashMap::new(),
         })
+    }
+
+    /// The client for uploads through business number `number` (None: the configured
+    /// one), with that number's own access token when `graphApi.numbers` gives it one.
+    /// WhatsApp keeps media on the number (and business) that uploaded it, so a message
+    /// is sent with a file uploaded through the number it goes out from.
+    fn client_of(&mut self, number: Option<&str>) -> (&Client, String) {
+        match number {
+            Some(number) if number != self.phone_number_id => {
+                let client = self.others.entry(number.to_string()).or_insert_with(|| {
+                    let mut graph = self.graph.clone();
+                    graph.phone_number_id = number.to_string();
+                    if let Some(token) = self.tokens.get(number) {
+                        graph.access_token = token.clone();
+                    }
+                    Client::new(&graph)
+                });
+                (client, number.to_string())
+            }
+            _ => (&self.client, self.phone_number_id.clone()),
+        }
     }
 
     /// Draw a progress bar on stderr while uploading.
@@ -118,6 +160,18 @@ impl MediaCache {
     /// The id of a valid upload of this file's content, or of a new upload (always a new
     /// one with `force`). Only a successful upload is recorded.
     pub(crate) fn upload(&mut self, local: &LocalFile, force: bool) -> Result<Uploaded> {
+        self.upload_through(local, force, None)
+    }
+
+    /// [`MediaCache::upload`] through business number `number` (None: the configured
+    /// one): the cache is per number, as media ids are.
+    pub(crate) fn upload_through(
+        &mut self,
+        local: &LocalFile,
+        force: bool,
+        number: Option<&str>,
+    ) -> Result<Uploaded> {
+        let progress = self.progress;
         let shown = local.path.display();
         let file = File::open(&local.path).with_context(|| format!("cannot read `{shown}`"))?;
         let (sha256, size) = hash_file(&file).with_context(|| format!("cannot read `{shown}`"))?;
@@ -129,8 +183,8 @@ impl MediaCache {
         let hit = if force {
             None
         } else {
-            self.store
-                .cached_upload(&self.phone_number_id, &sha256, &mime_type, now)?
+            let number = number.unwrap_or(&self.phone_number_id);
+            self.store.cached_upload(number, &sha256, &mime_type, now)?
         };
         if let Some(hit) = hit {
             tracing::debug!(id = %hit.id, file = %shown, "upload served from the media cache");
@@ -148,15 +202,15 @@ impl MediaCache {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| format!("file.{}", kind::extension(&mime_type)));
-        let bar = progress_bar(self.progress, size, format!("uploading {filename}"));
+        let bar = progress_bar(progress, size, format!("uploading {filename}"));
         let upload = UploadFile {
             file: &file,
             size,
             filename: &filename,
             mime_type: &mime_type,
         };
-        let id = self
-            .client
+        let (client, phone_number_id) = self.client_of(number);
+        let id = client
             .upload(&upload, &|sent| bar.set_position(sent))
             .with_context(|| format!("`{shown}` was not uploaded"))?;
         bar.finish_and_clear();
@@ -164,7 +218,7 @@ impl MediaCache {
         self.store.record_media(&MediaRecord {
             id: id.clone(),
             direction: Direction::Upload,
-            phone_number_id: self.phone_number_id.clone(),
+            phone_number_id,
             sha256: sha256.clone(),
             mime_type: mime_type.clone(),
             size,
@@ -225,14 +279,16 @@ fn media_slot(message: &Value) -> Option<(Kind, String)> {
 }
 
 /// Uploads the local file a media message names (see [`local_file`]) through the cache
-/// and puts its media id in place of `file`. A document without `filename` gets the
-/// file's name, which WhatsApp shows to the recipient. A message without a file is left
-/// as it is.
+/// and puts its media id in place of `file`: through the business number the message
+/// goes out from (its wa-cloud field `from`, else the configured one). A document
+/// without `filename` gets the file's name, which WhatsApp shows to the recipient. A
+/// message without a file is left as it is.
 pub(crate) fn resolve_files(message: &mut Value, cache: &mut MediaCache) -> Result<()> {
     let Some(local) = local_file(message)? else {
         return Ok(());
     };
-    let uploaded = cache.upload(&local, false)?;
+    let from = message[crate::graph::FROM].as_str().map(str::to_string);
+    let uploaded = cache.upload_through(&local, false, from.as_deref())?;
     let (kind, pointer) = media_slot(message).expect("local_file found a media object");
     if let Some(content) = message.pointer_mut(&pointer).and_then(Value::as_object_mut) {
         content.remove("file");

@@ -106,13 +106,17 @@ pub(super) fn file(tx: &Connection, who: &Who, now: i64) -> rusqlite::Result<Opt
     let known = find(tx, [&who.user_id, &who.phone, &who.parent_user_id])?;
     let key = match known {
         Some(key) => {
-            // What arrives now wins over what was known; a change names the new one.
+            // What arrives now wins over what was known; a change names the new one. Most
+            // notifications change nothing, and then nothing is written.
             tx.prepare_cached(
                 "UPDATE contacts SET
                     phone = coalesce(?2, ?3, phone), user_id = coalesce(?4, ?5, user_id),
                     parent_user_id = coalesce(?6, parent_user_id),
                     username = coalesce(?7, username), name = coalesce(?8, name), updated_at = ?9
-                 WHERE key = ?1",
+                 WHERE key = ?1
+                   AND (phone IS NOT coalesce(?2, ?3, phone) OR user_id IS NOT coalesce(?4, ?5, user_id)
+                        OR parent_user_id IS NOT coalesce(?6, parent_user_id)
+                        OR username IS NOT coalesce(?7, username) OR name IS NOT coalesce(?8, name))",
             )?
             .execute(params![
                 key,
@@ -156,7 +160,7 @@ pub(super) fn file(tx: &Connection, who: &Who, now: i64) -> rusqlite::Result<Opt
         tx.prepare_cached(
             "INSERT INTO contact_numbers (contact, phone_number_id, last_inbound) VALUES (?1, ?2, ?3)
              ON CONFLICT (contact, phone_number_id) DO UPDATE
-             SET last_inbound = max(last_inbound, excluded.last_inbound)",
+             SET last_inbound = excluded.last_inbound WHERE excluded.last_inbound > last_inbound",
         )?
         .execute(params![key, number, at])?;
     }
@@ -223,7 +227,7 @@ fn merge_duplicates(tx: &Connection, who: &Who) -> rusqlite::Result<()> {
             "INSERT INTO contact_numbers (contact, phone_number_id, last_inbound)
              SELECT ?1, phone_number_id, last_inbound FROM contact_numbers WHERE contact = ?2
              ON CONFLICT (contact, phone_number_id) DO UPDATE
-             SET last_inbound = max(last_inbound, excluded.last_inbound)",
+             SET last_inbound = excluded.last_inbound WHERE excluded.last_inbound > last_inbound",
         )?
         .execute(params![kept, merged])?;
         tx.prepare_cached("DELETE FROM contact_numbers WHERE contact = ?1")?
@@ -331,11 +335,13 @@ impl Store {
         Ok(numbers)
     }
 
-    /// Every contact, the most recently seen first.
+    /// Every contact, the one who wrote last first (then the one changed last).
     pub(crate) fn contacts(&self) -> Result<Vec<Contact>> {
         let mut query = self.conn().prepare_cached(
             "SELECT key, phone, user_id, parent_user_id, username, name, updated_at
-             FROM contacts ORDER BY updated_at DESC, key",
+             FROM contacts
+             ORDER BY (SELECT max(last_inbound) FROM contact_numbers WHERE contact = key) DESC,
+                      updated_at DESC, key",
         )?;
         let mut contacts: Vec<Contact> = query
             .query_map([], row_to_contact)?

@@ -163,20 +163,20 @@ impl Store {
     pub(crate) fn pending(&self, kinds: &[Kind], after: i64, limit: usize) -> Result<Vec<Pending>> {
         // First the seqs, then each event: sorting whole rows would read every pending
         // event (a few MiB each, at worst) for each batch.
+        // SQLite plans for the value of a bound `LIMIT ?`, compiling the statement again
+        // each time it runs; a limit written in is compiled once.
         let seqs: Vec<i64> = {
             let mut query = self
                 .conn()
-                .prepare_cached(
+                .prepare_cached(&format!(
                     "SELECT seq FROM inbox
-                     WHERE delivered_at IS NULL AND parked_at IS NULL AND seq > ?3
+                     WHERE delivered_at IS NULL AND parked_at IS NULL AND seq > ?2
                        AND kind IN (SELECT value FROM json_each(?1))
-                     ORDER BY seq LIMIT ?2",
-                )
+                     ORDER BY seq LIMIT {limit}"
+                ))
                 .context("cannot read the inbox")?;
             query
-                .query_map(params![kinds_json(kinds), limit as i64, after], |row| {
-                    row.get(0)
-                })?
+                .query_map(params![kinds_json(kinds), after], |row| row.get(0))?
                 .collect::<rusqlite::Result<_>>()
                 .context("cannot read the inbox")?
         };

@@ -214,7 +214,8 @@ impl Store {
     /// This database's random id, which tells its outbox rows from those of another.
     pub(crate) fn id(&self) -> Result<String> {
         self.conn
-            .query_row("SELECT value FROM meta WHERE key = 'id'", [], |r| r.get(0))
+            .prepare_cached("SELECT value FROM meta WHERE key = 'id'")
+            .and_then(|mut query| query.query_row([], |r| r.get(0)))
             .context("cannot read the database id")
     }
 

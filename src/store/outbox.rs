@@ -150,9 +150,11 @@ impl Store {
     /// At most `limit` unsent rows after `after`, in order.
     pub(crate) fn unsent(&self, after: i64, limit: usize) -> Result<Vec<OutboxRow>> {
         self.read_rows(
-            "SELECT seq, recipient, kind, body, created_at, attempts, next_attempt_at, tried_at, callback
-             FROM outbox WHERE state = 'pending' AND seq > ?1 ORDER BY seq LIMIT ?2",
-            params![after, limit as i64],
+            &format!(
+                "SELECT seq, recipient, kind, body, created_at, attempts, next_attempt_at, tried_at, callback
+                 FROM outbox WHERE state = 'pending' AND seq > ?1 ORDER BY seq LIMIT {limit}"
+            ),
+            params![after],
         )
     }
 
@@ -165,13 +167,17 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<OutboxRow>> {
         self.read_rows(
-            "SELECT seq, recipient, kind, body, created_at, attempts, next_attempt_at, tried_at, callback
-             FROM outbox WHERE state = 'pending' AND recipient = ?1 AND seq > ?2 AND seq <= ?3
-             ORDER BY seq LIMIT ?4",
-            params![recipient, after, up_to, limit as i64],
+            &format!(
+                "SELECT seq, recipient, kind, body, created_at, attempts, next_attempt_at, tried_at, callback
+                 FROM outbox WHERE state = 'pending' AND recipient = ?1 AND seq > ?2 AND seq <= ?3
+                 ORDER BY seq LIMIT {limit}"
+            ),
+            params![recipient, after, up_to],
         )
     }
 
+    /// (A limit is written into the statement, never bound: SQLite plans for the value of
+    /// a bound `LIMIT ?`, so it compiles such a statement again each time it is run.)
     fn read_rows(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<OutboxRow>> {
         let mut query = self.conn().prepare_cached(sql)?;
         let rows = query.query_map(params, |row| {

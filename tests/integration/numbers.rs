@@ -507,3 +507,210 @@ for line in sys.stdin:
     .status(2)
     .stderr_has("only `wa-cloud dev` simulates several business numbers");
 }
+
+const JPEG: &[u8] = b"\xff\xd8\xff\xe0\0\x10JFIF\0";
+
+/// A notification with one image message (media `id`) from `phone` to business number
+/// `number`, sent now.
+fn image_to(number: &str, wamid: &str, phone: &str, id: &str) -> Vec<u8> {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
+        "field": "messages", "value": {"messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550783881", "phone_number_id": number},
+        "contacts": [{"profile": {"name": "Dana"}, "wa_id": phone}],
+        "messages": [{"from": phone, "id": wamid, "timestamp": unix_now().to_string(),
+            "type": "image", "image": {"id": id, "mime_type": "image/jpeg", "sha256": "x"}}]}}]}]})
+    .to_string()
+    .into_bytes()
+}
+
+/// The number and token a call went out through, from its path and Authorization.
+fn through(request: &crate::fake_graph::Recorded) -> (&'static str, &'static str) {
+    match request.header("authorization").strip_prefix("Bearer ") {
+        Some(SLOW_TOKEN) => (SLOW, SLOW_TOKEN),
+        Some(TOKEN) => (PHONE_NUMBER_ID, TOKEN),
+        other => panic!("{} carried {other:?}", request.path),
+    }
+}
+
+#[test]
+fn a_file_in_a_reply_goes_up_through_the_number_the_reply_goes_out_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    std::fs::write(dir.path().join("cat.jpg"), JPEG).unwrap();
+    // The same file in the answer to each message: once through each number.
+    let bot = python_bot(
+        dir.path(),
+        "bot.py",
+        r#"
+here = os.path.dirname(os.path.abspath(__file__))
+for line in sys.stdin:
+    ev = json.loads(line)
+    print(json.dumps({"to": ev["from"], "image": {"file": os.path.join(here, "cat.jpg")}}), flush=True)
+"#,
+    );
+    let numbers = json!({ SLOW: {"accessToken": SLOW_TOKEN} });
+    let server = against(dir.path(), &graph)
+        .args(&["--handler", bot.to_str().unwrap()])
+        .env("WHATSAPP_CLOUD_GRAPHAPI_NUMBERS", numbers.to_string())
+        .start();
+    let post = |body: &[u8]| assert_eq!(server.post(body).status, 200);
+    post(&message_to(SLOW, "wamid.S", "4915100000001", "a"));
+    post(&message_to(
+        PHONE_NUMBER_ID,
+        "wamid.F",
+        "4915100000002",
+        "b",
+    ));
+    let images = poll(
+        || format!("{:?}\n{}", graph.requests(), server.stderr()),
+        || {
+            let images: Vec<_> = graph
+                .requests_to("POST", "/messages")
+                .into_iter()
+                .filter(|r| r.json()["type"] == "image")
+                .collect();
+            (images.len() == 2).then_some(images)
+        },
+    );
+    let uploads = graph.requests_to("POST", "/media");
+    let mut seen: Vec<_> = uploads
+        .iter()
+        .map(|u| (u.path.clone(), through(u)))
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            (
+                format!("/v25.0/{PHONE_NUMBER_ID}/media"),
+                (PHONE_NUMBER_ID, TOKEN)
+            ),
+            (format!("/v25.0/{SLOW}/media"), (SLOW, SLOW_TOKEN)),
+        ],
+        "one upload through each number, with its token"
+    );
+    // Each message carries the id uploaded through its own number: the cached upload of
+    // the other number is not reused.
+    for image in &images {
+        let (number, _) = through(image);
+        assert_eq!(image.path, format!("/v25.0/{number}/messages"));
+        assert!(image.json()["image"]["id"].is_string(), "{}", image.json());
+    }
+    assert_ne!(
+        images[0].json()["image"]["id"],
+        images[1].json()["image"]["id"]
+    );
+    assert!(!server.stderr().contains(SLOW_TOKEN));
+    assert_eq!(server.terminate(), Some(0));
+}
+
+#[test]
+fn download_media_fetches_with_the_token_of_the_number_the_event_came_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let to_slow = graph.add_media(JPEG, "image/jpeg");
+    let other: &[u8] = b"\xff\xd8\xff\xe0 another jpeg";
+    let to_default = graph.add_media(other, "image/jpeg");
+    let bot = python_bot(
+        dir.path(),
+        "bot.py",
+        r#"
+for line in sys.stdin:
+    ev = json.loads(line)
+    path = ev["media"].get("file", "")
+    size = os.path.getsize(path) if path else -1
+    print(json.dumps({"to": ev["from"], "text": "%s %d" % (os.path.basename(path), size)}), flush=True)
+"#,
+    );
+    let numbers = json!({ SLOW: {"accessToken": SLOW_TOKEN} });
+    let server = against(dir.path(), &graph)
+        .args(&["--handler", bot.to_str().unwrap(), "--download-media"])
+        .env("WHATSAPP_CLOUD_GRAPHAPI_NUMBERS", numbers.to_string())
+        .env("WHATSAPP_CLOUD_MESSAGES_MARK_AS_READ", "false")
+        .start();
+    let post = |body: &[u8]| assert_eq!(server.post(body).status, 200);
+    post(&image_to(SLOW, "wamid.S", "4915100000001", &to_slow));
+    post(&image_to(
+        PHONE_NUMBER_ID,
+        "wamid.F",
+        "4915100000002",
+        &to_default,
+    ));
+    let mut texts = poll(
+        || format!("{:?}\n{}", graph.requests(), server.stderr()),
+        || {
+            let sent = sent_messages(&graph);
+            (sent.len() == 2).then(|| {
+                sent.iter()
+                    .map(|m| m["text"]["body"].as_str().unwrap().to_string())
+                    .collect::<Vec<_>>()
+            })
+        },
+    );
+    texts.sort();
+    let mut expected = vec![
+        format!("{to_slow}.jpg {}", JPEG.len()),
+        format!("{to_default}.jpg {}", other.len()),
+    ];
+    expected.sort();
+    assert_eq!(texts, expected, "both downloaded");
+    // The media's details and its bytes, each fetched with the token of its number.
+    for (id, number) in [(&to_slow, SLOW), (&to_default, PHONE_NUMBER_ID)] {
+        let fetches: Vec<_> = graph
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "GET" && r.path.contains(id.as_str()))
+            .collect();
+        assert_eq!(fetches.len(), 2, "details and bytes of {id}: {fetches:?}");
+        for fetch in &fetches {
+            assert_eq!(through(fetch).0, number, "{}", fetch.path);
+        }
+    }
+    let db = rusqlite::Connection::open(dir.path().join("media/media-ids.db")).unwrap();
+    let recorded: String = db
+        .query_row(
+            "SELECT phone_number_id FROM media WHERE id = ?1",
+            [&to_slow],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(recorded, SLOW, "the download is recorded under its number");
+    assert_eq!(server.terminate(), Some(0));
+}
+
+#[test]
+fn send_from_uploads_a_file_through_that_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let file = dir.path().join("cat.jpg");
+    std::fs::write(&file, JPEG).unwrap();
+    let numbers = json!({ SLOW: {"accessToken": SLOW_TOKEN} }).to_string();
+    let file = file.to_str().unwrap();
+    wa_cloud_with(
+        &graph,
+        &["send", "4915112345678", "--image", file, "--from", SLOW],
+    )
+    .env("WHATSAPP_CLOUD_GRAPHAPI_NUMBERS", &numbers)
+    .run()
+    .success();
+    let requests = graph.requests();
+    let calls: Vec<_> = requests
+        .iter()
+        .map(|r| (r.method.as_str(), r.path.as_str(), through(r)))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            (
+                "POST",
+                format!("/v25.0/{SLOW}/media").as_str(),
+                (SLOW, SLOW_TOKEN)
+            ),
+            (
+                "POST",
+                format!("/v25.0/{SLOW}/messages").as_str(),
+                (SLOW, SLOW_TOKEN)
+            ),
+        ]
+    );
+}

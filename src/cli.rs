@@ -27,7 +27,7 @@ Exit status: 0 success, 1 failure, 2 usage or configuration error.";
     after_help = AFTER_HELP,
     propagate_version = true
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
     #[command(subcommand)]
@@ -35,7 +35,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// Read the configuration from FILE (JSON or YAML) instead of searching for one
     #[arg(
         long,
@@ -107,13 +107,13 @@ pub struct GlobalArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
+pub(crate) enum LogFormat {
     Text,
     Json,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Send messages and print their wamids, one a line
     Send(Box<SendArgs>),
     /// Print the effective configuration, each value with where it came from
@@ -167,7 +167,7 @@ subscription and callback checks. Examples:
   wa-cloud doctor --url https://bot.example.com/webhook
   wa-cloud doctor --url https://bot.example.com/webhook --fix
   wa-cloud doctor --json")]
-pub struct DoctorArgs {
+pub(crate) struct DoctorArgs {
     /// The public callback URL: check that a verification request through it reaches this
     /// configuration's verify token, and that it is the callback URL in effect
     #[arg(long, value_name = "URL")]
@@ -179,7 +179,7 @@ pub struct DoctorArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct HealthcheckArgs {
+pub(crate) struct HealthcheckArgs {
     /// The URL to ask [default: http://127.0.0.1:<webhooks.port>/healthz, https with webhooks.tls.*]
     #[arg(long, value_name = "URL", conflicts_with = "port")]
     pub url: Option<String>,
@@ -192,7 +192,7 @@ pub struct HealthcheckArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ContactsCommand {
+pub(crate) enum ContactsCommand {
     /// One line per contact, the most recently seen first (the default)
     List,
     /// Everything known of one contact
@@ -204,7 +204,7 @@ pub enum ContactsCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum TemplatesCommand {
+pub(crate) enum TemplatesCommand {
     /// Fetch the templates from Meta into the database, then list them: name, language,
     /// category, status, quality
     List {
@@ -242,7 +242,7 @@ pub enum TemplatesCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum InboxCommand {
+pub(crate) enum InboxCommand {
     /// Count the events waiting, handed over but not acknowledged, and parked (the default)
     Status,
     /// List the parked events: those a handler crashed on too often
@@ -256,7 +256,7 @@ pub enum InboxCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Port to listen on; 0 picks a free one (webhooks.port)
     #[arg(long, value_name = "PORT")]
     pub port: Option<u16>,
@@ -302,7 +302,7 @@ pub struct ServeArgs {
 
 /// `/metrics` for Prometheus.
 #[derive(Debug, Default, Args)]
-pub struct MetricsArgs {
+pub(crate) struct MetricsArgs {
     /// Serve /metrics (Prometheus) on 127.0.0.1:PORT, apart from the webhooks; 0 picks a
     /// free port. (webhooks.metrics: true serves it on the webhooks port instead)
     #[arg(long, value_name = "PORT", help_heading = "Metrics")]
@@ -311,7 +311,7 @@ pub struct MetricsArgs {
 
 /// HTTPS for `serve`: both or neither.
 #[derive(Debug, Default, Args)]
-pub struct TlsArgs {
+pub(crate) struct TlsArgs {
     /// Serve HTTPS with this PEM certificate chain, such as certbot's fullchain.pem
     /// (webhooks.tls.cert); SIGHUP reads it again
     #[arg(long, value_name = "FILE", help_heading = "HTTPS")]
@@ -322,7 +322,7 @@ pub struct TlsArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct UploadArgs {
+pub(crate) struct UploadArgs {
     /// Files to upload
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -332,7 +332,7 @@ pub struct UploadArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct DownloadArgs {
+pub(crate) struct DownloadArgs {
     /// Media ids (digits), as received in messages
     #[arg(required = true, value_name = "MEDIA_ID")]
     pub ids: Vec<String>,
@@ -345,7 +345,7 @@ pub struct DownloadArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum MediaCommand {
+pub(crate) enum MediaCommand {
     /// List uploads and downloads with their age and expiry
     List,
     /// Delete media at WhatsApp and in the database
@@ -369,7 +369,7 @@ chat writes to A until `/to B`, and each reply shows the number it came from.
   WHATSAPP_CLOUD_GRAPHAPI_BASE_URL=127.0.0.1 WHATSAPP_CLOUD_GRAPHAPI_BASE_PORT=3001 \\
   WHATSAPP_CLOUD_GRAPHAPI_ACCESS_TOKEN=wa-cloud-dev-token \\
   WHATSAPP_CLOUD_GRAPHAPI_PHONE_NUMBER_ID=100000000000001 wa-cloud send 4915112345678 hi")]
-pub struct DevArgs {
+pub(crate) struct DevArgs {
     /// The bot: run CMD as `serve --handler CMD` would
     #[arg(long, value_name = "CMD")]
     pub handler: Option<String>,
@@ -428,7 +428,7 @@ is invalid, none is sent. Examples:
   wa-cloud send 4915112345678 \"Continue?\" --button yes:Yes --button no:No
   wa-cloud send 4915112345678 --template hello_world --lang en_US
   echo '{\"text\":\"hi\"}' | wa-cloud send 4915112345678 --raw -")]
-pub struct SendArgs {
+pub(crate) struct SendArgs {
     /// Recipient: a phone number with country code (4915112345678, +49 151 12345678), a
     /// business-scoped user id (US.13491208655302741918) or a parent one (US.ENT.5912873465)
     pub to: String,
@@ -647,7 +647,7 @@ pub struct SendArgs {
 }
 
 /// `500ms`, `30s`, `5m`, `24h`, or a bare number of milliseconds.
-pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     crate::config::parse_duration_ms(text.trim())
         .map(std::time::Duration::from_millis)
         .ok_or_else(|| {
@@ -660,7 +660,7 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 /// The global options are left out of `-h`, so that each subcommand's short help shows its
 /// own options rather than the same twelve again; `--help`, the man pages and the shell
 /// completions still have them all.
-pub fn command() -> clap::Command {
+pub(crate) fn command() -> clap::Command {
     Cli::command().mut_args(|arg| {
         if arg.is_global_set() {
             arg.hide_short_help(true)

@@ -14,14 +14,14 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
-pub use crate::secret::Secret;
+pub(crate) use crate::secret::Secret;
 use crate::usage_error::UsageError;
 
 /// The prefix of every environment variable that configures wa-cloud.
-pub const ENV_PREFIX: &str = "WHATSAPP_CLOUD_";
+pub(crate) const ENV_PREFIX: &str = "WHATSAPP_CLOUD_";
 
 /// File names looked for in the working directory, in this order.
-pub const FILE_NAMES: [&str; 4] = [
+pub(crate) const FILE_NAMES: [&str; 4] = [
     "whatsapp-cloud.config",
     "whatsapp-cloud.config.json",
     "whatsapp-cloud.config.yaml",
@@ -356,7 +356,7 @@ fn closest<'a>(unknown: &str, known: impl Iterator<Item = &'a str>) -> Option<&'
 
 /// Where a value came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
     Default,
     File(PathBuf),
     Env(String),
@@ -376,7 +376,7 @@ impl fmt::Display for Origin {
 
 /// Which configuration file to read.
 #[derive(Clone, Debug)]
-pub enum FileChoice {
+pub(crate) enum FileChoice {
     /// `--config FILE`: this file, which must exist.
     Explicit(PathBuf),
     /// The first of [`FILE_NAMES`] in `cwd`, else `config.yaml` in `config_dir`.
@@ -390,7 +390,7 @@ pub enum FileChoice {
 
 impl FileChoice {
     /// The default search: the working directory, then the platform's config directory.
-    pub fn search() -> Result<Self> {
+    pub(crate) fn search() -> Result<Self> {
         let cwd = std::env::current_dir().context("cannot read the working directory")?;
         let config_dir = directories::ProjectDirs::from("", "", "wa-cloud")
             .map(|dirs| dirs.config_dir().to_path_buf());
@@ -421,14 +421,14 @@ impl FileChoice {
 }
 
 /// A value given on the command line, for the flags layer.
-pub struct FlagValue {
+pub(crate) struct FlagValue {
     pub key: &'static str,
     pub flag: &'static str,
     pub value: Value,
 }
 
 /// Everything configuration is read from; tests build one by hand.
-pub struct Sources {
+pub(crate) struct Sources {
     pub file: FileChoice,
     /// The environment, or `None` for `--no-env`.
     pub env: Option<Vec<(String, String)>>,
@@ -437,7 +437,7 @@ pub struct Sources {
 
 impl Sources {
     /// The process environment as a layer.
-    pub fn process_env() -> Vec<(String, String)> {
+    pub(crate) fn process_env() -> Vec<(String, String)> {
         std::env::vars_os()
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
             .filter(|(k, _)| k.starts_with(ENV_PREFIX))
@@ -465,15 +465,15 @@ pub struct Config {
 #[derive(Clone, Debug)]
 pub struct GraphConfig {
     /// `https://graph.facebook.com/v25.0`, without a trailing slash.
-    pub base_url: String,
-    pub phone_number_id: String,
-    pub access_token: Secret,
+    pub(crate) base_url: String,
+    pub(crate) phone_number_id: String,
+    pub(crate) access_token: Secret,
     /// How long one request may take, connecting and waiting for the answer.
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
 }
 
 impl Config {
-    pub fn load(sources: &Sources) -> Result<Config> {
+    pub(crate) fn load(sources: &Sources) -> Result<Config> {
         let mut entries = defaults();
         let mut warnings = Vec::new();
 
@@ -609,7 +609,7 @@ impl Config {
     }
 
     /// Where `key`'s value came from, if it has one.
-    pub fn origin(&self, key: &str) -> Option<&Origin> {
+    pub(crate) fn origin(&self, key: &str) -> Option<&Origin> {
         self.entry(key).map(|e| &e.origin)
     }
 
@@ -655,7 +655,7 @@ impl Config {
 
     /// `graphApi.businessAccountId`, the WhatsApp Business Account that owns the templates,
     /// or an error that says where to find it.
-    pub fn business_account_id(&self) -> Result<String> {
+    pub(crate) fn business_account_id(&self) -> Result<String> {
         let id = self.text("graphApi.businessAccountId").unwrap_or_default();
         if id.is_empty() {
             return Err(UsageError::new(
@@ -678,13 +678,13 @@ impl Config {
     }
 
     /// `graphApi.businessAccountId` when it is set and valid, for lookups that do without.
-    pub fn business_account_id_if_set(&self) -> Option<String> {
+    pub(crate) fn business_account_id_if_set(&self) -> Option<String> {
         self.business_account_id().ok()
     }
 
     /// `graphApi.phoneNumberId` when it is set, for a command with a default of its own
     /// (`dev`); with its origin, for an error that says where a wrong value came from.
-    pub fn phone_number_id(&self) -> Option<(&str, &Origin)> {
+    pub(crate) fn phone_number_id(&self) -> Option<(&str, &Origin)> {
         let entry = self.entry("graphApi.phoneNumberId")?;
         let id = entry.value.as_str().filter(|id| !id.is_empty())?;
         Some((id, &entry.origin))
@@ -736,18 +736,18 @@ impl Config {
     }
 
     /// Whether `serve` answers `/metrics` on the webhooks port (`webhooks.metrics`).
-    pub fn metrics_on_webhooks_port(&self) -> bool {
+    pub(crate) fn metrics_on_webhooks_port(&self) -> bool {
         self.flag("webhooks.metrics")
     }
 
     /// A text key's value, when it is set and not empty.
-    pub fn optional_text(&self, key: &str) -> Option<&str> {
+    pub(crate) fn optional_text(&self, key: &str) -> Option<&str> {
         self.text(key).filter(|value| !value.is_empty())
     }
 
     /// The certificate and key `serve` speaks HTTPS with (`webhooks.tls.cert` and `.key`,
     /// or the flags), or `None` for plain HTTP. One without the other is a usage error.
-    pub fn tls(
+    pub(crate) fn tls(
         &self,
         cert_flag: Option<&Path>,
         key_flag: Option<&Path>,
@@ -849,32 +849,32 @@ impl fmt::Debug for Config {
 
 /// How long `messages.sequential: true` waits for a message's delivery before sending
 /// the next one to the same recipient.
-pub const DEFAULT_SEQUENTIAL_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_SEQUENTIAL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How replies are sent and events handed over.
 #[derive(Clone, Debug)]
 pub struct MessagesConfig {
     /// `None`: send without waiting; else wait for the previous message's delivery at most this long.
-    pub sequential: Option<Duration>,
-    pub mark_as_read: bool,
+    pub(crate) sequential: Option<Duration>,
+    pub(crate) mark_as_read: bool,
     /// Refuse a free-form reply outside the contact's 24-hour window before sending it.
-    pub check_window: bool,
+    pub(crate) check_window: bool,
     /// 0: no ceiling.
-    pub max_per_second: u32,
+    pub(crate) max_per_second: u32,
     /// Graph API calls (sends and read marks) in flight at once, at least 1.
-    pub max_in_flight: usize,
-    pub immediate: bool,
-    pub workers: usize,
+    pub(crate) max_in_flight: usize,
+    pub(crate) immediate: bool,
+    pub(crate) workers: usize,
     /// How many crashes an event may cause before it is parked.
-    pub retries: u32,
+    pub(crate) retries: u32,
     /// What a worker's handler may hold unacknowledged, and write in one line.
-    pub window: Window,
+    pub(crate) window: Window,
     /// After this long without an acknowledgement an event counts as dealt with; `None`: never.
-    pub ack_timeout: Option<Duration>,
+    pub(crate) ack_timeout: Option<Duration>,
     /// A reply that could not be sent for this long fails for good.
-    pub give_up_after: Duration,
+    pub(crate) give_up_after: Duration,
     /// After a restart, how long a reply whose send was in flight waits for a status.
-    pub in_doubt_wait: Duration,
+    pub(crate) in_doubt_wait: Duration,
 }
 
 /// The flow control of one worker's pipes: how many events its handler may hold
@@ -882,7 +882,7 @@ pub struct MessagesConfig {
 /// (`dispatch.maxLineBytes`); a longer line is skipped, so a runaway handler cannot make
 /// `serve` hold more than this in memory per pipe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Window {
+pub(crate) struct Window {
     pub events: usize,
     pub max_line_bytes: usize,
 }
@@ -890,39 +890,39 @@ pub struct Window {
 /// Where media and the database live.
 #[derive(Clone, Debug)]
 pub struct MediaConfig {
-    pub download_dir: PathBuf,
-    pub db_path: PathBuf,
+    pub(crate) download_dir: PathBuf,
+    pub(crate) db_path: PathBuf,
 }
 
 /// The webhooks endpoint's settings.
 #[derive(Clone, Debug)]
 pub struct WebhooksConfig {
-    pub port: u16,
-    pub path: String,
-    pub verify_token: Option<Secret>,
-    pub secret: Option<Secret>,
-    pub assets_dir: Option<PathBuf>,
-    pub assets_path: String,
+    pub(crate) port: u16,
+    pub(crate) path: String,
+    pub(crate) verify_token: Option<Secret>,
+    pub(crate) secret: Option<Secret>,
+    pub(crate) assets_dir: Option<PathBuf>,
+    pub(crate) assets_path: String,
     /// How long a client may take to send a request's line and headers; also how long an
     /// idle connection stays open.
-    pub header_timeout: Duration,
+    pub(crate) header_timeout: Duration,
     /// How long a client may take to send a notification's body.
-    pub body_timeout: Duration,
+    pub(crate) body_timeout: Duration,
     /// Bytes of bodies not yet authenticated held at once, all requests together.
-    pub body_budget: usize,
+    pub(crate) body_budget: usize,
     /// Connections open at once (fewer when the open-files limit is low).
-    pub max_connections: usize,
+    pub(crate) max_connections: usize,
     /// After a stop signal, how long requests in flight may take to finish.
-    pub shutdown_grace: Duration,
+    pub(crate) shutdown_grace: Duration,
 }
 
 /// One line of `wa-cloud config`.
 pub struct Described {
     pub key: &'static str,
-    pub env: &'static str,
+    pub(crate) env: &'static str,
     /// The value, `"********"` for a secret that is set, null when unset.
     pub value: Value,
-    pub origin: Option<Origin>,
+    pub(crate) origin: Option<Origin>,
 }
 
 /// Every key's default value.
@@ -1332,7 +1332,7 @@ fn masked_numbers(value: &Value) -> String {
 /// When the key is set it is also the allow-list of `serve`: events that came to another
 /// number (than these and `graphApi.phoneNumberId`) are stored but not handed over.
 #[derive(Clone, Debug, Default)]
-pub struct Numbers {
+pub(crate) struct Numbers {
     listed: BTreeMap<String, NumberSettings>,
     /// Whether `graphApi.numbers` is set (an empty mapping allows the default number only).
     set: bool,
@@ -1342,7 +1342,7 @@ pub struct Numbers {
 
 /// What a business number may set for itself in `graphApi.numbers`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct NumberSettings {
+pub(crate) struct NumberSettings {
     /// Used for every call through this number instead of `graphApi.accessToken`.
     pub access_token: Option<Secret>,
     /// This number's ceiling instead of `messages.maxPerSecond`.
@@ -1350,14 +1350,9 @@ pub struct NumberSettings {
 }
 
 impl Numbers {
-    /// The numbers listed (not the default, unless listed), with their settings.
-    pub fn listed(&self) -> impl Iterator<Item = (&str, &NumberSettings)> {
-        self.listed.iter().map(|(id, s)| (id.as_str(), s))
-    }
-
     /// The numbers events are handed over for, when `graphApi.numbers` is set: those
     /// listed and `graphApi.phoneNumberId`; `None`: every number.
-    pub fn allowed(&self) -> Option<Vec<String>> {
+    pub(crate) fn allowed(&self) -> Option<Vec<String>> {
         self.set.then(|| {
             let mut ids: Vec<String> = self.listed.keys().cloned().collect();
             ids.extend(
@@ -1371,19 +1366,19 @@ impl Numbers {
     }
 
     /// The access token of number `id`, when it has its own.
-    pub fn token_of(&self, id: &str) -> Option<&Secret> {
+    pub(crate) fn token_of(&self, id: &str) -> Option<&Secret> {
         self.listed.get(id)?.access_token.as_ref()
     }
 
     /// Every access token of a number of its own, with its number.
-    pub fn tokens(&self) -> impl Iterator<Item = (&str, &Secret)> {
+    pub(crate) fn tokens(&self) -> impl Iterator<Item = (&str, &Secret)> {
         self.listed
             .iter()
             .filter_map(|(id, s)| Some((id.as_str(), s.access_token.as_ref()?)))
     }
 
     /// The rate ceilings that differ from `messages.maxPerSecond`, by number.
-    pub fn max_per_second(&self) -> impl Iterator<Item = (&str, u32)> {
+    pub(crate) fn max_per_second(&self) -> impl Iterator<Item = (&str, u32)> {
         self.listed
             .iter()
             .filter_map(|(id, s)| Some((id.as_str(), s.max_per_second?)))
@@ -1392,7 +1387,7 @@ impl Numbers {
 
 impl Config {
     /// `graphApi.numbers` (empty, allowing every number, when unset).
-    pub fn numbers(&self) -> Numbers {
+    pub(crate) fn numbers(&self) -> Numbers {
         let value = self.entry("graphApi.numbers").map(|e| &e.value);
         let listed = value
             .and_then(Value::as_object)
@@ -1418,7 +1413,7 @@ impl Config {
     /// [`Config::graph`] for calls through business number `id` (`send --from`): with its
     /// own access token when `graphApi.numbers` gives it one (then nothing else is needed),
     /// else with the default one.
-    pub fn graph_for(&self, id: &str) -> Result<GraphConfig> {
+    pub(crate) fn graph_for(&self, id: &str) -> Result<GraphConfig> {
         let Some(token) = self.numbers().token_of(id).cloned() else {
             let mut graph = self.graph()?;
             graph.phone_number_id = id.to_string();

@@ -14,7 +14,7 @@ use crate::store::Store;
 use crate::store::contacts::Contact;
 use crate::store::inbox::unix_now;
 
-pub fn run(
+pub(crate) fn run(
     command: &ContactsCommand,
     config: &Config,
     as_json: bool,

@@ -90,7 +90,12 @@ impl Check {
     }
 }
 
-pub fn run(args: &DoctorArgs, config: &Config, as_json: bool, out: &mut dyn Write) -> Result<()> {
+pub(crate) fn run(
+    args: &DoctorArgs,
+    config: &Config,
+    as_json: bool,
+    out: &mut dyn Write,
+) -> Result<()> {
     if let Some(url) = &args.url
         && !(url.starts_with("https://") || url.starts_with("http://"))
     {

@@ -9,19 +9,19 @@ use std::process::ExitCode;
 
 use crate::graph::GraphError;
 
-pub use crate::usage_error::UsageError;
+pub(crate) use crate::usage_error::UsageError;
 
 /// The first `max` characters of `text`, quoted, with `…` when there were more: an error
 /// about a long value names it without repeating all of it (`{:.20?}` does not cut a
 /// string).
-pub fn excerpt(text: &str, max: usize) -> String {
+pub(crate) fn excerpt(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((end, _)) => format!("{:?}…", &text[..end]),
         None => format!("{text:?}"),
     }
 }
 
-pub fn exit_code(err: &anyhow::Error) -> ExitCode {
+pub(crate) fn exit_code(err: &anyhow::Error) -> ExitCode {
     if is_broken_pipe(err) {
         ExitCode::SUCCESS
     } else if err.chain().any(|cause| cause.is::<UsageError>()) {
@@ -38,7 +38,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 }
 
 /// Prints the error once, on stderr: the whole chain on one line, then any hint.
-pub fn report(err: &anyhow::Error, json: bool) {
+pub(crate) fn report(err: &anyhow::Error, json: bool) {
     if is_broken_pipe(err) {
         return;
     }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 const SHUTDOWN_PATIENCE: Duration = Duration::from_secs(10);
 
 #[derive(Default)]
-pub struct Health {
+pub(crate) struct Health {
     /// Events stored and not yet handed over.
     pub backlog: AtomicI64,
     /// Events written to a handler and not yet acknowledged.
@@ -31,7 +31,7 @@ pub struct Health {
 
 impl Health {
     /// Records what `part` waits for (shown by `/healthz` until cleared).
-    pub fn set_problem(&self, part: &'static str, what: impl Into<String>) {
+    pub(crate) fn set_problem(&self, part: &'static str, what: impl Into<String>) {
         self.problems
             .lock()
             .expect("no panic holds the lock")
@@ -39,7 +39,7 @@ impl Health {
     }
 
     /// `part` is fine again.
-    pub fn clear_problem(&self, part: &'static str) {
+    pub(crate) fn clear_problem(&self, part: &'static str) {
         self.problems
             .lock()
             .expect("no panic holds the lock")
@@ -47,25 +47,25 @@ impl Health {
     }
 
     /// Notes that serve is shutting down.
-    pub fn ask_shutdown(&self) {
+    pub(crate) fn ask_shutdown(&self) {
         let _ = self.shutdown.set(Instant::now());
     }
 
     /// Whether serve has been asked to shut down.
-    pub fn shutting_down(&self) -> bool {
+    pub(crate) fn shutting_down(&self) -> bool {
         self.shutdown.get().is_some()
     }
 
     /// Whether a part blocked by the database should stop waiting: serve was asked to
     /// shut down a while ago. What it leaves stays stored for the next start.
-    pub fn stop_waiting(&self) -> bool {
+    pub(crate) fn stop_waiting(&self) -> bool {
         self.shutdown
             .get()
             .is_some_and(|asked| asked.elapsed() >= SHUTDOWN_PATIENCE)
     }
 
     /// Every current problem, as `part: what`.
-    pub fn problems(&self) -> Vec<String> {
+    pub(crate) fn problems(&self) -> Vec<String> {
         let problems = self.problems.lock().expect("no panic holds the lock");
         problems
             .iter()

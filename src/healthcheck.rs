@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use crate::cli::HealthcheckArgs;
 use crate::config::Config;
 
-pub fn run(args: &HealthcheckArgs, config: &Config, out: &mut dyn Write) -> Result<()> {
+pub(crate) fn run(args: &HealthcheckArgs, config: &Config, out: &mut dyn Write) -> Result<()> {
     let url = match &args.url {
         Some(url) => url.clone(),
         None => {

@@ -13,7 +13,7 @@ use crate::notification::Kind;
 use crate::store::Store;
 use crate::store::inbox::unix_now;
 
-pub fn run(
+pub(crate) fn run(
     command: &InboxCommand,
     config: &Config,
     as_json: bool,

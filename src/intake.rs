@@ -46,16 +46,16 @@ use crate::tls;
 
 /// The header read timeout of connections accepted while fewer than a quarter of the
 /// connection slots are free.
-pub const PRESSED_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const PRESSED_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(2);
 /// File descriptors left for everything but connections: the database and its journal
 /// files (several connections), the handler's pipes, the Graph API, stdio, the listener.
-pub const FD_HEADROOM: u64 = 256;
+pub(crate) const FD_HEADROOM: u64 = 256;
 /// The fewest connections serve accepts at once, however low the open-files limit.
 const MIN_CONNECTIONS: usize = 16;
 /// The largest read buffer of one connection, which also bounds the size of request heads.
-pub const READ_BUFFER: usize = 64 * 1024;
+pub(crate) const READ_BUFFER: usize = 64 * 1024;
 /// How long the loop waits after a failed accept (EMFILE, ENFILE, ENOBUFS...).
-pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+pub(crate) const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// Repeated warnings (accept errors, full connection slots, slow clients, refused
 /// requests) are throttled over this window, with a count of what was not logged.
 pub(crate) const LOG_EVERY: Duration = Duration::from_secs(10);
@@ -64,7 +64,7 @@ const SLOW_CLIENTS_LOGGED: u32 = 10;
 
 /// How many connections serve keeps open at once: `max_connections`, or fewer when the
 /// soft limit of open files leaves less than that beside [`FD_HEADROOM`].
-pub fn connection_limit(max_connections: usize) -> usize {
+pub(crate) fn connection_limit(max_connections: usize) -> usize {
     let soft = open_files_limit();
     let limit = match soft {
         Some(soft) => (soft.saturating_sub(FD_HEADROOM) as usize).min(max_connections),
@@ -75,7 +75,7 @@ pub fn connection_limit(max_connections: usize) -> usize {
 
 /// What serve allows its clients.
 #[derive(Clone, Copy, Debug)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// How long a client has to send a complete request head (request line and headers),
     /// counted from the connection's first byte or from the previous answer: a connection
     /// that is silent or slow for longer is closed. It is also how long an idle keep-alive
@@ -155,7 +155,7 @@ pub(crate) fn more(unlogged: u64) -> String {
 /// each connection's TLS handshake must end within its header timeout, then it speaks
 /// HTTP/2 or HTTP/1.1 as ALPN chose, under the same limits as plain HTTP. SIGHUP reads the
 /// certificate and key again (see [`tls`]).
-pub async fn serve_with(
+pub(crate) async fn serve_with(
     listener: TcpListener,
     router: Router,
     limits: Limits,

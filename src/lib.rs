@@ -4,15 +4,28 @@
 //! runs one subcommand, and turns the outcome into an exit status. Only the commands that
 //! need it build an async runtime; the one-off commands stay blocking and start fast.
 
+// The modules the integration tests (completions and man pages) and the fuzz targets reach;
+// inside them only what those use is `pub`. Everything else is private to the crate, and
+// `unreachable_pub` (Cargo.toml) keeps it so.
 pub mod cli;
-pub mod config;
-pub mod dev;
+
+/// The fuzz targets' way in (`fuzz/`): not part of the API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::config::Config;
+    pub use crate::dev::graph::fuzzing::multipart;
+    pub use crate::message::{Recipient, normalize};
+    pub use crate::notification::{Kind, parse as parse_notification};
+}
+
+mod config;
+mod dev;
 mod error;
 mod graph;
-pub mod message;
-pub mod notification;
-pub mod store;
-pub mod templates;
+mod message;
+mod notification;
+mod store;
+mod templates;
 
 mod secret;
 mod signature;

@@ -11,7 +11,7 @@ use tracing_subscriber::EnvFilter;
 use crate::cli::{GlobalArgs, LogFormat};
 
 /// `default` is the level used without -v, -q or RUST_LOG.
-pub fn init(args: &GlobalArgs, default: &str) {
+pub(crate) fn init(args: &GlobalArgs, default: &str) {
     let level = match (args.quiet, args.verbose) {
         (true, _) => "error",
         (false, 0) => default,

@@ -12,7 +12,7 @@ use std::fmt;
 use serde_json::{Map, Value, json};
 
 /// The body keys of a message, one of which names its type.
-pub const KINDS: [&str; 11] = [
+pub(crate) const KINDS: [&str; 11] = [
     "text",
     "image",
     "audio",
@@ -73,7 +73,7 @@ impl Recipient {
     }
 
     /// [`Recipient::parse`], naming `field` when `given` is refused.
-    pub fn parse_field(given: &str, field: &str) -> Result<Recipient, Invalid> {
+    pub(crate) fn parse_field(given: &str, field: &str) -> Result<Recipient, Invalid> {
         let given = given.trim();
         if is_user_id(given) {
             return Ok(Recipient::UserId(given.to_string()));
@@ -107,7 +107,7 @@ impl Recipient {
     /// The body field Meta takes this recipient in: `to` is for phone numbers only, and a
     /// (parent) business-scoped user id goes in `recipient` without `to`; a user id in
     /// `to` has been seen answered 200 and never delivered (WHATSAPP.md §2.2, §5.2).
-    pub fn graph_field(&self) -> &'static str {
+    pub(crate) fn graph_field(&self) -> &'static str {
         match self {
             Recipient::Phone(_) => "to",
             Recipient::UserId(_) => "recipient",
@@ -135,7 +135,7 @@ impl fmt::Display for Recipient {
 
 /// A business-scoped user id, `CC.` and up to 128 alphanumerics, or a parent one,
 /// `CC.ENT.` and up to 128 alphanumerics (CC: the two letters of a country).
-pub fn is_user_id(s: &str) -> bool {
+pub(crate) fn is_user_id(s: &str) -> bool {
     let Some((country, id)) = s.split_once('.') else {
         return false;
     };

@@ -22,7 +22,7 @@ use crate::health::Health;
 
 type Labels = Vec<(&'static str, String)>;
 
-pub struct Metrics {
+pub(crate) struct Metrics {
     registry: Registry,
     /// Notification requests (POST) received.
     pub received: Counter,
@@ -57,7 +57,7 @@ pub struct Metrics {
 static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
 
 /// The process's metrics.
-pub fn get() -> &'static Metrics {
+pub(crate) fn get() -> &'static Metrics {
     &METRICS
 }
 
@@ -179,7 +179,7 @@ impl Metrics {
 }
 
 /// Counts a refused notification request by its answer.
-pub fn rejected(status: StatusCode) {
+pub(crate) fn rejected(status: StatusCode) {
     let reason = match status.as_u16() {
         401 => "signature",
         400 => "malformed",
@@ -196,7 +196,7 @@ pub fn rejected(status: StatusCode) {
 }
 
 /// Counts a status stored, by its kind.
-pub fn status_stored(kind: &str) {
+pub(crate) fn status_stored(kind: &str) {
     get()
         .statuses
         .get_or_create(&vec![("status", kind.to_string())])
@@ -204,7 +204,7 @@ pub fn status_stored(kind: &str) {
 }
 
 /// Counts a reply given up on, by Meta's error code.
-pub fn reply_failed(code: Option<i64>) {
+pub(crate) fn reply_failed(code: Option<i64>) {
     let code = code.map_or_else(|| "none".to_string(), |c| c.to_string());
     get()
         .replies_failed
@@ -213,13 +213,13 @@ pub fn reply_failed(code: Option<i64>) {
 }
 
 /// Counts the items of a stored notification: `new` stored, the rest duplicates.
-pub fn stored(items: usize, new: usize) {
+pub(crate) fn stored(items: usize, new: usize) {
     get().stored.inc_by(new as u64);
     get().duplicates.inc_by(items.saturating_sub(new) as u64);
 }
 
 /// Runs one Graph API request and records how long it took.
-pub fn timed<T>(request: impl FnOnce() -> T) -> T {
+pub(crate) fn timed<T>(request: impl FnOnce() -> T) -> T {
     let started = Instant::now();
     let result = request();
     get().graph_seconds.observe(started.elapsed().as_secs_f64());
@@ -227,7 +227,7 @@ pub fn timed<T>(request: impl FnOnce() -> T) -> T {
 }
 
 /// The exposition, with the gauges read from `health` now.
-pub fn render(health: &Health) -> Response {
+pub(crate) fn render(health: &Health) -> Response {
     use std::sync::atomic::Ordering::Relaxed;
     let metrics = get();
     metrics.backlog.set(health.backlog.load(Relaxed));

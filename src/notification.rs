@@ -23,19 +23,19 @@ pub struct Item {
     pub key: String,
     /// The contact key of the sender of a message or the recipient of a status (the
     /// event's `contact`); the store may file it under the key it knew the person by.
-    pub peer: Option<String>,
+    pub(crate) peer: Option<String>,
     /// The event line of docs/PROTOCOL.md, serialised (one line of JSON).
-    pub event: String,
+    pub(crate) event: String,
     /// What the store records of a status that has an id and a status.
-    pub status: Option<Status>,
+    pub(crate) status: Option<Status>,
     /// Who a message or status is about, for the store's contacts.
-    pub who: Option<Who>,
+    pub(crate) who: Option<Who>,
 }
 
 /// The identifiers of a person that a message or a status carried, and what it tells
 /// about them: kept in the store's `contacts`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Who {
+pub(crate) struct Who {
     /// Digits, without `+`.
     pub phone: Option<String>,
     pub user_id: Option<String>,
@@ -96,7 +96,7 @@ impl Who {
 
 /// The fields of a `status` event that the store orders statuses by.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Status {
+pub(crate) struct Status {
     pub id: String,
     pub status: String,
     pub timestamp: i64,
@@ -106,7 +106,7 @@ pub struct Status {
 
 impl Item {
     /// An item whose event is `event`, serialised; it records no status.
-    pub fn new(kind: Kind, key: String, peer: Option<String>, event: &Value) -> Item {
+    pub(crate) fn new(kind: Kind, key: String, peer: Option<String>, event: &Value) -> Item {
         Item {
             kind,
             key,
@@ -132,10 +132,10 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Message, Kind::Status, Kind::Update, Kind::Error];
+    pub(crate) const ALL: [Kind; 4] = [Kind::Message, Kind::Status, Kind::Update, Kind::Error];
 
     /// The kind named `message`, `status`, `update` or `error`.
-    pub fn parse(name: &str) -> Option<Kind> {
+    pub(crate) fn parse(name: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.as_str() == name.trim())
     }
 
@@ -167,7 +167,7 @@ pub fn parse(body: &[u8]) -> Result<Vec<Item>, Malformed> {
 /// only when [`Notification::items`] comes to it, from that item's own text, so that a
 /// batch of thousands costs little more than its body until it is stored.
 #[derive(Debug)]
-pub struct Notification {
+pub(crate) struct Notification {
     body: String,
     changes: Vec<Change>,
     parts: Vec<Part>,
@@ -201,12 +201,12 @@ struct Part {
 impl Notification {
     /// Checks `body` (the same bodies are refused as by a full parse into a
     /// `serde_json::Value`) and finds its items, without copying them.
-    pub fn parse(body: Vec<u8>) -> Result<Notification, Malformed> {
+    pub(crate) fn parse(body: Vec<u8>) -> Result<Notification, Malformed> {
         Notification::read(body).map_err(|(why, _)| why)
     }
 
     /// Like [`Notification::parse`], but a body that is refused comes back with why.
-    pub fn read(body: Vec<u8>) -> Result<Notification, (Malformed, Vec<u8>)> {
+    pub(crate) fn read(body: Vec<u8>) -> Result<Notification, (Malformed, Vec<u8>)> {
         let body = match String::from_utf8(body) {
             Ok(body) => body,
             Err(err) => {
@@ -323,7 +323,7 @@ impl Notification {
     /// A signed body that cannot be read as a notification, kept as one `error` event
     /// (its text, and why): it came from WhatsApp or the holder of the app secret, and
     /// answering it 400 would make WhatsApp send it again for days.
-    pub fn unreadable(body: &[u8], why: &Malformed) -> Notification {
+    pub(crate) fn unreadable(body: &[u8], why: &Malformed) -> Notification {
         let text = String::from_utf8_lossy(body);
         let event = json!({"event": "error", "error": format!("a signed notification that cannot be read: {why}"),
                            "body": text});
@@ -337,21 +337,17 @@ impl Notification {
     }
 
     /// How many items it holds.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.parts.len() + usize::from(self.unreadable.is_some())
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Whether it holds statuses (of which some may turn out unusable).
-    pub fn has_statuses(&self) -> bool {
+    pub(crate) fn has_statuses(&self) -> bool {
         self.parts.iter().any(|p| p.kind == Kind::Status)
     }
 
     /// Whether it holds changes of the template webhooks (see `templates::WEBHOOK_FIELDS`).
-    pub fn has_template_updates(&self) -> bool {
+    pub(crate) fn has_template_updates(&self) -> bool {
         self.parts.iter().any(|p| {
             p.kind == Kind::Update
                 && crate::templates::WEBHOOK_FIELDS.contains(&self.changes[p.change].field.as_str())
@@ -359,7 +355,7 @@ impl Notification {
     }
 
     /// Its items, in order, each made when it is reached.
-    pub fn items(&self) -> impl Iterator<Item = Item> + '_ {
+    pub(crate) fn items(&self) -> impl Iterator<Item = Item> + '_ {
         let parts = self.parts.iter().map(|part| self.item(part));
         parts.chain(self.unreadable.clone())
     }
@@ -983,7 +979,7 @@ fn identities(
 /// `event` (a serialised event line) with its `contact` key `parsed` replaced by `filed`,
 /// the key the store knew the person by. The top-level `contact` comes before any field
 /// the event copies from WhatsApp, so the first `"contact":` is it.
-pub fn refile(event: &str, parsed: &str, filed: &str) -> String {
+pub(crate) fn refile(event: &str, parsed: &str, filed: &str) -> String {
     let old = format!("\"contact\":{}", Value::String(parsed.to_string()));
     let new = format!("\"contact\":{}", Value::String(filed.to_string()));
     event.replacen(&old, &new, 1)

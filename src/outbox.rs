@@ -66,7 +66,7 @@ const RETRY_CAP: Duration = Duration::from_secs(60);
 
 /// Reports a reply that could not be delivered (its outbox seq and the `error` event),
 /// for the handler's `error` events.
-pub type OnError = Arc<dyn Fn(i64, Value) + Send + Sync>;
+pub(crate) type OnError = Arc<dyn Fn(i64, Value) + Send + Sync>;
 
 /// A read mark (with typing indicator) to make, and how it has fared so far.
 struct ReadMark {
@@ -108,7 +108,7 @@ const WINDOW_CLOSED: &str = "wa_cloud_window_closed";
 
 /// A handle to the running outbox; cheap to clone.
 #[derive(Clone)]
-pub struct Outbox {
+pub(crate) struct Outbox {
     store: Arc<Mutex<Store>>,
     notes: Sender<Note>,
     /// `messages.checkWindow`, and the number replies go through unless they name one.
@@ -118,14 +118,14 @@ pub struct Outbox {
     waba_id: Option<String>,
 }
 
-pub struct Running {
+pub(crate) struct Running {
     pub outbox: Outbox,
     scheduler: JoinHandle<()>,
 }
 
 impl Outbox {
     /// Starts the scheduler and the sender pool on the database at `db`.
-    pub fn start(
+    pub(crate) fn start(
         config: &Config,
         db: &Path,
         on_error: OnError,
@@ -170,7 +170,12 @@ impl Outbox {
     /// Stores messages and acknowledges the inbox events (`acknowledged`, by seq) they
     /// answer, in one transaction, then wakes the scheduler. Once this returns, the
     /// messages will be sent, after a restart if need be.
-    pub fn enqueue(&self, messages: &[Outgoing], origin: &str, acknowledged: &[i64]) -> Result<()> {
+    pub(crate) fn enqueue(
+        &self,
+        messages: &[Outgoing],
+        origin: &str,
+        acknowledged: &[i64],
+    ) -> Result<()> {
         let store = self.store.lock().expect("no panic holds the lock");
         let now = crate::store::inbox::unix_now();
         // One queue per contact, whichever of their identifiers a reply names; a reply
@@ -206,13 +211,13 @@ impl Outbox {
     }
 
     /// Makes the scheduler look at the database now (a status arrived).
-    pub fn wake(&self) {
+    pub(crate) fn wake(&self) {
         let _ = self.notes.send(Note::Wake);
     }
 
     /// Marks an incoming message read (and shows typing), outside any recipient's queue;
     /// retried like a reply, but not across restarts.
-    pub fn mark_read(&self, wamid: &str, typing: bool) {
+    pub(crate) fn mark_read(&self, wamid: &str, typing: bool) {
         // Marked read through the number it came to; a lookup that fails uses the default.
         let from = self
             .store
@@ -224,7 +229,7 @@ impl Outbox {
     }
 
     /// [`Outbox::mark_read`] through business number `from` (None: the configured one).
-    pub fn mark_read_through(&self, wamid: &str, typing: bool, from: Option<String>) {
+    pub(crate) fn mark_read_through(&self, wamid: &str, typing: bool, from: Option<String>) {
         let _ = self.notes.send(Note::Read(ReadMark {
             wamid: wamid.to_string(),
             typing,
@@ -235,7 +240,7 @@ impl Outbox {
     }
 
     /// Checks a template reply against the templates cache (see `templates::prepare`).
-    pub fn check_template(
+    pub(crate) fn check_template(
         &self,
         body: &mut Value,
     ) -> Result<crate::templates::Prepared, crate::message::Invalid> {
@@ -249,14 +254,14 @@ impl Outbox {
     /// The sender of a message we received, for replies that name it with `reply_to`.
     /// The key replies to `recipient` are queued and acknowledged under (see
     /// [`Store::contact_key`]).
-    pub fn contact_key(&self, recipient: &crate::message::Recipient) -> Result<String> {
+    pub(crate) fn contact_key(&self, recipient: &crate::message::Recipient) -> Result<String> {
         self.store
             .lock()
             .expect("no panic holds the lock")
             .contact_key(recipient)
     }
 
-    pub fn sender_of(&self, wamid: &str) -> Result<Option<String>> {
+    pub(crate) fn sender_of(&self, wamid: &str) -> Result<Option<String>> {
         self.store
             .lock()
             .expect("no panic holds the lock")
@@ -266,7 +271,7 @@ impl Outbox {
 
 impl Running {
     /// Lets the calls in flight finish; what is still queued stays in the database.
-    pub fn stop(self) {
+    pub(crate) fn stop(self) {
         let _ = self.outbox.notes.send(Note::Stop);
         // The scheduler stops the pool when its calls are answered.
         let _ = self.scheduler.join();

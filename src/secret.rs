@@ -7,15 +7,15 @@ use std::fmt;
 /// A secret value (token, app secret). Its `Debug` is masked and it has no `Display`,
 /// so that it cannot reach a log line or an error message by accident.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub(crate) struct Secret(String);
 
 impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
+    pub(crate) fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
     }
 
     /// The secret itself, for the one place that must send it (an HTTP header, an HMAC key).
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }

@@ -36,7 +36,7 @@ struct Draft {
     message: Value,
 }
 
-pub fn run(
+pub(crate) fn run(
     args: &SendArgs,
     matches: &ArgMatches,
     config: &Config,

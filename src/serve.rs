@@ -51,13 +51,13 @@ const WRITE_BATCH: usize = 512;
 /// How often the watchdog looks at the database file.
 const WATCH_EVERY: Duration = Duration::from_secs(1);
 
-pub fn run(args: &ServeArgs, config: &Config) -> Result<()> {
+pub(crate) fn run(args: &ServeArgs, config: &Config) -> Result<()> {
     run_until(args, config, Arc::new(tokio::sync::Notify::new()), None)
 }
 
 /// `serve` until SIGINT, SIGTERM or `stop` (for `wa-cloud dev`, which runs serve in-process).
 /// `crashes`, when given, counts the handler's failed exits.
-pub fn run_until(
+pub(crate) fn run_until(
     args: &ServeArgs,
     config: &Config,
     stop: Arc<tokio::sync::Notify>,

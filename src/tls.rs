@@ -17,20 +17,20 @@ use tokio_rustls::TlsAcceptor;
 
 /// The two PEM files.
 #[derive(Clone, Debug)]
-pub struct TlsFiles {
+pub(crate) struct TlsFiles {
     pub cert: PathBuf,
     pub key: PathBuf,
 }
 
 /// The configuration new connections get, replaced by [`Reloadable::reload`].
-pub struct Reloadable {
+pub(crate) struct Reloadable {
     files: TlsFiles,
     current: RwLock<Arc<ServerConfig>>,
 }
 
 impl Reloadable {
     /// Reads both files; an error names the file and what to do.
-    pub fn load(files: TlsFiles) -> Result<Self> {
+    pub(crate) fn load(files: TlsFiles) -> Result<Self> {
         let config = server_config(&files)?;
         Ok(Reloadable {
             files,
@@ -39,7 +39,7 @@ impl Reloadable {
     }
 
     /// The acceptor for the next connection.
-    pub fn acceptor(&self) -> TlsAcceptor {
+    pub(crate) fn acceptor(&self) -> TlsAcceptor {
         TlsAcceptor::from(
             self.current
                 .read()
@@ -49,13 +49,13 @@ impl Reloadable {
     }
 
     /// Reads the files again; on success new connections get the new certificate.
-    pub fn reload(&self) -> Result<()> {
+    pub(crate) fn reload(&self) -> Result<()> {
         let config = server_config(&self.files)?;
         *self.current.write().expect("no panic holds the lock") = config;
         Ok(())
     }
 
-    pub fn files(&self) -> &TlsFiles {
+    pub(crate) fn files(&self) -> &TlsFiles {
         &self.files
     }
 }

@@ -5,10 +5,10 @@
 /// The command line, the configuration or a message was wrong: exit status 2.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct UsageError(String);
+pub(crate) struct UsageError(String);
 
 impl UsageError {
-    pub fn new(message: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
         UsageError(message.into())
     }
 }

@@ -44,19 +44,19 @@ use crate::secret::Secret;
 use crate::signature;
 
 /// WhatsApp posts at most 3 MB; a little room above that, nothing more.
-pub const BODY_LIMIT: usize = 3 * 1024 * 1024 + 512 * 1024;
+pub(crate) const BODY_LIMIT: usize = 3 * 1024 * 1024 + 512 * 1024;
 /// A body up to this size is small (WhatsApp's are a few KiB) ...
-pub const SMALL_BODY: usize = 64 * 1024;
+pub(crate) const SMALL_BODY: usize = 64 * 1024;
 /// ... and small bodies may use this part of the budget (`webhooks.bodyBudget`), which larger ones
 /// cannot (a quarter of the budget at most).
-pub const SMALL_BODY_RESERVE: usize = 16 * 1024 * 1024;
+pub(crate) const SMALL_BODY_RESERVE: usize = 16 * 1024 * 1024;
 /// The `Retry-After` of a 503 for a full budget, in seconds.
-pub const RETRY_AFTER_SECONDS: u64 = 10;
+pub(crate) const RETRY_AFTER_SECONDS: u64 = 10;
 /// After a 413, how much more of the refused body is read and thrown away, so that the
 /// client, still sending, reads the answer instead of a connection reset ...
-pub const DISCARD_LIMIT: usize = 8 * 1024 * 1024;
+pub(crate) const DISCARD_LIMIT: usize = 8 * 1024 * 1024;
 /// ... and for how long at most.
-pub const DISCARD_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DISCARD_TIMEOUT: Duration = Duration::from_secs(10);
 /// How many refused requests are logged one by one per 10 s; the next says how many more.
 const REFUSALS_LOGGED: u32 = 20;
 
@@ -64,15 +64,15 @@ const REFUSALS_LOGGED: u32 = 20;
 /// this takes all of it). Past it, the next notification waits for its turn still holding its
 /// part of the body budget (`webhooks.bodyBudget`), so that under a burst new bodies get 503
 /// instead of memory growing with the writer's queue.
-pub const STORE_QUEUE: usize = 32 * 1024 * 1024;
+pub(crate) const STORE_QUEUE: usize = 32 * 1024 * 1024;
 
 /// A request to store one notification's items; `done` says how many were new.
-pub struct WriteRequest {
+pub(crate) struct WriteRequest {
     pub notification: Notification,
     pub done: oneshot::Sender<Result<usize, ()>>,
 }
 
-pub struct AppState {
+pub(crate) struct AppState {
     pub verify_token: Option<Secret>,
     /// `None` only with `--insecure-skip-signature`.
     pub secret: Option<Secret>,
@@ -108,12 +108,12 @@ impl AppState {
 }
 
 /// The refusals' throttle for [`AppState::refusals`].
-pub fn refusals() -> Mutex<Throttled> {
+pub(crate) fn refusals() -> Mutex<Throttled> {
     Mutex::new(Throttled::new(REFUSALS_LOGGED))
 }
 
 /// The bytes of unauthenticated bodies that all requests together may hold.
-pub struct Budget {
+pub(crate) struct Budget {
     total: usize,
     reserve: usize,
     used: AtomicUsize,
@@ -121,7 +121,7 @@ pub struct Budget {
 
 impl Budget {
     /// `total` bytes, of which `reserve` only for small bodies.
-    pub fn new(total: usize, reserve: usize) -> Arc<Budget> {
+    pub(crate) fn new(total: usize, reserve: usize) -> Arc<Budget> {
         Arc::new(Budget {
             total,
             reserve: reserve.min(total),
@@ -130,7 +130,7 @@ impl Budget {
     }
 
     /// Bytes held now.
-    pub fn used(&self) -> usize {
+    pub(crate) fn used(&self) -> usize {
         self.used.load(Ordering::Relaxed)
     }
 }
@@ -177,7 +177,11 @@ impl Drop for Lease {
 }
 
 /// The whole HTTP surface of `serve`.
-pub fn router(state: Arc<AppState>, path: &str, assets: Option<(String, PathBuf)>) -> Router {
+pub(crate) fn router(
+    state: Arc<AppState>,
+    path: &str,
+    assets: Option<(String, PathBuf)>,
+) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(health))
         // `notify` reads its body itself, within BODY_LIMIT; nothing else reads one.

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wa_cloud::config::Config;
+use wa_cloud::fuzzing::Config;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&format, text)) = data.split_first() else {

@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wa_cloud::dev::graph::fuzzing::multipart;
+use wa_cloud::fuzzing::multipart;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&piece, rest)) = data.split_first() else {

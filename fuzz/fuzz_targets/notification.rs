@@ -2,10 +2,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wa_cloud::notification::{self, Kind};
+use wa_cloud::fuzzing::{Kind, parse_notification};
 
 fuzz_target!(|body: &[u8]| {
-    let Ok(items) = notification::parse(body) else {
+    let Ok(items) = parse_notification(body) else {
         return;
     };
     for item in &items {
@@ -18,5 +18,5 @@ fuzz_target!(|body: &[u8]| {
         }
     }
     // The same body gives the same items: redeliveries are recognised.
-    assert_eq!(notification::parse(body).ok(), Some(items));
+    assert_eq!(parse_notification(body).ok(), Some(items));
 });

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wa_cloud::message::{Recipient, normalize};
+use wa_cloud::fuzzing::{Recipient, normalize};
 
 fuzz_target!(|line: &[u8]| {
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(line) else {

@@ -32,9 +32,9 @@ use subtle::ConstantTimeEq;
 use crate::config::Secret;
 
 /// The app's id: no real app has it. Its app secret is the webhook's (`--secret`).
-pub const DEV_APP_ID: &str = "100000000000003";
+pub(super) const DEV_APP_ID: &str = "100000000000003";
 /// The WhatsApp Business Account, as `entry[].id` of the notifications names it.
-pub const DEV_BUSINESS_ACCOUNT_ID: &str = "100000000000002";
+pub(super) const DEV_BUSINESS_ACCOUNT_ID: &str = "100000000000002";
 /// How long a callback URL may take to answer its verification request.
 const VERIFY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Bodies of these endpoints are small JSON objects.

@@ -8,16 +8,16 @@
 
 mod chat;
 mod doctor;
-pub mod graph;
+pub(crate) mod graph;
 mod script;
-pub mod templates;
+pub(crate) mod templates;
 
 use std::io::Write;
 
 use anyhow::Result;
 use serde_json::json;
 
-pub use graph::{Activity, LocalGraph, LocalGraphConfig, SentMessage, StoredMedia, Webhook};
+pub(crate) use graph::{LocalGraph, LocalGraphConfig, Webhook};
 
 use crate::cli::{DevArgs, GlobalArgs};
 use crate::config::{Config, Secret};
@@ -25,12 +25,12 @@ use crate::usage;
 
 /// The access token the local Graph API accepts unless `--token` says otherwise. It is
 /// valid nowhere else.
-pub const DEV_TOKEN: &str = "wa-cloud-dev-token";
+pub(crate) const DEV_TOKEN: &str = "wa-cloud-dev-token";
 /// The business phone number id when none is configured; no real number has it.
-pub const DEV_PHONE_NUMBER_ID: &str = "100000000000001";
+pub(crate) const DEV_PHONE_NUMBER_ID: &str = "100000000000001";
 /// `--graph-only`'s port when none is given: a fixed one, so that a configuration can
 /// name it; next to `serve`'s 3000.
-pub const DEFAULT_GRAPH_PORT: u16 = 3001;
+pub(crate) const DEFAULT_GRAPH_PORT: u16 = 3001;
 
 pub(crate) fn run(
     args: &DevArgs,

@@ -20,7 +20,7 @@ use crate::templates::Spec;
 use crate::templates::spec::Header;
 
 /// The templates every local Graph API starts with.
-pub fn builtin() -> Vec<Value> {
+pub(crate) fn builtin() -> Vec<Value> {
     vec![
         json!({"id": "100000000000101", "name": "hello_world", "language": "en_US", "status": "APPROVED",
             "category": "UTILITY", "parameter_format": "POSITIONAL",
@@ -43,7 +43,7 @@ pub fn builtin() -> Vec<Value> {
 }
 
 /// The templates a local Graph API holds.
-pub struct Book {
+pub(crate) struct Book {
     templates: Mutex<Vec<Value>>,
     next_id: Mutex<u64>,
 }
@@ -63,7 +63,7 @@ impl Book {
     }
 
     /// Refuses a template message as Meta would, with its error; `None` when it fits.
-    pub fn refuse(&self, message: &Value) -> Option<Response> {
+    pub(crate) fn refuse(&self, message: &Value) -> Option<Response> {
         let mut template = message["template"].clone();
         let name = template["name"].as_str().unwrap_or_default().to_string();
         let language = template["language"]["code"]
@@ -124,7 +124,7 @@ fn error(status: StatusCode, code: i64, message: &str, details: &str) -> Respons
 }
 
 /// The Message Template API routes, for the local Graph API's router (behind its token check).
-pub fn router<S>(book: Arc<Book>) -> Router<S> {
+pub(crate) fn router<S>(book: Arc<Book>) -> Router<S> {
     Router::new()
         .route(
             "/{version}/{waba}/message_templates",
@@ -237,7 +237,7 @@ async fn delete(
 
 /// A template message as the chat shows it: the built-in template's header, body and
 /// buttons with the parameters sent filled in; `[template NAME]` for one it does not know.
-pub fn render(template: &Value) -> String {
+pub(crate) fn render(template: &Value) -> String {
     let name = template["name"].as_str().unwrap_or_default();
     let language = template["language"]["code"].as_str().unwrap_or_default();
     let Some(object) = builtin()

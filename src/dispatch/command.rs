@@ -9,7 +9,7 @@ use anyhow::Result;
 use crate::usage;
 
 /// Environment variables that hold secrets: never handed to the handler unless asked.
-pub const SECRET_VARIABLES: [&str; 3] = [
+pub(super) const SECRET_VARIABLES: [&str; 3] = [
     "WHATSAPP_CLOUD_GRAPHAPI_ACCESS_TOKEN",
     "WHATSAPP_CLOUD_WEBHOOKS_SECRET",
     "WHATSAPP_CLOUD_WEBHOOKS_VERIFY_TOKEN",
@@ -17,7 +17,7 @@ pub const SECRET_VARIABLES: [&str; 3] = [
 
 /// Splits CMD like a shell (quotes honoured) and checks that its program can be run, so
 /// that a typo stops `serve` at start-up instead of in a restart loop.
-pub fn parse_command(cmd: &str) -> Result<Vec<String>> {
+pub(crate) fn parse_command(cmd: &str) -> Result<Vec<String>> {
     let argv = match shell_words::split(cmd) {
         Ok(argv) if !argv.is_empty() => argv,
         Ok(_) => {
@@ -65,14 +65,14 @@ pub fn parse_command(cmd: &str) -> Result<Vec<String>> {
 /// one: a few characters such as `/usr` or `true` occur in too many harmless values
 /// (`PATH`), and dropping those would break the handler. Such a short secret is weak
 /// anyway.
-pub const MIN_SECRET_IN_VALUE: usize = 8;
+pub(super) const MIN_SECRET_IN_VALUE: usize = 8;
 
 /// The handler's environment: ours without the secrets (but for `pass`), plus
 /// WA_CLOUD_PHONE_NUMBER_ID and WA_CLOUD_MEDIA_DIR. A variable is dropped, whatever its
 /// name, when its value holds one of `secret_values` (`AUTH=Bearer <token>`, a URL with
 /// the app secret in it); see [`MIN_SECRET_IN_VALUE`]. The names of the variables dropped
 /// that way are logged, never their values.
-pub fn handler_env(
+pub(crate) fn handler_env(
     pass: &[String],
     secret_values: &[&str],
     phone_number_id: &str,

@@ -49,7 +49,7 @@ use crate::outbox::Outbox;
 use crate::store::Store;
 use crate::store::inbox::Pending;
 
-pub use command::{handler_env, parse_command};
+pub(crate) use command::{handler_env, parse_command};
 
 use events::{event_id, id_and_number};
 use long_running::{Input, LongRunning};
@@ -61,7 +61,7 @@ const MAX_RESTART_DELAY: Duration = Duration::from_secs(5);
 const STABLE_RUN: Duration = Duration::from_secs(30);
 
 /// How to run the handler.
-pub struct HandlerSpec {
+pub(crate) struct HandlerSpec {
     pub argv: Vec<String>,
     /// The whole environment of the handler (secrets already removed).
     pub env: Vec<(OsString, OsString)>,
@@ -88,10 +88,10 @@ pub struct HandlerSpec {
 }
 
 /// Stores an `error` event under a key that makes it unique.
-pub type Report = Arc<dyn Fn(String, Value) + Send + Sync>;
+pub(crate) type Report = Arc<dyn Fn(String, Value) + Send + Sync>;
 
 /// What `--download-media` needs.
-pub struct MediaDownload {
+pub(crate) struct MediaDownload {
     pub client: crate::graph::Client,
     pub dir: PathBuf,
     pub phone_number_id: String,
@@ -157,7 +157,7 @@ fn bytes_of(events: &[Pending]) -> usize {
 }
 
 /// The running handler, whichever its mode.
-pub struct Dispatcher {
+pub(crate) struct Dispatcher {
     routes: Vec<Sender<Input>>,
     gates: Vec<Arc<Gate>>,
     per_message: Option<Arc<PerMessageQueue>>,
@@ -166,7 +166,7 @@ pub struct Dispatcher {
 
 impl Dispatcher {
     /// Starts the workers; fails when the handler cannot be started at all.
-    pub fn start(spec: HandlerSpec, outbox: Outbox) -> Result<Dispatcher> {
+    pub(crate) fn start(spec: HandlerSpec, outbox: Outbox) -> Result<Dispatcher> {
         let spec = Arc::new(spec);
         let mut threads = Vec::new();
         if spec.per_message {
@@ -228,7 +228,7 @@ impl Dispatcher {
     /// Hands an event to the worker that owns its sender, waiting while that worker holds
     /// [`HELD_EVENT_BYTES`] not yet written. False when serve is shutting down meanwhile:
     /// the event stays pending in the database, to be handed over at the next start.
-    pub fn deliver(&self, event: Pending) -> bool {
+    pub(crate) fn deliver(&self, event: Pending) -> bool {
         crate::metrics::get().handed_over.inc();
         match &self.per_message {
             Some(queue) => queue.push(event),
@@ -247,7 +247,7 @@ impl Dispatcher {
     /// Closes every handler's stdin, takes the replies they still write, waits for them
     /// (then signals), and returns. Events not acknowledged by then are handed over again
     /// at the next start.
-    pub fn stop(self) {
+    pub(crate) fn stop(self) {
         for route in &self.routes {
             let _ = route.send(Input::Stop);
         }

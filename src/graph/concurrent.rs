@@ -20,7 +20,7 @@ use super::error::io_reason;
 use super::{GraphError, Sent, abbreviate, read_mark, reply_of};
 use crate::config::GraphConfig;
 
-pub struct ConcurrentClient {
+pub(crate) struct ConcurrentClient {
     http: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     /// `https://graph.facebook.com/v25.0`, and the business number sent through unless a
     /// message names another (`from`).
@@ -37,7 +37,7 @@ pub struct ConcurrentClient {
 impl ConcurrentClient {
     /// A client for up to `calls` calls at once, keeping as many connections open for
     /// reuse. Must be used on a tokio runtime.
-    pub fn new(config: &GraphConfig, calls: usize) -> anyhow::Result<ConcurrentClient> {
+    pub(crate) fn new(config: &GraphConfig, calls: usize) -> anyhow::Result<ConcurrentClient> {
         let timeout = Some(config.timeout).filter(|t| !t.is_zero());
         let mut http = HttpConnector::new();
         http.enforce_http(false);
@@ -71,7 +71,7 @@ impl ConcurrentClient {
 
     /// Calls through these numbers carry their own access token (`graphApi.numbers`);
     /// the others carry the configured one.
-    pub fn with_tokens<'a>(
+    pub(crate) fn with_tokens<'a>(
         mut self,
         tokens: impl IntoIterator<Item = (&'a str, &'a crate::secret::Secret)>,
     ) -> anyhow::Result<ConcurrentClient> {
@@ -92,7 +92,7 @@ impl ConcurrentClient {
     /// Sends one message (a complete Graph API message object), once; through the
     /// business number its wa-cloud field `from` names, which is taken out (see
     /// [`super::FROM`]), else the configured one.
-    pub async fn send_message_once(&self, body: &Value) -> Result<Sent, GraphError> {
+    pub(crate) async fn send_message_once(&self, body: &Value) -> Result<Sent, GraphError> {
         match body.get(super::FROM).and_then(Value::as_str) {
             Some(from) => {
                 let mut body = body.clone();
@@ -107,7 +107,7 @@ impl ConcurrentClient {
 
     /// Marks an incoming message read (and shows typing), once, through business number
     /// `from` (the one the message came to) or the configured one.
-    pub async fn mark_read_once_from(
+    pub(crate) async fn mark_read_once_from(
         &self,
         wamid: &str,
         typing: bool,

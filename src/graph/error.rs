@@ -17,7 +17,7 @@ const RETRYABLE_CODES: [i64; 9] = [2, 4, 80007, 130429, 131000, 131016, 131056, 
 
 /// A failed Graph API call.
 #[derive(Debug, thiserror::Error)]
-pub enum GraphError {
+pub(crate) enum GraphError {
     /// Meta answered with its error object.
     #[error("{0}")]
     Api(Box<ApiError>),
@@ -153,7 +153,7 @@ fn transport_reason(source: &ureq::Error) -> String {
 
 /// Meta's `{"error": {...}}` object, with the HTTP status it came with.
 #[derive(Debug, Clone, Deserialize)]
-pub struct ApiError {
+pub(crate) struct ApiError {
     #[serde(skip)]
     pub status: u16,
     #[serde(default)]
@@ -172,7 +172,7 @@ pub struct ApiError {
 
 impl ApiError {
     /// Parses Meta's error body, if `body` is one.
-    pub fn parse(status: u16, body: &str) -> Option<ApiError> {
+    pub(crate) fn parse(status: u16, body: &str) -> Option<ApiError> {
         #[derive(Deserialize)]
         struct Envelope {
             error: ApiError,
@@ -184,7 +184,7 @@ impl ApiError {
 
     /// `error_data.details`, which says more than the message (or `error_data` itself
     /// when Meta sent it as a plain string).
-    pub fn details(&self) -> Option<&str> {
+    pub(crate) fn details(&self) -> Option<&str> {
         match self.error_data.as_ref()? {
             serde_json::Value::String(s) => Some(s),
             data => data.get("details")?.as_str(),
@@ -214,7 +214,7 @@ impl GraphError {
     /// slower" codes, HTTP 429 and 5xx, and every transport failure (refused, reset, DNS,
     /// TLS, timeouts) except the few that come from the request itself (a malformed
     /// URL, a redirect of a POST). A [`GraphError::GaveUp`] is not retried again.
-    pub fn is_retryable(&self) -> bool {
+    pub(crate) fn is_retryable(&self) -> bool {
         match self {
             GraphError::Api(api) => {
                 RETRYABLE_CODES.contains(&api.code) || api.is_transient == Some(true)
@@ -235,7 +235,7 @@ impl GraphError {
     /// (connection refused, unreachable, no such host, connect or DNS timeout, TLS setup,
     /// a request that could not be built) and Meta's own error answers count as "not
     /// arrived".
-    pub fn may_have_arrived(&self) -> bool {
+    pub(crate) fn may_have_arrived(&self) -> bool {
         match self {
             GraphError::Transport { source, .. } => !never_sent(source),
             GraphError::Unanswered { connected, .. } => *connected,
@@ -249,7 +249,7 @@ impl GraphError {
     }
 
     /// Meta's error code, if Meta sent one.
-    pub fn code(&self) -> Option<i64> {
+    pub(crate) fn code(&self) -> Option<i64> {
         match self {
             GraphError::Api(api) => Some(api.code),
             GraphError::GaveUp { last, .. } => last.code(),
@@ -258,7 +258,7 @@ impl GraphError {
     }
 
     /// What the user can do about the common errors.
-    pub fn hint(&self) -> Option<&'static str> {
+    pub(crate) fn hint(&self) -> Option<&'static str> {
         let hint = match self.code()? {
             0 | 190 => {
                 "the access token is invalid or expired: create a new one (a System User token does not expire) and set WHATSAPP_CLOUD_GRAPHAPI_ACCESS_TOKEN"

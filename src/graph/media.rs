@@ -24,7 +24,7 @@ const PROCESSING: Duration = Duration::from_secs(120);
 
 /// What `GET /{media-id}` says about a media object.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MediaInfo {
+pub(crate) struct MediaInfo {
     pub id: String,
     /// Where to download it, with the Bearer token; valid for 5 minutes.
     pub url: String,
@@ -35,7 +35,7 @@ pub struct MediaInfo {
 }
 
 /// A file to upload: already opened, its size and media type known.
-pub struct UploadFile<'a> {
+pub(crate) struct UploadFile<'a> {
     pub file: &'a File,
     pub size: u64,
     /// The name shown to the recipient of a document.
@@ -46,7 +46,7 @@ pub struct UploadFile<'a> {
 impl Client {
     /// Uploads a file (`POST /{phone-number-id}/media`) and returns its media id.
     /// `progress` is told how many bytes of the file have been sent so far.
-    pub fn upload(
+    pub(crate) fn upload(
         &self,
         upload: &UploadFile<'_>,
         progress: &dyn Fn(u64),
@@ -96,7 +96,7 @@ impl Client {
     }
 
     /// Where media `id` can be downloaded, its type, size and hash (`GET /{media-id}`).
-    pub fn media_info(&self, id: &str) -> Result<MediaInfo, GraphError> {
+    pub(crate) fn media_info(&self, id: &str) -> Result<MediaInfo, GraphError> {
         let url = format!("{}/{id}", self.base_url);
         let reply = self.with_retries(self.retry, &url, || {
             self.agent
@@ -109,7 +109,7 @@ impl Client {
 
     /// Downloads a media URL (from [`Client::media_info`]) into `out`, at most `limit`
     /// bytes; returns how many bytes were written. `progress` is told the running total.
-    pub fn download_to(
+    pub(crate) fn download_to(
         &self,
         url: &str,
         limit: u64,
@@ -166,7 +166,7 @@ impl Client {
     }
 
     /// Deletes media `id` at WhatsApp (`DELETE /{media-id}`).
-    pub fn delete_media(&self, id: &str) -> Result<(), GraphError> {
+    pub(crate) fn delete_media(&self, id: &str) -> Result<(), GraphError> {
         let url = format!("{}/{id}", self.base_url);
         let reply = self.with_retries(self.retry, &url, || {
             self.agent

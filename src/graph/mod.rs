@@ -9,9 +9,9 @@
 //! returned at once. The `*_once` methods make exactly one attempt, for callers (the
 //! outbox) that schedule retries themselves.
 
-pub mod concurrent;
+pub(crate) mod concurrent;
 mod error;
-pub mod media;
+pub(crate) mod media;
 mod templates;
 
 use std::time::{Duration, Instant};
@@ -20,20 +20,20 @@ use serde_json::Value;
 use ureq::Agent;
 use ureq::http::Response;
 
-pub use error::{ApiError, GraphError};
+pub(crate) use error::{ApiError, GraphError};
 
 use crate::config::GraphConfig;
 use crate::secret::Secret;
 
-pub const USER_AGENT: &str = concat!("wa-cloud/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT: &str = concat!("wa-cloud/", env!("CARGO_PKG_VERSION"));
 
 /// How long a [`Client::new`] keeps retrying by default: about what 5 attempts took
 /// before, so that upload, download and the server are not slowed down.
-pub const DEFAULT_RETRY: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_RETRY: Duration = Duration::from_secs(10);
 
 /// The waits between retries: exponential from `base`, at most `cap`, with jitter.
 #[derive(Clone, Debug)]
-pub struct Backoff {
+pub(crate) struct Backoff {
     pub base: Duration,
     pub cap: Duration,
 }
@@ -51,7 +51,7 @@ impl Backoff {
     /// The wait before retry number `retry` (0-based): exponential, capped, with "equal
     /// jitter" (between half and all of it) so that many clients that failed together do
     /// not retry together.
-    pub fn delay(&self, retry: u32) -> Duration {
+    pub(crate) fn delay(&self, retry: u32) -> Duration {
         let full = self.base.saturating_mul(1 << retry.min(16)).min(self.cap);
         let half = full / 2;
         half + half.mul_f64(fastrand::f64())
@@ -60,7 +60,7 @@ impl Backoff {
 
 /// How long retryable errors are retried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Retry {
+pub(crate) enum Retry {
     /// One attempt, no retry.
     Once,
     /// New attempts may start until this long after the first one started; the last one
@@ -70,7 +70,7 @@ pub enum Retry {
 
 impl Retry {
     /// `Retry::For(limit)`, or `Retry::Once` for a zero limit.
-    pub fn limited_to(limit: Duration) -> Retry {
+    pub(crate) fn limited_to(limit: Duration) -> Retry {
         if limit.is_zero() {
             Retry::Once
         } else {
@@ -81,7 +81,7 @@ impl Retry {
 
 /// What Meta answered to an accepted message.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Sent {
+pub(crate) struct Sent {
     /// The new message's wamid.
     pub id: String,
     /// The recipient's WhatsApp id as Meta resolved it, when it says.
@@ -90,7 +90,7 @@ pub struct Sent {
 
 /// The field of a message body, wa-cloud's own, that names the business number (phone
 /// number id) to send it through.
-pub const FROM: &str = "from";
+pub(crate) const FROM: &str = "from";
 
 impl Sent {
     /// The wamid and WhatsApp id of a send's answer.
@@ -114,7 +114,7 @@ fn read_mark(wamid: &str, typing: bool) -> Value {
     body
 }
 
-pub struct Client {
+pub(crate) struct Client {
     agent: Agent,
     base_url: String,
     phone_number_id: String,
@@ -126,7 +126,7 @@ pub struct Client {
 impl Client {
     /// A client whose requests may each take `config.timeout` to connect and as long
     /// again for the answer, retrying for [`DEFAULT_RETRY`].
-    pub fn new(config: &GraphConfig) -> Self {
+    pub(crate) fn new(config: &GraphConfig) -> Self {
         // A zero timeout would fail every request at once: take it as "no limit".
         let timeout = Some(config.timeout).filter(|t| !t.is_zero());
         let builder = Agent::config_builder();
@@ -149,21 +149,21 @@ impl Client {
     }
 
     /// Keeps retrying for `limit` (from the first attempt's start); zero tries once.
-    pub fn retrying_for(mut self, limit: Duration) -> Self {
+    pub(crate) fn retrying_for(mut self, limit: Duration) -> Self {
         self.retry = Retry::limited_to(limit);
         self
     }
 
     /// Waits between retries as `backoff` says.
     #[cfg(test)]
-    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+    pub(crate) fn with_backoff(mut self, backoff: Backoff) -> Self {
         self.backoff = backoff;
         self
     }
 
     /// How this client retries.
     #[cfg(test)]
-    pub fn retry(&self) -> Retry {
+    pub(crate) fn retry(&self) -> Retry {
         self.retry
     }
 
@@ -173,20 +173,16 @@ impl Client {
         format!("{}/{}/messages", self.base_url, number)
     }
 
-    /// The business number this client sends through unless a message names another.
-    pub fn phone_number_id(&self) -> &str {
-        &self.phone_number_id
-    }
-
     /// Sends one message: `body` is a complete Graph API message object. Retries as the
     /// client's [`Retry`] says.
-    pub fn send_message(&self, body: &Value) -> Result<Sent, GraphError> {
+    pub(crate) fn send_message(&self, body: &Value) -> Result<Sent, GraphError> {
         self.send_message_with(self.retry, body)
     }
 
     /// Sends one message with exactly one attempt: whatever fails is returned at once
     /// (see [`GraphError::is_retryable`] and [`GraphError::may_have_arrived`]).
-    pub fn send_message_once(&self, body: &Value) -> Result<Sent, GraphError> {
+    #[cfg(test)] // the program's single attempts go through the outbox's concurrent client
+    pub(crate) fn send_message_once(&self, body: &Value) -> Result<Sent, GraphError> {
         self.send_message_with(Retry::Once, body)
     }
 
@@ -219,34 +215,19 @@ impl Client {
     /// Marks an incoming message read; with `typing`, also shows the typing indicator to
     /// its sender (for up to 25 s, or until we reply). Retries as the client says.
     #[cfg(test)] // the program marks read through the outbox, once per attempt
-    pub fn mark_read(&self, wamid: &str, typing: bool) -> Result<(), GraphError> {
-        self.mark_read_with(self.retry, wamid, typing, None)
+    pub(crate) fn mark_read(&self, wamid: &str, typing: bool) -> Result<(), GraphError> {
+        self.mark_read_with(self.retry, wamid, typing)
     }
 
     /// [`Client::mark_read`] with exactly one attempt.
-    pub fn mark_read_once(&self, wamid: &str, typing: bool) -> Result<(), GraphError> {
-        self.mark_read_with(Retry::Once, wamid, typing, None)
+    #[cfg(test)]
+    pub(crate) fn mark_read_once(&self, wamid: &str, typing: bool) -> Result<(), GraphError> {
+        self.mark_read_with(Retry::Once, wamid, typing)
     }
 
-    /// [`Client::mark_read_once`] through business number `from` (the one the message
-    /// came to), or the configured one.
-    pub fn mark_read_once_from(
-        &self,
-        wamid: &str,
-        typing: bool,
-        from: Option<&str>,
-    ) -> Result<(), GraphError> {
-        self.mark_read_with(Retry::Once, wamid, typing, from)
-    }
-
-    fn mark_read_with(
-        &self,
-        retry: Retry,
-        wamid: &str,
-        typing: bool,
-        from: Option<&str>,
-    ) -> Result<(), GraphError> {
-        let url = self.messages_url_of(from);
+    #[cfg(test)]
+    fn mark_read_with(&self, retry: Retry, wamid: &str, typing: bool) -> Result<(), GraphError> {
+        let url = self.messages_url_of(None);
         let body = read_mark(wamid, typing);
         self.with_retries(retry, &url, || {
             self.agent

@@ -24,7 +24,7 @@ impl Client {
 
     /// Every template of the WhatsApp Business Account `waba_id`, page after page until
     /// `paging.next` is gone (a short or empty page does not end the list).
-    pub fn list_templates(&self, waba_id: &str) -> Result<Vec<Value>, GraphError> {
+    pub(crate) fn list_templates(&self, waba_id: &str) -> Result<Vec<Value>, GraphError> {
         self.list_templates_from(format!(
             "{}/{waba_id}/message_templates?fields={FIELDS}&limit={PAGE}",
             self.base_url
@@ -32,7 +32,7 @@ impl Client {
     }
 
     /// The templates Meta's `name` filter finds for `name` (names are `[a-z0-9_]`).
-    pub fn list_templates_named(
+    pub(crate) fn list_templates_named(
         &self,
         waba_id: &str,
         name: &str,
@@ -70,12 +70,16 @@ impl Client {
     }
 
     /// One template by its id (`GET /{TEMPLATE_ID}`).
-    pub fn get_template(&self, id: &str) -> Result<Value, GraphError> {
+    pub(crate) fn get_template(&self, id: &str) -> Result<Value, GraphError> {
         self.get_json(&format!("{}/{id}?fields={FIELDS}", self.base_url))
     }
 
     /// Submits a template for review; Meta answers `{id, status, category}`.
-    pub fn create_template(&self, waba_id: &str, template: &Value) -> Result<Value, GraphError> {
+    pub(crate) fn create_template(
+        &self,
+        waba_id: &str,
+        template: &Value,
+    ) -> Result<Value, GraphError> {
         let url = format!("{}/{waba_id}/message_templates", self.base_url);
         // Not retried: a create that timed out may have been taken, and a second one would
         // be refused as a duplicate (subcode 2388024) at best.
@@ -89,7 +93,7 @@ impl Client {
 
     /// Deletes every language of template `name` (names are `[a-z0-9_]`: nothing to
     /// escape in the query).
-    pub fn delete_template(&self, waba_id: &str, name: &str) -> Result<(), GraphError> {
+    pub(crate) fn delete_template(&self, waba_id: &str, name: &str) -> Result<(), GraphError> {
         let url = format!("{}/{waba_id}/message_templates?name={name}", self.base_url);
         self.with_retries(self.retry, &url, || {
             self.agent

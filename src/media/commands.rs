@@ -17,7 +17,7 @@ use crate::store::Store;
 use crate::usage;
 
 /// `wa-cloud upload FILE...`
-pub fn upload(
+pub(crate) fn upload(
     args: &UploadArgs,
     config: &Config,
     global: &GlobalArgs,
@@ -51,7 +51,7 @@ pub fn upload(
 }
 
 /// `wa-cloud download MEDIA_ID...`
-pub fn download(
+pub(crate) fn download(
     args: &DownloadArgs,
     config: &Config,
     global: &GlobalArgs,
@@ -120,7 +120,7 @@ fn check_output(path: &Path) -> Result<()> {
 }
 
 /// `wa-cloud media list|delete`
-pub fn manage(
+pub(crate) fn manage(
     command: &MediaCommand,
     config: &Config,
     global: &GlobalArgs,

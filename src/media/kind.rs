@@ -10,14 +10,14 @@ use std::path::Path;
 
 /// How many bytes of a file [`sniff`] wants to see. Office documents are ZIP or CFB
 /// containers whose first entries can sit a few kilobytes in.
-pub const HEAD: usize = 16 * 1024;
+pub(crate) const HEAD: usize = 16 * 1024;
 
 const KB: u64 = 1024;
 const MB: u64 = 1024 * 1024;
 
 /// A media message kind, which is also how WhatsApp groups its media types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Image,
     Audio,
     Video,
@@ -26,7 +26,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn parse(kind: &str) -> Option<Kind> {
+    pub(crate) fn parse(kind: &str) -> Option<Kind> {
         Some(match kind {
             "image" => Kind::Image,
             "audio" => Kind::Audio,
@@ -37,7 +37,7 @@ impl Kind {
         })
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Kind::Image => "image",
             Kind::Audio => "audio",
@@ -84,7 +84,7 @@ const ANIMATED_STICKER: u64 = 500 * KB;
 
 /// What a file is, as far as WhatsApp is concerned.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Media {
+pub(crate) struct Media {
     /// The MIME type sent as the upload's `type` and the file part's Content-Type.
     pub mime: String,
     /// The kind of message it naturally goes in.
@@ -103,7 +103,7 @@ fn accepted(mime: &str) -> Option<(Kind, u64)> {
 }
 
 /// The media type of a file whose first bytes are `head`, named `path`.
-pub fn sniff(head: &[u8], path: &Path) -> String {
+pub(crate) fn sniff(head: &[u8], path: &Path) -> String {
     let by_name = by_extension(path);
     if let Some(brand) = head
         .get(4..12)
@@ -168,7 +168,7 @@ fn by_extension(path: &Path) -> Option<String> {
 
 /// Whether a WebP file (its first bytes) is animated: the extended format's header
 /// (`VP8X`) has the animation flag set.
-pub fn is_animated_webp(head: &[u8]) -> bool {
+pub(crate) fn is_animated_webp(head: &[u8]) -> bool {
     head.len() > 20
         && &head[0..4] == b"RIFF"
         && &head[8..12] == b"WEBP"
@@ -179,7 +179,7 @@ pub fn is_animated_webp(head: &[u8]) -> bool {
 /// What WhatsApp makes of a file of type `mime` whose first bytes are `head` (they tell
 /// an animated sticker). The error says what is wrong and what to do, without naming the
 /// file: the caller does.
-pub fn classify(mime: &str, head: &[u8]) -> Result<Media, String> {
+pub(crate) fn classify(mime: &str, head: &[u8]) -> Result<Media, String> {
     let Some((kind, limit)) = accepted(mime) else {
         let advice = match mime {
             "application/ogg" => {
@@ -209,7 +209,7 @@ pub fn classify(mime: &str, head: &[u8]) -> Result<Media, String> {
 }
 
 /// Checks a file's size against its type's limit.
-pub fn within_limit(media: &Media, size: u64) -> Result<(), String> {
+pub(crate) fn within_limit(media: &Media, size: u64) -> Result<(), String> {
     if size <= media.limit {
         return Ok(());
     }
@@ -228,7 +228,7 @@ pub fn within_limit(media: &Media, size: u64) -> Result<(), String> {
 
 /// Whether a file of this media may go in a message of kind `kind`: its own kind, or any
 /// kind as a document, except stickers, which only go as stickers.
-pub fn fits(media: &Media, kind: Kind) -> Result<(), String> {
+pub(crate) fn fits(media: &Media, kind: Kind) -> Result<(), String> {
     match (media.kind, kind) {
         (have, want) if have == want => Ok(()),
         (Kind::Sticker, Kind::Image) => Err(format!(
@@ -256,7 +256,7 @@ fn article(kind: Kind) -> String {
 }
 
 /// A size as people read it: `5 MB`, `120.5 KB (123392 bytes)`.
-pub fn human(bytes: u64) -> String {
+pub(crate) fn human(bytes: u64) -> String {
     let (unit, name) = if bytes >= MB {
         (MB, "MB")
     } else if bytes >= KB {
@@ -273,7 +273,7 @@ pub fn human(bytes: u64) -> String {
 
 /// The file name extension for a media type, for downloads: always lowercase letters and
 /// digits, so that it can never change the directory a file lands in.
-pub fn extension(mime: &str) -> String {
+pub(crate) fn extension(mime: &str) -> String {
     let mime = mime.split(';').next().unwrap_or_default().trim();
     let known = match mime {
         "image/jpeg" => Some("jpg"),

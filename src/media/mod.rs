@@ -9,8 +9,8 @@
 //! the handler's replies reach the same cache through [`local_file`] and [`resolve_files`],
 //! so a file named in a message is uploaded exactly like `wa-cloud upload` would.
 
-pub mod commands;
-pub mod kind;
+pub(crate) mod commands;
+pub(crate) mod kind;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -39,7 +39,7 @@ const MAX_DOWNLOAD: u64 = 100 * 1024 * 1024;
 
 /// A local file checked against WhatsApp's rules, ready to upload.
 #[derive(Clone, Debug)]
-pub struct LocalFile {
+pub(crate) struct LocalFile {
     pub path: PathBuf,
     pub media: kind::Media,
     pub size: u64,
@@ -47,7 +47,7 @@ pub struct LocalFile {
 
 /// What an upload through the cache gave.
 #[derive(Clone, Debug)]
-pub struct Uploaded {
+pub(crate) struct Uploaded {
     pub id: String,
     pub mime_type: String,
     pub size: u64,
@@ -59,7 +59,7 @@ pub struct Uploaded {
 /// Checks that `path` is a readable file of a type WhatsApp takes, within that type's
 /// size limit, and (when `as_kind` is given) fit for that kind of message. Every refusal
 /// is a [`UsageError`] that names the file.
-pub fn inspect(path: &Path, as_kind: Option<Kind>) -> Result<LocalFile> {
+pub(crate) fn inspect(path: &Path, as_kind: Option<Kind>) -> Result<LocalFile> {
     let shown = path.display();
     let mut file = match File::open(path) {
         Ok(file) => file,
@@ -91,7 +91,7 @@ pub fn inspect(path: &Path, as_kind: Option<Kind>) -> Result<LocalFile> {
 }
 
 /// The media database and a Graph API client: uploads through the cache.
-pub struct MediaCache {
+pub(crate) struct MediaCache {
     store: Store,
     client: Client,
     phone_number_id: String,
@@ -106,13 +106,13 @@ pub struct MediaCache {
 
 impl MediaCache {
     /// Opens the database (`media.dbPath`) and a client for the configured number.
-    pub fn open(config: &Config) -> Result<MediaCache> {
+    pub(crate) fn open(config: &Config) -> Result<MediaCache> {
         MediaCache::open_with(config, config.graph()?)
     }
 
     /// [`MediaCache::open`] with `graph` as the configured connection (`send --from`,
     /// whose number may have a token of its own and need no other).
-    pub fn open_with(config: &Config, graph: GraphConfig) -> Result<MediaCache> {
+    pub(crate) fn open_with(config: &Config, graph: GraphConfig) -> Result<MediaCache> {
         let store = Store::open(&config.media().db_path)?;
         let tokens = config
             .numbers()
@@ -152,20 +152,20 @@ impl MediaCache {
     }
 
     /// Draw a progress bar on stderr while uploading.
-    pub fn with_progress(mut self, progress: bool) -> MediaCache {
+    pub(crate) fn with_progress(mut self, progress: bool) -> MediaCache {
         self.progress = progress;
         self
     }
 
     /// The id of a valid upload of this file's content, or of a new upload (always a new
     /// one with `force`). Only a successful upload is recorded.
-    pub fn upload(&mut self, local: &LocalFile, force: bool) -> Result<Uploaded> {
+    pub(crate) fn upload(&mut self, local: &LocalFile, force: bool) -> Result<Uploaded> {
         self.upload_through(local, force, None)
     }
 
     /// [`MediaCache::upload`] through business number `number` (None: the configured
     /// one): the cache is per number, as media ids are.
-    pub fn upload_through(
+    pub(crate) fn upload_through(
         &mut self,
         local: &LocalFile,
         force: bool,
@@ -240,7 +240,7 @@ impl MediaCache {
 /// The local file that a media message (in the Graph API's shape, as
 /// [`crate::message::normalize`] returns it) names as `{"image": {"file": PATH}}`,
 /// checked for that kind of message; `None` when it names no file.
-pub fn local_file(message: &Value) -> Result<Option<LocalFile>> {
+pub(crate) fn local_file(message: &Value) -> Result<Option<LocalFile>> {
     let Some((kind, pointer)) = media_slot(message) else {
         return Ok(None);
     };
@@ -251,7 +251,7 @@ pub fn local_file(message: &Value) -> Result<Option<LocalFile>> {
 }
 
 /// Whether a message names a local file to upload before it is sent.
-pub fn names_file(message: &Value) -> bool {
+pub(crate) fn names_file(message: &Value) -> bool {
     media_slot(message).is_some_and(|(_, pointer)| {
         message
             .pointer(&pointer)
@@ -283,7 +283,7 @@ fn media_slot(message: &Value) -> Option<(Kind, String)> {
 /// goes out from (its wa-cloud field `from`, else the configured one). A document
 /// without `filename` gets the file's name, which WhatsApp shows to the recipient. A
 /// message without a file is left as it is.
-pub fn resolve_files(message: &mut Value, cache: &mut MediaCache) -> Result<()> {
+pub(crate) fn resolve_files(message: &mut Value, cache: &mut MediaCache) -> Result<()> {
     let Some(local) = local_file(message)? else {
         return Ok(());
     };
@@ -332,7 +332,7 @@ fn check_media_id(id: &str) -> Result<()> {
 
 /// Downloads media `id` into `dir` as `wa-cloud download` would (the database knows
 /// what is already there); the path of the file. For `serve --download-media`.
-pub fn download_into(
+pub(crate) fn download_into(
     id: &str,
     dir: &Path,
     store: &Store,

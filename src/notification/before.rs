@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use super::{Kind, Malformed};
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Item {
+pub(super) struct Item {
     pub kind: Kind,
     pub key: String,
     pub peer: Option<String>,
@@ -15,7 +15,7 @@ pub struct Item {
 }
 
 /// Every message, status, error and update in a notification body, in order.
-pub fn parse(body: &[u8]) -> Result<Vec<Item>, Malformed> {
+pub(super) fn parse(body: &[u8]) -> Result<Vec<Item>, Malformed> {
     let payload: Value = serde_json::from_slice(body)?;
     let entries = payload
         .get("entry")

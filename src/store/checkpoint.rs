@@ -23,13 +23,13 @@ use super::Store;
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
 /// The checkpointer's thread; [`Checkpointer::stop`] makes a last checkpoint and ends it.
-pub struct Checkpointer {
+pub(crate) struct Checkpointer {
     thread: JoinHandle<()>,
     stop: SyncSender<()>,
 }
 
 impl Checkpointer {
-    pub fn start(path: &Path) -> Result<Checkpointer> {
+    pub(crate) fn start(path: &Path) -> Result<Checkpointer> {
         let store = Store::open(path)?;
         let (stop, stopped) = mpsc::sync_channel::<()>(1);
         let thread = std::thread::Builder::new()
@@ -52,7 +52,7 @@ impl Checkpointer {
         Ok(Checkpointer { thread, stop })
     }
 
-    pub fn stop(self) {
+    pub(crate) fn stop(self) {
         let _ = self.stop.send(());
         let _ = self.thread.join();
     }

@@ -44,11 +44,11 @@ const TIE_LOOKBACK: i64 = 10_000;
 
 /// WhatsApp's customer-service window: free-form messages only within 24 hours of the
 /// user's last message to that business number.
-pub const WINDOW_SECONDS: i64 = 24 * 3600;
+pub(crate) const WINDOW_SECONDS: i64 = 24 * 3600;
 
 /// A contact as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Contact {
+pub(crate) struct Contact {
     pub key: String,
     pub phone: Option<String>,
     pub user_id: Option<String>,
@@ -64,7 +64,7 @@ impl Contact {
     /// Where a message to them goes: their phone number when known (a user id is used
     /// only for people WhatsApp gives no phone number of), else their user id, else the
     /// parent one.
-    pub fn address(&self) -> Option<Recipient> {
+    pub(crate) fn address(&self) -> Option<Recipient> {
         let phone = self.phone.as_deref().and_then(|p| Recipient::parse(p).ok());
         phone.or_else(|| {
             [&self.user_id, &self.parent_user_id]
@@ -76,7 +76,7 @@ impl Contact {
 
     /// Seconds left in the 24-hour window of `phone_number_id` at `now` (0: closed), or
     /// None when they never wrote to it.
-    pub fn window_left(&self, phone_number_id: &str, now: i64) -> Option<i64> {
+    pub(crate) fn window_left(&self, phone_number_id: &str, now: i64) -> Option<i64> {
         self.numbers
             .iter()
             .find(|(number, _)| number == phone_number_id)
@@ -84,7 +84,7 @@ impl Contact {
     }
 
     /// For `contacts --json`: every field, and each number's window.
-    pub fn to_json(&self, now: i64) -> Value {
+    pub(crate) fn to_json(&self, now: i64) -> Value {
         let numbers: Vec<Value> = self
             .numbers
             .iter()
@@ -288,7 +288,7 @@ fn stored_form(recipient: &Recipient) -> String {
 impl Store {
     /// The contact `id` names: its key, phone number (with or without `+`), user id or
     /// parent user id.
-    pub fn contact(&self, id: &str) -> Result<Option<Contact>> {
+    pub(crate) fn contact(&self, id: &str) -> Result<Option<Contact>> {
         let id = match Recipient::parse(id) {
             Ok(recipient) => stored_form(&recipient),
             Err(_) => id.trim().to_string(),
@@ -336,7 +336,7 @@ impl Store {
     }
 
     /// Every contact, the one who wrote last first (then the one changed last).
-    pub fn contacts(&self) -> Result<Vec<Contact>> {
+    pub(crate) fn contacts(&self) -> Result<Vec<Contact>> {
         let mut query = self.conn().prepare_cached(
             "SELECT key, phone, user_id, parent_user_id, username, name, updated_at
              FROM contacts
@@ -355,14 +355,14 @@ impl Store {
 
     /// The key a recipient is queued and acknowledged under: their contact's, or, for a
     /// recipient no notification named yet, the recipient itself (digits or user id).
-    pub fn contact_key(&self, recipient: &Recipient) -> Result<String> {
+    pub(crate) fn contact_key(&self, recipient: &Recipient) -> Result<String> {
         let id = stored_form(recipient);
         let key = find(self.conn(), [&Some(id.clone())]).context("cannot read the contacts")?;
         Ok(key.unwrap_or(id))
     }
 
     /// The business number a message we received came to (its `phone_number_id`).
-    pub fn number_of(&self, wamid: &str) -> Result<Option<String>> {
+    pub(crate) fn number_of(&self, wamid: &str) -> Result<Option<String>> {
         let number: Option<Option<String>> = self
             .conn()
             .prepare_cached(
@@ -414,7 +414,7 @@ impl Store {
 
     /// When the contact under `key` last wrote to business number `number`, if that is
     /// known and more than 24 hours ago at `now`: the window is closed.
-    pub fn window_closed(&self, key: &str, number: &str, now: i64) -> Result<Option<i64>> {
+    pub(crate) fn window_closed(&self, key: &str, number: &str, now: i64) -> Result<Option<i64>> {
         let last: Option<i64> = self
             .conn()
             .prepare_cached(
@@ -434,7 +434,7 @@ impl Store {
     /// - sent through the business number of the message it answers (`reply_to`), else
     ///   of the contact's last message, unless it names its own `from`; else through the
     ///   configured number.
-    pub fn route(&self, message: &Outgoing) -> Result<(String, Value)> {
+    pub(crate) fn route(&self, message: &Outgoing) -> Result<(String, Value)> {
         let id = stored_form(&message.recipient);
         let key = find(self.conn(), [&Some(id.clone())]).context("cannot read the contacts")?;
         let mut body = message.body.clone();

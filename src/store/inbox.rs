@@ -46,11 +46,11 @@ const STAGE: &str = "CASE ?1 WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 're
 
 /// How many bytes of events [`Store::pending`] reads at once: a batch of events holds
 /// memory until it is handed on, and one event may be a few MiB.
-pub const PENDING_BYTES: usize = 1024 * 1024;
+pub(crate) const PENDING_BYTES: usize = 1024 * 1024;
 
 /// An event waiting to be handed on.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Pending {
+pub(crate) struct Pending {
     pub seq: i64,
     pub kind: String,
     pub peer: Option<String>,
@@ -61,7 +61,7 @@ pub struct Pending {
 
 /// An event set aside because the handler crashed on it too often.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Parked {
+pub(crate) struct Parked {
     pub seq: i64,
     pub kind: String,
     pub peer: Option<String>,
@@ -73,7 +73,7 @@ pub struct Parked {
 impl Store {
     /// Stores several notifications' items in one transaction; returns, for each
     /// notification, how many of its items of `counted` kinds were new.
-    pub fn insert_items<I: IntoIterator<Item: Borrow<Item>>>(
+    pub(crate) fn insert_items<I: IntoIterator<Item: Borrow<Item>>>(
         &mut self,
         notifications: impl IntoIterator<Item = I>,
         counted: &[Kind],
@@ -160,7 +160,7 @@ impl Store {
 
     /// Up to `limit` events of `kinds` after `after` not yet handed on, oldest first, and
     /// no more than [`PENDING_BYTES`] of them (but always the first).
-    pub fn pending(&self, kinds: &[Kind], after: i64, limit: usize) -> Result<Vec<Pending>> {
+    pub(crate) fn pending(&self, kinds: &[Kind], after: i64, limit: usize) -> Result<Vec<Pending>> {
         // First the seqs, then each event: sorting whole rows would read every pending
         // event (a few MiB each, at worst) for each batch.
         // SQLite plans for the value of a bound `LIMIT ?`, compiling the statement again
@@ -207,7 +207,7 @@ impl Store {
     }
 
     /// Marks events acknowledged (dealt with), so that they are not handed on again.
-    pub fn mark_delivered(&mut self, seqs: &[i64]) -> Result<()> {
+    pub(crate) fn mark_delivered(&mut self, seqs: &[i64]) -> Result<()> {
         self.update_each(
             seqs,
             "UPDATE inbox SET delivered_at = ?2 WHERE seq = ?1",
@@ -217,7 +217,7 @@ impl Store {
     }
 
     /// Counts a hand-over of each event to a handler, before it is written.
-    pub fn mark_handed(&mut self, seqs: &[i64]) -> Result<()> {
+    pub(crate) fn mark_handed(&mut self, seqs: &[i64]) -> Result<()> {
         self.update_each(
             seqs,
             "UPDATE inbox SET handed = handed + 1 WHERE seq = ?1 AND ?2 = ?2",
@@ -241,7 +241,7 @@ impl Store {
     }
 
     /// Counts a handler exit that left this event unacknowledged; returns the count.
-    pub fn record_crash(&self, seq: i64) -> Result<i64> {
+    pub(crate) fn record_crash(&self, seq: i64) -> Result<i64> {
         self.conn()
             .query_row(
                 "UPDATE inbox SET crashes = crashes + 1 WHERE seq = ?1 RETURNING crashes",
@@ -252,7 +252,7 @@ impl Store {
     }
 
     /// Sets an event aside: it is not handed over again until `unpark`.
-    pub fn park(&self, seq: i64, why: &str) -> Result<()> {
+    pub(crate) fn park(&self, seq: i64, why: &str) -> Result<()> {
         self.conn()
             .execute(
                 "UPDATE inbox SET parked_at = ?2, parked_why = ?3 WHERE seq = ?1",
@@ -263,7 +263,7 @@ impl Store {
     }
 
     /// The parked events, oldest first.
-    pub fn parked(&self) -> Result<Vec<Parked>> {
+    pub(crate) fn parked(&self) -> Result<Vec<Parked>> {
         let mut query = self.conn().prepare_cached(
             "SELECT seq, kind, peer, event, parked_at, coalesce(parked_why, '') FROM inbox
              WHERE parked_at IS NOT NULL AND delivered_at IS NULL ORDER BY seq",
@@ -285,7 +285,7 @@ impl Store {
     /// Makes parked events pending again, their crashes forgotten (all of them when
     /// `seqs` is empty); returns how many there were. Each gets a new seq, so that a
     /// running `serve`, which hands over events in seq order, picks it up at once.
-    pub fn unpark(&mut self, seqs: &[i64]) -> Result<usize> {
+    pub(crate) fn unpark(&mut self, seqs: &[i64]) -> Result<usize> {
         let path = self.path.display().to_string();
         let explain = |e| super::explain(e, &path);
         let parked: Vec<i64> = self
@@ -322,7 +322,7 @@ impl Store {
     }
 
     /// How many events are parked (any kind); cheap, for `/healthz`.
-    pub fn parked_count(&self) -> Result<i64> {
+    pub(crate) fn parked_count(&self) -> Result<i64> {
         self.conn()
             .query_row(
                 "SELECT count(*) FROM inbox WHERE parked_at IS NOT NULL AND delivered_at IS NULL",
@@ -333,7 +333,7 @@ impl Store {
     }
 
     /// How many events of `kinds` wait to be handed on (parked ones not counted).
-    pub fn backlog(&self, kinds: &[Kind]) -> Result<u64> {
+    pub(crate) fn backlog(&self, kinds: &[Kind]) -> Result<u64> {
         let count: i64 = self.conn().query_row(
             "SELECT count(*) FROM inbox WHERE delivered_at IS NULL AND parked_at IS NULL
                AND kind IN (SELECT value FROM json_each(?1))",
@@ -345,7 +345,7 @@ impl Store {
 
     /// How many events of `kinds` wait (`waiting`: never handed over; `unacknowledged`:
     /// handed over, not yet acknowledged) and how many are parked.
-    pub fn inbox_counts(&self, kinds: &[Kind]) -> Result<InboxCounts> {
+    pub(crate) fn inbox_counts(&self, kinds: &[Kind]) -> Result<InboxCounts> {
         self.conn()
             .query_row(
                 "SELECT coalesce(sum(parked_at IS NULL AND handed = 0), 0),
@@ -365,7 +365,8 @@ impl Store {
     }
 
     /// The latest status WhatsApp reported for a message we sent, and its timestamp.
-    pub fn latest_status(&self, wamid: &str) -> Result<Option<(String, i64)>> {
+    #[cfg(test)]
+    pub(crate) fn latest_status(&self, wamid: &str) -> Result<Option<(String, i64)>> {
         let mut query = self
             .conn()
             .prepare_cached("SELECT status, timestamp FROM statuses WHERE wamid = ?1")?;
@@ -379,7 +380,7 @@ impl Store {
 
 /// What the inbox holds that is not yet dealt with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct InboxCounts {
+pub(crate) struct InboxCounts {
     pub waiting: i64,
     pub unacknowledged: i64,
     pub parked: i64,

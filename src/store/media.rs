@@ -28,16 +28,16 @@ CREATE INDEX media_by_content ON media (direction, phone_number_id, sha256, mime
 ";
 
 /// How long WhatsApp keeps an uploaded media id (WHATSAPP.md §7).
-pub const UPLOAD_LIFETIME_SECS: i64 = 30 * 24 * 60 * 60;
+pub(crate) const UPLOAD_LIFETIME_SECS: i64 = 30 * 24 * 60 * 60;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Direction {
+pub(crate) enum Direction {
     Upload,
     Download,
 }
 
 impl Direction {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Direction::Upload => "upload",
             Direction::Download => "download",
@@ -47,7 +47,7 @@ impl Direction {
 
 /// One row of the media table.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MediaRecord {
+pub(crate) struct MediaRecord {
     pub id: String,
     pub direction: Direction,
     pub phone_number_id: String,
@@ -87,7 +87,7 @@ impl Store {
     }
 
     /// The newest upload of this content for this number that is still valid at `now`.
-    pub fn cached_upload(
+    pub(crate) fn cached_upload(
         &self,
         phone_number_id: &str,
         sha256: &str,
@@ -112,14 +112,14 @@ impl Store {
     }
 
     /// What is known about a download of media `id`.
-    pub fn downloaded(&self, id: &str) -> Result<Option<MediaRecord>> {
+    pub(crate) fn downloaded(&self, id: &str) -> Result<Option<MediaRecord>> {
         let sql = format!("SELECT {COLUMNS} FROM media WHERE id = ?1 AND direction = 'download'");
         let found = self.conn.query_row(&sql, params![id], record).optional();
         self.explained(found)
     }
 
     /// Records an upload or download, replacing an earlier row for the same id.
-    pub fn record_media(&self, media: &MediaRecord) -> Result<()> {
+    pub(crate) fn record_media(&self, media: &MediaRecord) -> Result<()> {
         let sql = format!(
             "INSERT OR REPLACE INTO media ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
         );
@@ -141,7 +141,7 @@ impl Store {
     }
 
     /// Every row, oldest first.
-    pub fn list_media(&self) -> Result<Vec<MediaRecord>> {
+    pub(crate) fn list_media(&self) -> Result<Vec<MediaRecord>> {
         let sql = format!("SELECT {COLUMNS} FROM media ORDER BY created_at, id, direction");
         let rows = self.conn.prepare(&sql).and_then(|mut statement| {
             statement
@@ -152,7 +152,7 @@ impl Store {
     }
 
     /// Forgets media `id` (upload and download rows); returns how many rows went.
-    pub fn forget_media(&self, id: &str) -> Result<usize> {
+    pub(crate) fn forget_media(&self, id: &str) -> Result<usize> {
         let done = self
             .conn
             .execute("DELETE FROM media WHERE id = ?1", params![id]);

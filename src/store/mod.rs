@@ -11,14 +11,14 @@
 //! in `/healthz` and the log what it waits for. A database file deleted or replaced while
 //! a `Store` has it open is noticed by [`Store::file_replaced`].
 
-pub mod checkpoint;
-pub mod contacts;
-pub mod inbox;
-pub mod media;
-pub mod numbers;
-pub mod outbox;
-pub mod settled;
-pub mod templates;
+pub(crate) mod checkpoint;
+pub(crate) mod contacts;
+pub(crate) mod inbox;
+pub(crate) mod media;
+pub(crate) mod numbers;
+pub(crate) mod outbox;
+pub(crate) mod settled;
+pub(crate) mod templates;
 
 /// Migration 4: acknowledged hand-over (how often an event was handed over, the crashes
 /// it caused, parking) and an outbox that retries and recognises its own messages in
@@ -70,7 +70,7 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// An open database, migrated to the current schema.
-pub struct Store {
+pub(crate) struct Store {
     conn: Connection,
     path: PathBuf,
     /// The file opened (`None` in memory), to notice when it is deleted or replaced.
@@ -125,7 +125,7 @@ fn dev_ino(_: &std::fs::Metadata) -> (u64, u64) {
 
 impl Store {
     /// Opens (creating it and its directory when missing) and migrates the database.
-    pub fn open(path: &Path) -> Result<Store> {
+    pub(crate) fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| {
                 format!(
@@ -147,7 +147,7 @@ impl Store {
     /// Opens the database a server has written, for the commands that only look at what
     /// it stored (`inbox`, `contacts`); no file there is an error that says so, rather
     /// than an empty database created in the wrong place.
-    pub fn open_existing(path: &Path) -> Result<Store> {
+    pub(crate) fn open_existing(path: &Path) -> Result<Store> {
         if !path.exists() {
             anyhow::bail!(
                 "no database at `{}`: `wa-cloud serve` has not stored anything there yet (is media.dbPath right?)",
@@ -164,7 +164,7 @@ impl Store {
     /// are in the operating system's cache anyway, and a large batch costs little memory
     /// beyond its body (a 3 MB batch of 28,000 messages peaked at 1.9–2.3× its size
     /// instead of 4.2×, for about 5 % of the notifications/s).
-    pub fn open_in_server(path: &Path) -> Result<Store> {
+    pub(crate) fn open_in_server(path: &Path) -> Result<Store> {
         let store = Store::open(path)?;
         store
             .conn
@@ -181,7 +181,8 @@ impl Store {
     }
 
     /// A private in-memory database, for tests.
-    pub fn open_in_memory() -> Result<Store> {
+    #[cfg(test)]
+    pub(crate) fn open_in_memory() -> Result<Store> {
         Store::setup(Connection::open_in_memory()?, PathBuf::from(":memory:"))
     }
 
@@ -213,12 +214,12 @@ impl Store {
         })
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// This database's random id, which tells its outbox rows from those of another.
-    pub fn id(&self) -> Result<String> {
+    pub(crate) fn id(&self) -> Result<String> {
         self.conn
             .prepare_cached("SELECT value FROM meta WHERE key = 'id'")
             .and_then(|mut query| query.query_row([], |r| r.get(0)))
@@ -229,7 +230,7 @@ impl Store {
     /// "was deleted", "was replaced by another file". This connection goes on reading and
     /// writing the old file, which nobody else sees and which is gone after a restart: a
     /// caller that notices must stop accepting data, and say that serve needs a restart.
-    pub fn file_replaced(&self) -> Option<String> {
+    pub(crate) fn file_replaced(&self) -> Option<String> {
         self.file.as_ref().and_then(FileId::replaced)
     }
 

@@ -14,7 +14,7 @@ use super::Store;
 
 /// An event held because of the number it came to.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Held {
+pub(crate) struct Held {
     pub seq: i64,
     pub kind: String,
     /// The business number (phone number id) it came to.
@@ -32,7 +32,7 @@ impl Store {
     /// From now on, on this connection, events whose `phone_number_id` is not one of
     /// `allowed` are parked as they are stored. Events without a business number
     /// (template updates) are never held.
-    pub fn hold_other_numbers(&self, allowed: &[String]) -> Result<()> {
+    pub(crate) fn hold_other_numbers(&self, allowed: &[String]) -> Result<()> {
         let number = "CAST(json_extract(NEW.event, '$.phone_number_id') AS TEXT)";
         let (before, after) = (WHY[0].replace('\'', "''"), WHY[1].replace('\'', "''"));
         self.conn()
@@ -63,7 +63,7 @@ impl Store {
     }
 
     /// The events held since the last call (new ones only: a redelivery stores nothing).
-    pub fn take_held(&self) -> Result<Vec<Held>> {
+    pub(crate) fn take_held(&self) -> Result<Vec<Held>> {
         let mut query = self
             .conn()
             .prepare_cached("DELETE FROM held RETURNING seq, kind, number")?;

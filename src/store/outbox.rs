@@ -18,7 +18,7 @@ use super::Store;
 use super::inbox::unix_now;
 
 /// Unix time in milliseconds.
-pub fn unix_now_ms() -> i64 {
+pub(crate) fn unix_now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
@@ -47,10 +47,10 @@ CREATE TABLE server_lease (
 ";
 
 /// A server whose heartbeat is older than this is gone.
-pub const LEASE_SECONDS: i64 = 10;
+pub(crate) const LEASE_SECONDS: i64 = 10;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OutboxRow {
+pub(crate) struct OutboxRow {
     pub seq: i64,
     pub recipient: String,
     pub kind: String,
@@ -66,7 +66,7 @@ pub struct OutboxRow {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Waiting,
     Sent(String),
     Failed(String),
@@ -74,7 +74,13 @@ pub enum Outcome {
 
 impl Store {
     /// Stores a message to send; returns its place in the outbox.
-    pub fn enqueue(&self, recipient: &str, kind: &str, body: &str, origin: &str) -> Result<i64> {
+    pub(crate) fn enqueue(
+        &self,
+        recipient: &str,
+        kind: &str,
+        body: &str,
+        origin: &str,
+    ) -> Result<i64> {
         let seqs = self.enqueue_all(&[(recipient, kind, body)], origin, &[])?;
         Ok(seqs[0])
     }
@@ -83,7 +89,7 @@ impl Store {
     /// acknowledges the inbox events they answer, so that an event is never both
     /// unacknowledged and answered. Unless a body sets its own `biz_opaque_callback_data`,
     /// its row gets one naming this database and row. Returns the rows' places.
-    pub fn enqueue_all(
+    pub(crate) fn enqueue_all(
         &self,
         messages: &[(&str, &str, &str)],
         origin: &str,
@@ -131,7 +137,7 @@ impl Store {
     }
 
     /// How many rows wait to be sent, and when the oldest of them was stored (unix seconds).
-    pub fn outbox_backlog(&self) -> Result<(i64, Option<i64>)> {
+    pub(crate) fn outbox_backlog(&self) -> Result<(i64, Option<i64>)> {
         self.conn()
             .query_row(
                 "SELECT count(*), min(created_at) FROM outbox WHERE state = 'pending'",
@@ -142,7 +148,7 @@ impl Store {
     }
 
     /// At most `limit` unsent rows after `after`, in order.
-    pub fn unsent(&self, after: i64, limit: usize) -> Result<Vec<OutboxRow>> {
+    pub(crate) fn unsent(&self, after: i64, limit: usize) -> Result<Vec<OutboxRow>> {
         self.read_rows(
             &format!(
                 "SELECT seq, recipient, kind, body, created_at, attempts, next_attempt_at, tried_at, callback
@@ -153,7 +159,7 @@ impl Store {
     }
 
     /// At most `limit` unsent rows of one recipient with `after < seq <= up_to`, in order.
-    pub fn unsent_of(
+    pub(crate) fn unsent_of(
         &self,
         recipient: &str,
         after: i64,
@@ -191,16 +197,9 @@ impl Store {
             .context("cannot read the outbox")
     }
 
-    /// Records that an attempt to send the row begins now (before it is made).
-    pub fn mark_trying(&self, seq: i64) -> Result<()> {
-        self.write(
-            "UPDATE outbox SET attempts = attempts + 1, tried_at = ?2 WHERE seq = ?1",
-            params![seq, unix_now_ms()],
-        )
-    }
-
-    /// [`Store::mark_trying`] for many rows in one transaction: committed when it returns.
-    pub fn mark_trying_all(&self, seqs: &[i64]) -> Result<()> {
+    /// Records that an attempt to send each row begins now (before it is made), in one
+    /// transaction: committed when it returns.
+    pub(crate) fn mark_trying_all(&self, seqs: &[i64]) -> Result<()> {
         let path = self.path.display().to_string();
         let explain = |e| super::explain(e, &path);
         let tx = self.conn().unchecked_transaction().map_err(explain)?;
@@ -219,7 +218,7 @@ impl Store {
     }
 
     /// [`Store::mark_sent`] for many rows (seq, wamid) in one transaction.
-    pub fn mark_sent_all(&self, rows: &[(i64, String)]) -> Result<()> {
+    pub(crate) fn mark_sent_all(&self, rows: &[(i64, String)]) -> Result<()> {
         let path = self.path.display().to_string();
         let explain = |e| super::explain(e, &path);
         let tx = self.conn().unchecked_transaction().map_err(explain)?;
@@ -240,7 +239,7 @@ impl Store {
 
     /// Which of these messages WhatsApp has reported delivered, read, played or failed:
     /// one query for all of them.
-    pub fn reached_among(&self, wamids: &[&str]) -> Result<Vec<String>> {
+    pub(crate) fn reached_among(&self, wamids: &[&str]) -> Result<Vec<String>> {
         if wamids.is_empty() {
             return Ok(Vec::new());
         }
@@ -257,7 +256,7 @@ impl Store {
 
     /// The row waits for another attempt at `at` (unix ms); `in_doubt` keeps `tried_at`
     /// (the failed attempt may have reached Meta).
-    pub fn mark_retry(&self, seq: i64, at: i64, error: &str, in_doubt: bool) -> Result<()> {
+    pub(crate) fn mark_retry(&self, seq: i64, at: i64, error: &str, in_doubt: bool) -> Result<()> {
         self.write(
             "UPDATE outbox SET next_attempt_at = ?2, error = ?3,
                  tried_at = CASE WHEN ?4 THEN tried_at ELSE NULL END
@@ -266,7 +265,7 @@ impl Store {
         )
     }
 
-    pub fn mark_sent(&self, seq: i64, wamid: &str) -> Result<()> {
+    pub(crate) fn mark_sent(&self, seq: i64, wamid: &str) -> Result<()> {
         self.write(
             "UPDATE outbox SET state = 'sent', wamid = ?2, sent_at = ?3, tried_at = NULL, error = NULL
              WHERE seq = ?1",
@@ -274,7 +273,7 @@ impl Store {
         )
     }
 
-    pub fn mark_failed(&self, seq: i64, error: &str) -> Result<()> {
+    pub(crate) fn mark_failed(&self, seq: i64, error: &str) -> Result<()> {
         self.write(
             "UPDATE outbox SET state = 'failed', error = ?2, tried_at = NULL WHERE seq = ?1",
             params![seq, error],
@@ -290,7 +289,7 @@ impl Store {
     }
 
     /// The wamid of the message whose statuses carry this `biz_opaque_callback_data`.
-    pub fn callback_wamid(&self, callback: &str) -> Result<Option<String>> {
+    pub(crate) fn callback_wamid(&self, callback: &str) -> Result<Option<String>> {
         self.conn()
             .query_row(
                 "SELECT wamid FROM callbacks WHERE callback = ?1",
@@ -302,7 +301,7 @@ impl Store {
     }
 
     /// What became of an outbox row.
-    pub fn outcome(&self, seq: i64) -> Result<Outcome> {
+    pub(crate) fn outcome(&self, seq: i64) -> Result<Outcome> {
         let row: Option<(String, Option<String>, Option<String>)> = self
             .conn()
             .query_row(
@@ -321,7 +320,7 @@ impl Store {
     }
 
     /// The sender of a message we received, by its wamid.
-    pub fn sender_of(&self, wamid: &str) -> Result<Option<String>> {
+    pub(crate) fn sender_of(&self, wamid: &str) -> Result<Option<String>> {
         let peer: Option<Option<String>> = self
             .conn()
             .query_row(
@@ -334,7 +333,7 @@ impl Store {
     }
 
     /// Takes or renews the server lease for this process.
-    pub fn heartbeat(&self) -> Result<()> {
+    pub(crate) fn heartbeat(&self) -> Result<()> {
         self.conn().execute(
             "INSERT INTO server_lease (id, pid, heartbeat_at) VALUES (1, ?1, ?2)
              ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, heartbeat_at = excluded.heartbeat_at",
@@ -343,7 +342,7 @@ impl Store {
         Ok(())
     }
 
-    pub fn release_lease(&self) -> Result<()> {
+    pub(crate) fn release_lease(&self) -> Result<()> {
         self.conn().execute(
             "DELETE FROM server_lease WHERE pid = ?1",
             params![std::process::id()],
@@ -352,7 +351,7 @@ impl Store {
     }
 
     /// The pid of the `serve --handler` that holds a fresh lease on this database.
-    pub fn lease_holder(&self) -> Result<Option<u32>> {
+    pub(crate) fn lease_holder(&self) -> Result<Option<u32>> {
         let lease: Option<(u32, i64)> = self
             .conn()
             .query_row(
@@ -367,7 +366,7 @@ impl Store {
     }
 
     /// Whether a `serve --handler` is running on this database.
-    pub fn server_running(&self) -> Result<bool> {
+    pub(crate) fn server_running(&self) -> Result<bool> {
         Ok(self.lease_holder()?.is_some())
     }
 }

@@ -9,7 +9,7 @@ use super::Store;
 
 /// What is still under way.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct InFlight {
+pub(crate) struct InFlight {
     /// Message events neither acknowledged by the handler nor parked.
     pub messages: i64,
     /// Replies stored and not yet sent (or failed).
@@ -17,14 +17,14 @@ pub struct InFlight {
 }
 
 impl InFlight {
-    pub fn is_settled(&self) -> bool {
+    pub(crate) fn is_settled(&self) -> bool {
         self.messages == 0 && self.replies == 0
     }
 }
 
 impl Store {
     /// Counts the message events and replies still under way, in one read.
-    pub fn in_flight(&self) -> Result<InFlight> {
+    pub(crate) fn in_flight(&self) -> Result<InFlight> {
         self.conn()
             .query_row(
                 "SELECT (SELECT count(*) FROM inbox

@@ -4,7 +4,7 @@
 //! template, or a send refused because a template changed, updates one row.
 
 use anyhow::Result;
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Row, params};
 use serde_json::Value;
 
 use super::inbox::unix_now;
@@ -29,7 +29,7 @@ CREATE INDEX templates_by_id ON templates (id);
 
 /// One cached template.
 #[derive(Clone, Debug, PartialEq)]
-pub struct TemplateRow {
+pub(crate) struct TemplateRow {
     pub waba_id: String,
     pub name: String,
     pub language: String,
@@ -45,7 +45,7 @@ pub struct TemplateRow {
 impl TemplateRow {
     /// A row for a template object of the Graph API (list or read answer). Enum values
     /// are kept in upper case: Meta answers so, and compares case-insensitively.
-    pub fn from_graph(waba_id: &str, object: &Value) -> Option<TemplateRow> {
+    pub(crate) fn from_graph(waba_id: &str, object: &Value) -> Option<TemplateRow> {
         let text = |key: &str| object[key].as_str().map(str::to_string);
         let quality = match &object["quality_score"] {
             Value::Object(score) => score.get("score").and_then(Value::as_str),
@@ -89,7 +89,7 @@ fn row(row: &Row<'_>) -> rusqlite::Result<TemplateRow> {
 
 /// What a webhook says changed about a template.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TemplateChange {
+pub(crate) struct TemplateChange {
     pub status: Option<String>,
     pub quality: Option<String>,
     pub category: Option<String>,
@@ -98,7 +98,7 @@ pub struct TemplateChange {
 impl Store {
     /// Replaces the cached templates of `waba_id` with `rows` (a full sync): templates
     /// no longer listed are forgotten.
-    pub fn replace_templates(&mut self, waba_id: &str, rows: &[TemplateRow]) -> Result<()> {
+    pub(crate) fn replace_templates(&mut self, waba_id: &str, rows: &[TemplateRow]) -> Result<()> {
         let path = self.path().display().to_string();
         let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<()> {
             let tx = conn.transaction()?;
@@ -112,12 +112,12 @@ impl Store {
     }
 
     /// Adds or replaces one cached template.
-    pub fn put_template(&self, template: &TemplateRow) -> Result<()> {
+    pub(crate) fn put_template(&self, template: &TemplateRow) -> Result<()> {
         explained(self, upsert(self.conn(), template))
     }
 
     /// The cached templates, of `waba_id` when given, by name and language.
-    pub fn templates(&self, waba_id: Option<&str>) -> Result<Vec<TemplateRow>> {
+    pub(crate) fn templates(&self, waba_id: Option<&str>) -> Result<Vec<TemplateRow>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM templates WHERE ?1 IS NULL OR waba_id = ?1 ORDER BY name, language"
         );
@@ -130,7 +130,11 @@ impl Store {
     }
 
     /// The cached languages of template `name`.
-    pub fn templates_named(&self, waba_id: Option<&str>, name: &str) -> Result<Vec<TemplateRow>> {
+    pub(crate) fn templates_named(
+        &self,
+        waba_id: Option<&str>,
+        name: &str,
+    ) -> Result<Vec<TemplateRow>> {
         Ok(self
             .templates(waba_id)?
             .into_iter()
@@ -139,12 +143,14 @@ impl Store {
     }
 
     /// The cached template `name` in `language`.
-    pub fn template(
+    #[cfg(test)]
+    pub(crate) fn template(
         &self,
         waba_id: Option<&str>,
         name: &str,
         language: &str,
     ) -> Result<Option<TemplateRow>> {
+        use rusqlite::OptionalExtension;
         let sql = format!(
             "SELECT {COLUMNS} FROM templates WHERE (?1 IS NULL OR waba_id = ?1) AND name = ?2 AND language = ?3 \
              ORDER BY synced_at DESC LIMIT 1"
@@ -157,7 +163,7 @@ impl Store {
     }
 
     /// Forgets every language of template `name`.
-    pub fn forget_template(&self, waba_id: &str, name: &str) -> Result<usize> {
+    pub(crate) fn forget_template(&self, waba_id: &str, name: &str) -> Result<usize> {
         explained(
             self,
             self.conn().execute(
@@ -169,7 +175,7 @@ impl Store {
 
     /// Applies what a webhook says about a template, found by id, else by name and
     /// language; returns whether a cached row was changed.
-    pub fn change_template(
+    pub(crate) fn change_template(
         &self,
         id: Option<&str>,
         name: Option<&str>,

@@ -27,7 +27,7 @@ fn invalid(spec: &Spec, field: impl Into<String>, problem: impl std::fmt::Displa
 
 /// Checks `template` against `spec`, completing button components that name no
 /// `sub_type` (the short forms) from the template's buttons. Returns warnings.
-pub fn check(spec: &Spec, template: &mut Value) -> Result<Vec<String>, Invalid> {
+pub(crate) fn check(spec: &Spec, template: &mut Value) -> Result<Vec<String>, Invalid> {
     let mut warnings = Vec::new();
     if spec.status != "APPROVED" {
         return Err(invalid(
@@ -105,7 +105,7 @@ pub fn check(spec: &Spec, template: &mut Value) -> Result<Vec<String>, Invalid> 
 
 /// Without a cached template: button components that name no `sub_type` are URL buttons,
 /// the only kind whose value can be told without the template.
-pub fn fill_defaults(template: &mut Value) {
+pub(crate) fn fill_defaults(template: &mut Value) {
     // `get_mut`: indexing would add `"components": null`, which Meta refuses.
     let components = template.get_mut("components").and_then(Value::as_array_mut);
     for component in components.into_iter().flatten() {

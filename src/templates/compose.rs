@@ -10,7 +10,7 @@ use crate::message::Invalid;
 
 /// The parts of a template message before it is shaped.
 #[derive(Clone, Debug, Default)]
-pub struct Fill {
+pub(crate) struct Fill {
     /// The header's one parameter object (`{"type":"text",...}`, `{"type":"image",...}`).
     pub header: Option<Value>,
     /// Body parameters: the name (for named templates) and the parameter object.
@@ -21,7 +21,7 @@ pub struct Fill {
 
 impl Fill {
     /// `{"name", "language": {"code"}, "components": [...]}`.
-    pub fn into_template(self, name: &str, language: &str) -> Value {
+    pub(crate) fn into_template(self, name: &str, language: &str) -> Value {
         let mut components = Vec::new();
         if let Some(header) = self.header {
             components.push(json!({"type": "header", "parameters": [header]}));
@@ -49,12 +49,12 @@ impl Fill {
 }
 
 /// A text parameter.
-pub fn text(value: &str) -> Value {
+pub(crate) fn text(value: &str) -> Value {
     json!({"type": "text", "text": value})
 }
 
 /// `CODE:AMOUNT[:FALLBACK]` (`EUR:12.50`) as a currency parameter.
-pub fn currency(given: &str) -> Result<Value, String> {
+pub(crate) fn currency(given: &str) -> Result<Value, String> {
     let mut parts = given.splitn(3, ':');
     let code = parts.next().unwrap_or_default().trim().to_ascii_uppercase();
     let amount = parts.next().unwrap_or_default().trim();
@@ -72,12 +72,12 @@ pub fn currency(given: &str) -> Result<Value, String> {
 }
 
 /// A date-time parameter (WhatsApp shows `fallback_value` as given).
-pub fn date_time(shown: &str) -> Value {
+pub(crate) fn date_time(shown: &str) -> Value {
     json!({"type": "date_time", "date_time": {"fallback_value": shown}})
 }
 
 /// A media header's object from `FILE`, an http(s) URL, or a media id (digits).
-pub fn media_object(given: &str) -> Value {
+pub(crate) fn media_object(given: &str) -> Value {
     if given.starts_with("https://") || given.starts_with("http://") {
         json!({"link": given})
     } else if !given.is_empty() && given.bytes().all(|b| b.is_ascii_digit()) {
@@ -89,7 +89,7 @@ pub fn media_object(given: &str) -> Value {
 
 /// A button component for `INDEX:VALUE`; VALUE may start with `payload:`, `url:`,
 /// `coupon:` or `flow:` to say the button's kind when the template is not cached.
-pub fn button(given: &str) -> Result<Value, String> {
+pub(crate) fn button(given: &str) -> Result<Value, String> {
     let Some((index, value)) = given.split_once(':') else {
         return Err(format!(
             "{given:?} is not INDEX:VALUE, such as 0:ORDER-42 (the button's position, from 0)"
@@ -130,7 +130,7 @@ fn complete_explicit(component: &mut Value, sub_type: &str) {
 }
 
 /// Whether `--param` text reads as `name=value` with a parameter name before `=`.
-pub fn split_named(given: &str) -> Option<(&str, &str)> {
+pub(crate) fn split_named(given: &str) -> Option<(&str, &str)> {
     let (name, value) = given.split_once('=')?;
     let valid = !name.is_empty()
         && name.len() <= 64
@@ -149,11 +149,11 @@ fn bad(field: &str, problem: impl Into<String>) -> Invalid {
 }
 
 /// Keys of a reply's short form beside `template`.
-pub const SHORT_FORM_KEYS: [&str; 5] = ["lang", "language", "params", "header", "buttons"];
+pub(crate) const SHORT_FORM_KEYS: [&str; 5] = ["lang", "language", "params", "header", "buttons"];
 
 /// A reply whose `template` is a name (the short form) in Meta's shape; `None` for any
 /// other message.
-pub fn expand_short_form(message: &Value) -> Result<Option<Value>, Invalid> {
+pub(crate) fn expand_short_form(message: &Value) -> Result<Option<Value>, Invalid> {
     let Some(fields) = message.as_object() else {
         return Ok(None);
     };

@@ -15,7 +15,7 @@ use crate::graph::Client;
 use crate::store::Store;
 use crate::store::templates::TemplateRow;
 
-pub fn run(
+pub(super) fn run(
     file: &Path,
     check_only: bool,
     config: &Config,
@@ -112,7 +112,7 @@ fn upper(value: &Value) -> String {
 }
 
 /// Every problem with a template in Meta's create shape, or the warnings.
-pub fn check(template: &Value) -> Result<Vec<String>, Vec<String>> {
+pub(crate) fn check(template: &Value) -> Result<Vec<String>, Vec<String>> {
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     let name = template["name"].as_str().unwrap_or_default();

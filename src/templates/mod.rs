@@ -8,10 +8,10 @@
 //! ([`refreshes_after`]). A template that is not cached is sent unchecked: the cache is a
 //! help, never a gate.
 
-pub mod check;
-pub mod compose;
+pub(crate) mod check;
+pub(crate) mod compose;
 mod create;
-pub mod spec;
+pub(crate) mod spec;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -26,12 +26,12 @@ use crate::message::Invalid;
 use crate::store::Store;
 use crate::store::templates::{TemplateChange, TemplateRow};
 
-pub use create::check as check_create;
-pub use spec::Spec;
+pub(crate) use create::check as check_create;
+pub(crate) use spec::Spec;
 
 /// What the check of a template message found.
 #[derive(Debug, PartialEq)]
-pub enum Prepared {
+pub(crate) enum Prepared {
     /// Checked against the cached template; warnings for what is unconfirmed.
     Checked(Vec<String>),
     /// Not in the cache: sent as given.
@@ -41,7 +41,7 @@ pub enum Prepared {
 /// Checks a template message (a whole Graph API message body, as `message::normalize`
 /// returns it) against the cache, and completes what the short forms left open.
 /// Anything else passes untouched.
-pub fn prepare(
+pub(crate) fn prepare(
     store: Option<&Store>,
     waba_id: Option<&str>,
     body: &mut Value,
@@ -83,11 +83,12 @@ pub fn prepare(
 
 /// Error codes of a send refused because of the template (TEMPLATES.md §4): the cache
 /// entry may be out of date.
-pub const TEMPLATE_ERRORS: [i64; 7] = [132000, 132001, 132005, 132012, 132015, 132016, 132018];
+pub(crate) const TEMPLATE_ERRORS: [i64; 7] =
+    [132000, 132001, 132005, 132012, 132015, 132016, 132018];
 
 /// After Meta refused a template message with `code`: fetches that template's languages
 /// anew into the cache. Returns whether it did.
-pub fn refreshes_after(
+pub(crate) fn refreshes_after(
     code: Option<i64>,
     body: &Value,
     client: &Client,
@@ -128,7 +129,7 @@ fn refresh_one(client: &Client, store: &Store, waba_id: &str, name: &str) -> Res
 }
 
 /// The webhook fields about templates that `serve` applies to the cache.
-pub const WEBHOOK_FIELDS: [&str; 4] = [
+pub(crate) const WEBHOOK_FIELDS: [&str; 4] = [
     "message_template_status_update",
     "message_template_quality_update",
     "template_category_update",
@@ -139,7 +140,7 @@ pub const WEBHOOK_FIELDS: [&str; 4] = [
 /// about a template to the cache. Returns the template's id when the cache cannot be
 /// updated from the webhook alone (not cached, or its components changed) and the
 /// template should be fetched anew.
-pub fn apply_webhook(store: &Store, event: &Value) -> Result<Option<String>> {
+pub(crate) fn apply_webhook(store: &Store, event: &Value) -> Result<Option<String>> {
     let field = event["field"].as_str().unwrap_or_default();
     if !WEBHOOK_FIELDS.contains(&field) {
         return Ok(None);
@@ -193,7 +194,7 @@ pub fn apply_webhook(store: &Store, event: &Value) -> Result<Option<String>> {
 
 /// What `serve` needs to fetch a template named by a webhook into the cache.
 #[derive(Clone)]
-pub struct Refresher {
+pub(crate) struct Refresher {
     graph: GraphConfig,
     waba_id: String,
     db: PathBuf,
@@ -202,7 +203,7 @@ pub struct Refresher {
 impl Refresher {
     /// `None` without graphApi.businessAccountId or Graph API settings: webhooks then
     /// update cached rows only.
-    pub fn new(config: &Config) -> Option<Refresher> {
+    pub(crate) fn new(config: &Config) -> Option<Refresher> {
         Some(Refresher {
             graph: config.graph().ok()?,
             waba_id: config.business_account_id().ok()?,
@@ -213,7 +214,11 @@ impl Refresher {
     /// Applies the template webhooks among `events` to the cache, and fetches (on a
     /// thread of its own, so that storing notifications never waits for Meta) the
     /// templates a webhook alone cannot describe.
-    pub fn apply(this: Option<&Refresher>, store: &Store, events: impl Iterator<Item = Value>) {
+    pub(crate) fn apply(
+        this: Option<&Refresher>,
+        store: &Store,
+        events: impl Iterator<Item = Value>,
+    ) {
         for event in events {
             match apply_webhook(store, &event) {
                 Ok(Some(id)) => {
@@ -250,7 +255,7 @@ impl Refresher {
 }
 
 /// `wa-cloud templates ...`
-pub fn run(
+pub(crate) fn run(
     command: &TemplatesCommand,
     config: &Config,
     json_output: bool,
@@ -480,7 +485,7 @@ fn show(
 
 /// A `send` command line that fills every parameter, with the template's examples where
 /// it has them.
-pub fn example_send(spec: &Spec) -> String {
+pub(crate) fn example_send(spec: &Spec) -> String {
     let mut line = format!("wa-cloud send 4915112345678 --template {}", spec.name);
     if spec.language != "en_US" {
         line.push_str(&format!(" --lang {}", spec.language));

@@ -5,13 +5,13 @@
 use serde_json::Value;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     Positional,
     Named,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Header {
+pub(crate) enum Header {
     /// A text header and the parameters in it (at most one).
     Text {
         text: String,
@@ -23,7 +23,7 @@ pub enum Header {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Button {
+pub(crate) struct Button {
     pub index: usize,
     /// Meta's type in upper case: QUICK_REPLY, URL, PHONE_NUMBER, COPY_CODE, FLOW, ...
     pub kind: String,
@@ -35,7 +35,7 @@ pub struct Button {
 
 impl Button {
     /// The `sub_type` of a send-time button component for this button.
-    pub fn sub_type(&self) -> String {
+    pub(crate) fn sub_type(&self) -> String {
         match self.kind.as_str() {
             "OTP" => "url".to_string(),
             kind => kind.to_ascii_lowercase(),
@@ -43,7 +43,7 @@ impl Button {
     }
 
     /// Whether a send must give this button a value: a URL with a variable, a coupon code.
-    pub fn needs_value(&self) -> bool {
+    pub(crate) fn needs_value(&self) -> bool {
         match self.kind.as_str() {
             "URL" | "OTP" => self.url.as_deref().is_none_or(|u| u.contains("{{")),
             "COPY_CODE" => true,
@@ -52,7 +52,7 @@ impl Button {
     }
 
     /// Whether a send may give this button a value at all.
-    pub fn takes_value(&self) -> bool {
+    pub(crate) fn takes_value(&self) -> bool {
         self.needs_value()
             || matches!(
                 self.kind.as_str(),
@@ -62,7 +62,7 @@ impl Button {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Spec {
+pub(crate) struct Spec {
     pub name: String,
     pub language: String,
     pub status: String,
@@ -80,7 +80,7 @@ pub struct Spec {
 }
 
 impl Spec {
-    pub fn from_graph(object: &Value) -> Spec {
+    pub(crate) fn from_graph(object: &Value) -> Spec {
         let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
         let mut spec = Spec {
             name: text(&object["name"]),
@@ -166,7 +166,7 @@ impl Spec {
 
     /// Whether the body is the template's only component (its text parameters may then
     /// be 32768 characters long instead of 1024).
-    pub fn body_only(&self) -> bool {
+    pub(crate) fn body_only(&self) -> bool {
         self.header.is_none()
             && self.footer.is_none()
             && self.buttons.is_empty()
@@ -174,23 +174,15 @@ impl Spec {
     }
 
     /// The example value of body parameter `i`, else a made-up one.
-    pub fn body_example(&self, i: usize) -> String {
+    pub(crate) fn body_example(&self, i: usize) -> String {
         self.body_examples
             .get(i)
             .cloned()
             .unwrap_or_else(|| format!("value{}", i + 1))
     }
 
-    /// Whether anything must be given at send time.
-    pub fn has_parameters(&self) -> bool {
-        !self.body_params.is_empty()
-            || matches!(&self.header, Some(Header::Text { params, .. }) if !params.is_empty())
-            || matches!(&self.header, Some(Header::Media(_) | Header::Location))
-            || self.buttons.iter().any(Button::needs_value)
-    }
-
     /// The body with every parameter filled from `values` (name or position → text).
-    pub fn render(text: &str, value: impl Fn(&str) -> Option<String>) -> String {
+    pub(crate) fn render(text: &str, value: impl Fn(&str) -> Option<String>) -> String {
         let mut out = String::new();
         let mut rest = text;
         while let Some(start) = rest.find("{{") {
@@ -216,7 +208,7 @@ fn is_number(name: &str) -> bool {
 
 /// The distinct placeholders of a text, in the order they first appear (`{{1}}` gives
 /// `1`, `{{first_name}}` gives `first_name`).
-pub fn placeholders(text: &str) -> Vec<String> {
+pub(crate) fn placeholders(text: &str) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
     let mut rest = text;
     while let Some(start) = rest.find("{{") {

@@ -37,7 +37,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 #[derive(Clone, Debug)]
-pub struct Recorded {
+pub(crate) struct Recorded {
     pub method: String,
     pub path: String,
     pub headers: HeaderMap,
@@ -47,11 +47,11 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).expect("a JSON request body")
     }
 
-    pub fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -59,14 +59,14 @@ impl Recorded {
     }
 
     /// The parts of a `multipart/form-data` body, in order.
-    pub fn multipart(&self) -> Vec<Part> {
+    pub(crate) fn multipart(&self) -> Vec<Part> {
         parse_multipart(self.header("content-type"), &self.body)
     }
 }
 
 /// One part of a multipart body.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Part {
+pub(crate) struct Part {
     pub name: String,
     pub filename: Option<String>,
     pub content_type: Option<String>,
@@ -74,7 +74,7 @@ pub struct Part {
 }
 
 impl Part {
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.data).into_owned()
     }
 }
@@ -139,14 +139,14 @@ struct Shared {
     refuse: watch::Sender<Option<Instant>>,
 }
 
-pub struct FakeGraph {
+pub(crate) struct FakeGraph {
     addr: SocketAddr,
     shared: Arc<Shared>,
     _runtime: tokio::runtime::Runtime,
 }
 
 impl FakeGraph {
-    pub fn start() -> FakeGraph {
+    pub(crate) fn start() -> FakeGraph {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -203,25 +203,25 @@ impl FakeGraph {
         self.shared.state.lock().unwrap()
     }
 
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.addr.port()
     }
 
     /// The next request gets this answer instead of the default one.
-    pub fn then_respond(&self, status: u16, body: Value) -> &Self {
+    pub(crate) fn then_respond(&self, status: u16, body: Value) -> &Self {
         self.state().scripted.push_back((status, body.to_string()));
         self
     }
 
     /// The next request gets this answer, body as given (not JSON).
-    pub fn then_respond_text(&self, status: u16, body: &str) -> &Self {
+    pub(crate) fn then_respond_text(&self, status: u16, body: &str) -> &Self {
         self.state().scripted.push_back((status, body.to_string()));
         self
     }
 
     /// Every POST to `/messages` in the next `duration` gets this answer (before any
     /// scripted one), such as 500, or 400 with `meta_error(130429, ...)`.
-    pub fn fail_for(&self, duration: Duration, status: u16, body: Value) -> &Self {
+    pub(crate) fn fail_for(&self, duration: Duration, status: u16, body: Value) -> &Self {
         self.state().failing = Some((Instant::now() + duration, status, body.to_string()));
         self
     }
@@ -233,7 +233,7 @@ impl FakeGraph {
     /// keep-alive pool) is reset: its next read or write fails and it is closed with
     /// `SO_LINGER` 0, so the client gets a reset rather than an answer. Returns once the
     /// port is closed.
-    pub fn refuse_for(&self, duration: Duration) -> &Self {
+    pub(crate) fn refuse_for(&self, duration: Duration) -> &Self {
         self.shared
             .refuse
             .send_replace(Some(Instant::now() + duration));
@@ -246,14 +246,14 @@ impl FakeGraph {
     }
 
     /// Whether the fake accepts connections now (false while `refuse_for` lasts).
-    pub fn listening(&self) -> bool {
+    pub(crate) fn listening(&self) -> bool {
         self.state().listening
     }
 
     /// POSTs to `/messages` whose `to` (or `recipient`) is `recipient` (with or without a
     /// leading '+') get no answer until [`FakeGraph::release_hangs`] or the fake is
     /// dropped; they are recorded when they arrive. Other requests are answered as usual.
-    pub fn hang_for(&self, recipient: &str) -> &Self {
+    pub(crate) fn hang_for(&self, recipient: &str) -> &Self {
         let recipient = recipient.trim_start_matches('+').to_string();
         self.state().hanging.insert(recipient);
         self
@@ -261,7 +261,7 @@ impl FakeGraph {
 
     /// Stops hanging: held requests are answered (as any request would be now), and new
     /// ones to those recipients too.
-    pub fn release_hangs(&self) -> &Self {
+    pub(crate) fn release_hangs(&self) -> &Self {
         self.state().hanging.clear();
         self.shared.release.send_modify(|n| *n += 1);
         self
@@ -270,18 +270,18 @@ impl FakeGraph {
     /// Stops hanging like [`FakeGraph::release_hangs`], but the held requests are not
     /// accepted: they end with a 503, as calls that never reached Meta. New requests to
     /// those recipients are answered as usual.
-    pub fn end_hangs_unanswered(&self) -> &Self {
+    pub(crate) fn end_hangs_unanswered(&self) -> &Self {
         self.state().hangs_unanswered = true;
         self.release_hangs()
     }
 
     /// The messages (not read marks) accepted with a wamid, in the order answered.
-    pub fn accepted(&self) -> Vec<Value> {
+    pub(crate) fn accepted(&self) -> Vec<Value> {
         self.state().accepted.clone()
     }
 
     /// Every answer from now on comes `delay` after its request arrived.
-    pub fn delay_answers(&self, delay: Duration) -> &Self {
+    pub(crate) fn delay_answers(&self, delay: Duration) -> &Self {
         self.state().delay = delay;
         self
     }
@@ -292,7 +292,7 @@ impl FakeGraph {
     /// are posted in order from a background thread, each retried for a few seconds while
     /// `url` cannot take it (a server restarting); calling this again changes `url` for
     /// posts not yet made.
-    pub fn post_statuses_to(&self, url: &str, secret: &str) -> &Self {
+    pub(crate) fn post_statuses_to(&self, url: &str, secret: &str) -> &Self {
         let mut state = self.state();
         state.statuses = Some(StatusTarget {
             url: url.to_string(),
@@ -308,22 +308,22 @@ impl FakeGraph {
     }
 
     /// No more status notifications, not even for messages already accepted.
-    pub fn stop_statuses(&self) -> &Self {
+    pub(crate) fn stop_statuses(&self) -> &Self {
         self.state().statuses = None;
         self
     }
 
-    pub fn requests(&self) -> Vec<Recorded> {
+    pub(crate) fn requests(&self) -> Vec<Recorded> {
         self.state().requests.clone()
     }
 
     /// The JSON bodies of every request received, in order.
-    pub fn bodies(&self) -> Vec<Value> {
+    pub(crate) fn bodies(&self) -> Vec<Value> {
         self.requests().iter().map(Recorded::json).collect()
     }
 
     /// The recorded requests of this method whose path ends with `suffix`.
-    pub fn requests_to(&self, method: &str, suffix: &str) -> Vec<Recorded> {
+    pub(crate) fn requests_to(&self, method: &str, suffix: &str) -> Vec<Recorded> {
         let requests = self.requests().into_iter();
         requests
             .filter(|r| r.method == method && r.path.ends_with(suffix))
@@ -332,26 +332,26 @@ impl FakeGraph {
 
     /// Media downloads then need exactly `Authorization: Bearer <token>` (otherwise any
     /// Bearer token will do).
-    pub fn require_token(&self, token: &str) -> &Self {
+    pub(crate) fn require_token(&self, token: &str) -> &Self {
         self.state().token = Some(token.to_string());
         self
     }
 
     /// Holds media as if a user had sent it; returns its id.
-    pub fn add_media(&self, bytes: &[u8], mime_type: &str) -> String {
+    pub(crate) fn add_media(&self, bytes: &[u8], mime_type: &str) -> String {
         let mut state = self.state();
         store_media(&mut state, Bytes::copy_from_slice(bytes), mime_type)
     }
 
     /// `GET /{id}` reports a SHA-256 that the content does not have.
-    pub fn report_wrong_sha256(&self, id: &str) -> &Self {
+    pub(crate) fn report_wrong_sha256(&self, id: &str) -> &Self {
         self.state().wrong_sha256.insert(id.to_string());
         self
     }
 
     /// Holds a message template (Meta's object: name, language, status, category,
     /// components; `id` is added when missing); returns its id.
-    pub fn add_template(&self, mut template: Value) -> String {
+    pub(crate) fn add_template(&self, mut template: Value) -> String {
         let mut state = self.state();
         if template.get("id").is_none() {
             state.template_ids += 1;
@@ -363,7 +363,7 @@ impl FakeGraph {
     }
 
     /// Replaces a held template's fields (found by name and language), as an edit at Meta.
-    pub fn change_template(&self, name: &str, language: &str, changes: Value) {
+    pub(crate) fn change_template(&self, name: &str, language: &str, changes: Value) {
         let mut state = self.state();
         let template = state
             .templates
@@ -376,12 +376,12 @@ impl FakeGraph {
     }
 
     /// The templates the fake holds.
-    pub fn templates(&self) -> Vec<Value> {
+    pub(crate) fn templates(&self) -> Vec<Value> {
         self.state().templates.clone()
     }
 
     /// The media ids the fake holds.
-    pub fn media_ids(&self) -> Vec<String> {
+    pub(crate) fn media_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = self.state().media.keys().cloned().collect();
         ids.sort();
         ids
@@ -720,7 +720,7 @@ fn store_media(state: &mut State, bytes: Bytes, mime_type: &str) -> String {
 }
 
 /// Lowercase hex SHA-256, as `GET /{media-id}` reports it.
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -729,7 +729,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// The parts of a `multipart/form-data` body (RFC 7578), written independently of
 /// wa-cloud's encoder so that tests check its output against the format, not itself.
-pub fn parse_multipart(content_type: &str, body: &[u8]) -> Vec<Part> {
+pub(crate) fn parse_multipart(content_type: &str, body: &[u8]) -> Vec<Part> {
     let Some(boundary) = content_type
         .split(';')
         .map(str::trim)
@@ -804,7 +804,7 @@ fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
 }
 
 /// Meta's error object, as the Graph API returns it.
-pub fn meta_error(code: i64, message: &str, details: &str) -> Value {
+pub(crate) fn meta_error(code: i64, message: &str, details: &str) -> Value {
     json!({"error": {"message": message, "type": "OAuthException", "code": code,
         "error_data": {"messaging_product": "whatsapp", "details": details},
         "fbtrace_id": "AbCdEfFakeTrace"}})

@@ -8,14 +8,14 @@ use std::process::{Command, Stdio};
 
 use crate::fake_graph::FakeGraph;
 
-pub const TOKEN: &str = "EAAG-test-token-do-not-print";
-pub const PHONE_NUMBER_ID: &str = "106540352242922";
+pub(crate) const TOKEN: &str = "EAAG-test-token-do-not-print";
+pub(crate) const PHONE_NUMBER_ID: &str = "106540352242922";
 
 /// How long any command of a test may run: generous (the machine may be loaded), but a
 /// command that hangs fails its test instead of hanging the suite.
-pub const TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+pub(crate) const TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
 
-pub struct WaCloud {
+pub(crate) struct WaCloud {
     dir: tempfile::TempDir,
     /// Where it runs, when not in `dir`.
     cwd: Option<PathBuf>,
@@ -28,7 +28,7 @@ pub struct WaCloud {
     stdin: Option<Vec<u8>>,
 }
 
-pub struct Run {
+pub(crate) struct Run {
     pub status: Option<i32>,
     pub stdout: String,
     pub stderr: String,
@@ -36,7 +36,7 @@ pub struct Run {
 }
 
 /// A `wa-cloud` command with nothing configured.
-pub fn wa_cloud(args: &[&str]) -> WaCloud {
+pub(crate) fn wa_cloud(args: &[&str]) -> WaCloud {
     WaCloud {
         dir: tempfile::tempdir().expect("a temporary directory"),
         cwd: None,
@@ -49,7 +49,7 @@ pub fn wa_cloud(args: &[&str]) -> WaCloud {
 }
 
 /// A `wa-cloud` command configured (by environment) to talk to `graph`.
-pub fn wa_cloud_with(graph: &FakeGraph, args: &[&str]) -> WaCloud {
+pub(crate) fn wa_cloud_with(graph: &FakeGraph, args: &[&str]) -> WaCloud {
     wa_cloud(args)
         .env("WHATSAPP_CLOUD_GRAPHAPI_BASE_URL", "127.0.0.1")
         .env(
@@ -60,53 +60,53 @@ pub fn wa_cloud_with(graph: &FakeGraph, args: &[&str]) -> WaCloud {
         .env("WHATSAPP_CLOUD_GRAPHAPI_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
 }
 
-pub use crate::server::clean_room;
+pub(crate) use crate::server::clean_room;
 
 impl WaCloud {
-    pub fn env(mut self, key: &str, value: &str) -> Self {
+    pub(crate) fn env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_string(), value.to_string()));
         self
     }
 
-    pub fn stdin(mut self, input: &str) -> Self {
+    pub(crate) fn stdin(mut self, input: &str) -> Self {
         self.stdin = Some(input.as_bytes().to_vec());
         self
     }
 
     /// The working directory the command runs in.
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         self.dir.path()
     }
 
     /// Runs it from the repository's root, as the README's commands are run (HOME is
     /// still the temporary one).
-    pub fn in_repository(mut self) -> Self {
+    pub(crate) fn in_repository(mut self) -> Self {
         self.cwd = Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
         self
     }
 
     /// Runs it with a pseudo-terminal as stdout and stderr (through `script`), both
     /// collected into stdout.
-    pub fn on_a_terminal(mut self) -> Self {
+    pub(crate) fn on_a_terminal(mut self) -> Self {
         self.terminal = true;
         self
     }
 
     /// Writes a file into the working directory.
-    pub fn file(self, name: &str, contents: &str) -> Self {
+    pub(crate) fn file(self, name: &str, contents: &str) -> Self {
         std::fs::write(self.dir.path().join(name), contents).expect("write a test file");
         self
     }
 
     /// Runs `program` with `args` instead, in the same clean room (the working directory,
     /// HOME, no inherited configuration), such as a helper script that runs wa-cloud.
-    pub fn run_program(mut self, program: &str, args: &[&str]) -> Run {
+    pub(crate) fn run_program(mut self, program: &str, args: &[&str]) -> Run {
         self.program = Some(program.to_string());
         self.args = args.iter().map(|a| a.to_string()).collect();
         self.run()
     }
 
-    pub fn run(self) -> Run {
+    pub(crate) fn run(self) -> Run {
         let mut command = if self.terminal {
             let mut words = vec![env!("CARGO_BIN_EXE_wa-cloud").to_string()];
             words.extend(self.args.iter().cloned());
@@ -155,7 +155,7 @@ impl WaCloud {
 /// Waits for a child whose stdout and stderr are piped, reading both, for at most
 /// [`TIME_LIMIT`]; then kills it and fails the test with what it wrote.
 #[track_caller]
-pub fn finish(
+pub(crate) fn finish(
     mut child: std::process::Child,
     command: &str,
 ) -> (std::process::ExitStatus, String, String) {
@@ -204,7 +204,7 @@ impl Run {
 
     /// Asserts the exit status and returns self for more checks.
     #[track_caller]
-    pub fn status(&self, code: i32) -> &Self {
+    pub(crate) fn status(&self, code: i32) -> &Self {
         assert_eq!(
             self.status,
             Some(code),
@@ -215,12 +215,12 @@ impl Run {
     }
 
     #[track_caller]
-    pub fn success(&self) -> &Self {
+    pub(crate) fn success(&self) -> &Self {
         self.status(0)
     }
 
     #[track_caller]
-    pub fn stderr_has(&self, needle: &str) -> &Self {
+    pub(crate) fn stderr_has(&self, needle: &str) -> &Self {
         assert!(
             self.stderr.contains(needle),
             "stderr lacks {needle:?}\n{}",
@@ -230,7 +230,7 @@ impl Run {
     }
 
     #[track_caller]
-    pub fn stdout_has(&self, needle: &str) -> &Self {
+    pub(crate) fn stdout_has(&self, needle: &str) -> &Self {
         assert!(
             self.stdout.contains(needle),
             "stdout lacks {needle:?}\n{}",
@@ -240,7 +240,7 @@ impl Run {
     }
 
     #[track_caller]
-    pub fn stdout_is(&self, expected: &str) -> &Self {
+    pub(crate) fn stdout_is(&self, expected: &str) -> &Self {
         assert_eq!(
             self.stdout,
             expected,
@@ -252,7 +252,7 @@ impl Run {
 
     /// Neither stream shows the access token.
     #[track_caller]
-    pub fn keeps_secrets(&self) -> &Self {
+    pub(crate) fn keeps_secrets(&self) -> &Self {
         for stream in [&self.stdout, &self.stderr] {
             assert!(
                 !stream.contains(TOKEN),
@@ -268,7 +268,7 @@ impl Run {
 /// generous wait (the machine may be loaded) with `what` — which says what did not
 /// happen, with what was seen last.
 #[track_caller]
-pub fn poll<T>(mut what: impl FnMut() -> String, mut probe: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn poll<T>(mut what: impl FnMut() -> String, mut probe: impl FnMut() -> Option<T>) -> T {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         if let Some(value) = probe() {

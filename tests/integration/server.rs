@@ -13,13 +13,13 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::Value;
 use sha2::Sha256;
 
-pub const SECRET: &str = "test-app-secret";
-pub const VERIFY_TOKEN: &str = "test-verify-token";
+pub(crate) const SECRET: &str = "test-app-secret";
+pub(crate) const VERIFY_TOKEN: &str = "test-verify-token";
 
 /// Generous: the machine may be loaded. Tests poll; this bounds the wait.
 const PATIENCE: Duration = Duration::from_secs(30);
 
-pub struct Server {
+pub(crate) struct Server {
     child: Child,
     pub port: u16,
     stdout_lines: Option<Receiver<String>>,
@@ -28,27 +28,27 @@ pub struct Server {
     agent: ureq::Agent,
 }
 
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: u16,
     pub body: String,
     pub content_type: String,
 }
 
 /// The HMAC-SHA256 signature header value for `body`.
-pub fn sign(secret: &str, body: &[u8]) -> String {
+pub(crate) fn sign(secret: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-pub fn fixture(name: &str) -> Vec<u8> {
+pub(crate) fn fixture(name: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
-pub fn fixture_names() -> Vec<String> {
+pub(crate) fn fixture_names() -> Vec<String> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
@@ -61,7 +61,7 @@ pub fn fixture_names() -> Vec<String> {
 
 /// A notification with one text message from `from`, sent now (a reply to an older one
 /// would be outside WhatsApp's 24-hour window, which serve checks).
-pub fn text_notification(wamid: &str, from: &str, text: &str) -> Vec<u8> {
+pub(crate) fn text_notification(wamid: &str, from: &str, text: &str) -> Vec<u8> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -81,7 +81,7 @@ pub fn text_notification(wamid: &str, from: &str, text: &str) -> Vec<u8> {
 /// developer's shell (`WHATSAPP_CLOUD_*`, `RUST_LOG`, a configuration file) leaks in.
 /// Every launcher of the tests goes through here (it lives here, not in harness.rs,
 /// because the benches include this file alone).
-pub fn clean_room<'a>(command: &'a mut Command, dir: &Path) -> &'a mut Command {
+pub(crate) fn clean_room<'a>(command: &'a mut Command, dir: &Path) -> &'a mut Command {
     let home = dir.join("home");
     std::fs::create_dir_all(&home).expect("a home directory");
     command
@@ -92,7 +92,7 @@ pub fn clean_room<'a>(command: &'a mut Command, dir: &Path) -> &'a mut Command {
         .env("XDG_CONFIG_HOME", home.join(".config"))
 }
 
-pub struct Options<'a> {
+pub(crate) struct Options<'a> {
     pub dir: &'a Path,
     pub args: Vec<&'a str>,
     pub env: Vec<(&'a str, String)>,
@@ -104,7 +104,7 @@ pub struct Options<'a> {
 
 impl<'a> Options<'a> {
     /// `serve` with the test secret and verify token, its database in `dir`.
-    pub fn new(dir: &'a Path) -> Self {
+    pub(crate) fn new(dir: &'a Path) -> Self {
         Options {
             dir,
             args: Vec::new(),
@@ -121,27 +121,27 @@ impl<'a> Options<'a> {
     }
 
     #[allow(dead_code)] // not every includer of this file limits open files
-    pub fn open_files(mut self, limit: u64) -> Self {
+    pub(crate) fn open_files(mut self, limit: u64) -> Self {
         self.open_files = Some(limit);
         self
     }
 
-    pub fn args(mut self, args: &[&'a str]) -> Self {
+    pub(crate) fn args(mut self, args: &[&'a str]) -> Self {
         self.args.extend_from_slice(args);
         self
     }
 
-    pub fn env(mut self, key: &'a str, value: impl Into<String>) -> Self {
+    pub(crate) fn env(mut self, key: &'a str, value: impl Into<String>) -> Self {
         self.env.push((key, value.into()));
         self
     }
 
-    pub fn raw_stdout(mut self) -> Self {
+    pub(crate) fn raw_stdout(mut self) -> Self {
         self.raw_stdout = true;
         self
     }
 
-    pub fn start(self) -> Server {
+    pub(crate) fn start(self) -> Server {
         Server::start(self)
     }
 }
@@ -234,20 +234,20 @@ impl Server {
     }
 
     #[allow(dead_code)] // for benches/webhooks.rs, which includes this file
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    pub fn get(&self, path: &str) -> Reply {
+    pub(crate) fn get(&self, path: &str) -> Reply {
         reply(self.agent.get(&self.url(path)).call())
     }
 
     /// POSTs `body` to the webhooks endpoint with this signature header (None: none).
-    pub fn post_signed_as(&self, body: &[u8], signature: Option<&str>) -> Reply {
+    pub(crate) fn post_signed_as(&self, body: &[u8], signature: Option<&str>) -> Reply {
         let mut request = self
             .agent
             .post(&self.url("/"))
@@ -260,12 +260,12 @@ impl Server {
 
     /// POSTs `body` signed with the test secret.
     #[track_caller]
-    pub fn post(&self, body: &[u8]) -> Reply {
+    pub(crate) fn post(&self, body: &[u8]) -> Reply {
         self.post_signed_as(body, Some(&sign(SECRET, body)))
     }
 
     /// POSTs `body` signed; the status, or None when the server did not answer.
-    pub fn try_post(&self, body: &[u8]) -> Option<u16> {
+    pub(crate) fn try_post(&self, body: &[u8]) -> Option<u16> {
         let request = self
             .agent
             .post(&self.url("/"))
@@ -275,7 +275,7 @@ impl Server {
 
     /// The next `n` event lines of the tap, parsed; fails after a generous wait.
     #[track_caller]
-    pub fn events(&self, n: usize) -> Vec<Value> {
+    pub(crate) fn events(&self, n: usize) -> Vec<Value> {
         let lines = self.stdout_lines.as_ref().expect("stdout is collected");
         let deadline = Instant::now() + PATIENCE;
         (0..n)
@@ -290,7 +290,7 @@ impl Server {
     }
 
     /// Event lines that arrived by now, without waiting.
-    pub fn events_so_far(&self) -> Vec<Value> {
+    pub(crate) fn events_so_far(&self) -> Vec<Value> {
         let lines = self.stdout_lines.as_ref().expect("stdout is collected");
         lines
             .try_iter()
@@ -299,24 +299,24 @@ impl Server {
     }
 
     /// Takes the unread stdout pipe (with `raw_stdout`).
-    pub fn take_stdout(&mut self) -> ChildStdout {
+    pub(crate) fn take_stdout(&mut self) -> ChildStdout {
         self.stdout_pipe.take().expect("raw stdout")
     }
 
-    pub fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }
 
     /// A way to read stderr after the server is gone (`terminate` takes it).
     #[allow(dead_code)] // not every includer of this file needs it
-    pub fn stderr_handle(&self) -> impl Fn() -> String + use<> {
+    pub(crate) fn stderr_handle(&self) -> impl Fn() -> String + use<> {
         let stderr = self.stderr.clone();
         move || stderr.lock().unwrap().clone()
     }
 
     /// Waits until stderr contains `needle`.
     #[track_caller]
-    pub fn wait_for_log(&self, needle: &str) {
+    pub(crate) fn wait_for_log(&self, needle: &str) {
         let deadline = Instant::now() + PATIENCE;
         while !self.stderr().contains(needle) {
             assert!(
@@ -330,21 +330,21 @@ impl Server {
 
     /// Kills the server at once (SIGKILL), as a crash would.
     #[allow(dead_code)] // not every includer of this file kills
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 
     /// Sends SIGTERM and returns the exit status.
     #[track_caller]
-    pub fn terminate(mut self) -> Option<i32> {
+    pub(crate) fn terminate(mut self) -> Option<i32> {
         let stderr = self.stderr.clone();
         terminate(&mut self.child, move || stderr.lock().unwrap().clone())
     }
 
     /// Waits (boundedly) for the process to exit by itself.
     #[track_caller]
-    pub fn wait(&mut self) -> Option<i32> {
+    pub(crate) fn wait(&mut self) -> Option<i32> {
         let stderr = self.stderr.clone();
         wait(&mut self.child, move || stderr.lock().unwrap().clone())
     }
@@ -374,7 +374,7 @@ fn reply(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply
 
 /// Sends SIGTERM to a wa-cloud process and waits (boundedly) for its exit status.
 #[track_caller]
-pub fn terminate(child: &mut Child, stderr: impl Fn() -> String) -> Option<i32> {
+pub(crate) fn terminate(child: &mut Child, stderr: impl Fn() -> String) -> Option<i32> {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -385,7 +385,7 @@ pub fn terminate(child: &mut Child, stderr: impl Fn() -> String) -> Option<i32> 
 
 /// Waits (boundedly) for a wa-cloud process to exit; `stderr` explains a failure.
 #[track_caller]
-pub fn wait(child: &mut Child, stderr: impl Fn() -> String) -> Option<i32> {
+pub(crate) fn wait(child: &mut Child, stderr: impl Fn() -> String) -> Option<i32> {
     let deadline = Instant::now() + PATIENCE;
     loop {
         if let Some(status) = child.try_wait().unwrap() {

@@ -46,11 +46,8 @@ use media::{delete_media, download, media_info, upload};
 use messages::messages;
 use statuses::{StatusJob, post_statuses};
 
+pub(crate) use multipart::fuzzing;
 pub(crate) use statuses::WebhookPoster;
-
-/// The upload parser without a server, for fuzzing (`fuzz/`): not part of the API.
-#[doc(hidden)]
-pub use multipart::fuzzing;
 
 /// What the chat may fall behind by before it misses messages.
 const SUBSCRIBER_BACKLOG: usize = 1024;
@@ -63,7 +60,7 @@ const DOWNLOAD_PATH: &str = "/whatsapp_business/attachments/";
 
 /// What a local Graph API is started with.
 #[derive(Clone, Debug)]
-pub struct LocalGraphConfig {
+pub(crate) struct LocalGraphConfig {
     /// Port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
     /// The business phone number id in the paths (`/{version}/{id}/messages`).
@@ -79,14 +76,14 @@ pub struct LocalGraphConfig {
 
 /// A webhooks endpoint, such as `wa-cloud serve`'s, and the app secret it checks with.
 #[derive(Clone, Debug)]
-pub struct Webhook {
+pub(crate) struct Webhook {
     pub url: String,
     pub app_secret: Secret,
 }
 
 /// A message the local Graph API accepted.
 #[derive(Clone, Debug)]
-pub struct SentMessage {
+pub(crate) struct SentMessage {
     /// Its wamid, as the response gave it.
     pub id: String,
     /// The recipient as WhatsApp resolved it: the digits of `to`, or a business-scoped
@@ -100,16 +97,18 @@ pub struct SentMessage {
 
 /// What the bot did, as its user's phone would see it.
 #[derive(Clone, Debug)]
-pub enum Activity {
+pub(crate) enum Activity {
     /// A message was sent (accepted).
     Message(SentMessage),
     /// A message from the user was marked read; `typing`: with the typing indicator.
+    // The chat does not show read marks; the tests check them.
+    #[cfg_attr(not(test), expect(dead_code))]
     Read { message_id: String, typing: bool },
 }
 
 /// A media object the local Graph API holds.
 #[derive(Clone, Debug)]
-pub struct StoredMedia {
+pub(crate) struct StoredMedia {
     /// The media id (digits).
     pub id: String,
     pub mime_type: String,
@@ -123,7 +122,7 @@ pub struct StoredMedia {
 }
 
 /// A running local Graph API. Dropping it stops the server and deletes its media.
-pub struct LocalGraph {
+pub(crate) struct LocalGraph {
     shared: Arc<Shared>,
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
@@ -135,7 +134,7 @@ pub struct LocalGraph {
 impl LocalGraph {
     /// Binds 127.0.0.1 and starts serving: on the current tokio runtime when called from
     /// one, else on a runtime of its own.
-    pub fn start(config: LocalGraphConfig) -> Result<LocalGraph> {
+    pub(crate) fn start(config: LocalGraphConfig) -> Result<LocalGraph> {
         let wanted = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
         let listener = std::net::TcpListener::bind(wanted).with_context(|| {
             format!("cannot listen on {wanted}: choose another --graph-port, or stop what uses it")
@@ -213,31 +212,32 @@ impl LocalGraph {
     }
 
     /// The address it listens on (127.0.0.1 and the port).
-    pub fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// `http://127.0.0.1:PORT`: `graphApi.baseUrl` and `basePort` for wa-cloud.
-    pub fn url(&self) -> &str {
+    pub(crate) fn url(&self) -> &str {
         &self.shared.base_url
     }
 
     /// Every message accepted from now on, and every read mark. A subscriber that falls
     /// more than 1024 behind misses the oldest (`RecvError::Lagged`); [`LocalGraph::sent`]
     /// still has them.
-    pub fn subscribe(&self) -> broadcast::Receiver<Activity> {
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Activity> {
         self.shared.activity.subscribe()
     }
 
     /// Every message accepted so far, in order.
-    pub fn sent(&self) -> Vec<SentMessage> {
+    #[cfg(test)]
+    pub(crate) fn sent(&self) -> Vec<SentMessage> {
         self.shared.lock().sent.clone()
     }
 
     /// Holds a copy of a local file as media (as if a user had sent it) and returns it,
     /// with the id that `GET /{media-id}` and `wa-cloud download` take. Blocks while it
     /// copies the file.
-    pub fn add_media(&self, path: &Path) -> Result<StoredMedia> {
+    pub(crate) fn add_media(&self, path: &Path) -> Result<StoredMedia> {
         let shown = path.display();
         let mut source = File::open(path).with_context(|| format!("cannot read `{shown}`"))?;
         let mut head = Vec::with_capacity(crate::media::kind::HEAD);
@@ -271,13 +271,13 @@ impl LocalGraph {
     }
 
     /// The media held under `id`, uploaded or added.
-    pub fn media(&self, id: &str) -> Option<StoredMedia> {
+    pub(crate) fn media(&self, id: &str) -> Option<StoredMedia> {
         self.shared.lock().media.get(id).cloned()
     }
 
     /// Stops accepting, lets the requests in flight finish, and returns when the server
     /// has stopped.
-    pub async fn shutdown(mut self) {
+    pub(crate) async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

@@ -212,11 +212,11 @@ fn disposition_params(value: &str) -> Vec<(String, String)> {
 }
 
 /// The upload parser without a server, for fuzzing (`fuzz/`): not part of the API.
-pub mod fuzzing {
+pub(crate) mod fuzzing {
     use super::{Event, MultipartParser, multipart_boundary};
 
     /// A part as the parser reported it: its name, file name and data.
-    pub type Part = (String, Option<String>, Vec<u8>);
+    pub(crate) type Part = (String, Option<String>, Vec<u8>);
 
     /// Parses `body`, sent with this `Content-Type`, in pieces of `piece` bytes (at least
     /// 1): `None` when the content type is not `multipart/form-data` with a boundary;

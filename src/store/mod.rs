@@ -172,11 +172,17 @@ impl Store {
             .map_err(|e| explain(e, &path.display().to_string()))?;
         store.set_cache_kib(256)?;
         // Checkpoints are the checkpointer's (see its module); this one makes one only
-        // should the log grow long all the same.
-        store
-            .conn
-            .pragma_update(None, "wal_autocheckpoint", BACKSTOP_CHECKPOINT_PAGES)
-            .map_err(|e| explain(e, &path.display().to_string()))?;
+        // should the log grow long all the same. A log that grew is cut back when it
+        // starts over.
+        for (pragma, value) in [
+            ("wal_autocheckpoint", BACKSTOP_CHECKPOINT_PAGES),
+            ("journal_size_limit", checkpoint::LOG_SIZE_LIMIT),
+        ] {
+            store
+                .conn
+                .pragma_update(None, pragma, value)
+                .map_err(|e| explain(e, &path.display().to_string()))?;
+        }
         Ok(store)
     }
 
@@ -457,6 +463,12 @@ thread_local! {
 /// replies and the outbox cost milliseconds of an acknowledgement. This one tries again
 /// after 50 µs, doubling up to 1 ms, for at most [`SERVER_LOCK_WAIT`].
 fn wait_briefly_for_lock(tries: i32) -> bool {
+    wait_briefly(tries, SERVER_LOCK_WAIT)
+}
+
+/// Tries again after 50 µs, doubling up to 1 ms, until `limit` has passed since the
+/// first try (`tries` 0) of this wait; false then.
+fn wait_briefly(tries: i32, limit: Duration) -> bool {
     let now = std::time::Instant::now();
     let since = WAITING_SINCE.with(|since| {
         if tries == 0 {
@@ -464,7 +476,7 @@ fn wait_briefly_for_lock(tries: i32) -> bool {
         }
         since.get().unwrap_or(now)
     });
-    if now.duration_since(since) >= SERVER_LOCK_WAIT {
+    if now.duration_since(since) >= limit {
         return false;
     }
     let pause = Duration::from_micros(50) * 2u32.pow(tries.clamp(0, 5) as u32);

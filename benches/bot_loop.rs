@@ -13,7 +13,8 @@
 //! For each it prints replies/s (from the first webhook POST to the last reply), the ratio to
 //! the baseline, latency p50/p99 from webhook POST to reply, order violations, duplicates and
 //! losses (all three must be zero), CPU seconds of serve, of its handler and of this process
-//! (load generator and fake Graph API), and serve's peak RSS.
+//! (load generator and fake Graph API), serve's peak RSS, and the largest size its write-ahead
+//! log reached (it must not grow with the number of messages).
 //!
 //! With `WA_BENCH_BACKLOG=20000` (a comma-separated list is fine) it then measures memory
 //! with a backlog: the fake Graph API holds every call until all N messages are stored and
@@ -363,6 +364,36 @@ fn children(pid: u32) -> Vec<u32> {
         .collect()
 }
 
+/// The largest size a file reached while watched (every 20 ms): serve's write-ahead log,
+/// which must not grow with the number of messages.
+struct LogWatch {
+    stop: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<u64>,
+}
+
+impl LogWatch {
+    fn start(path: std::path::PathBuf) -> LogWatch {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let mut peak = 0;
+            loop {
+                let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+                peak = peak.max(size);
+                match stopped.recv_timeout(Duration::from_millis(20)) {
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+                    _ => return peak,
+                }
+            }
+        });
+        LogWatch { stop, thread }
+    }
+
+    fn stop(self) -> u64 {
+        let _ = self.stop.send(());
+        self.thread.join().unwrap()
+    }
+}
+
 fn status_field(pid: u32, field: &str) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_default()
@@ -485,11 +516,13 @@ fn main() {
     for handler in handlers.split(',').filter(|h| !h.is_empty()) {
         let dir = tempfile::tempdir().unwrap();
         let (server, received) = start_serve(&runtime, dir.path(), handler, latency, None, &[]);
+        let log = LogWatch::start(dir.path().join("media/media-ids.db-wal"));
         let cpu = own_cpu();
         let started = Instant::now();
         let posted = post_load(&server.url("/"), senders, per_sender);
         let replies = collect(&received, total);
         let outcome = Outcome::of(&posted, &replies, started);
+        let log_peak = log.stop();
         let handler_cpu: f64 = children(server.pid()).into_iter().map(cpu_seconds).sum();
         println!(
             "{:<22} {:>10.0} {:>8.2} {:>9.2?} {:>9.2?} {:>12} {:>26} {:>10}",
@@ -506,6 +539,11 @@ fn main() {
                 own_cpu() - cpu
             ),
             status_field(server.pid(), "VmHWM")
+        );
+        println!(
+            "{:<22} write-ahead log at most {:.1} MB",
+            "",
+            log_peak as f64 / 1e6
         );
         faults.push(outcome.faults);
         assert_eq!(server.terminate(), Some(0));

@@ -265,16 +265,19 @@ fn find<'a>(
     ids: impl IntoIterator<Item = &'a Option<String>>,
 ) -> rusqlite::Result<Option<String>> {
     for id in ids.into_iter().flatten() {
-        let key = conn
-            .prepare_cached(
-                "SELECT key FROM contacts
-                 WHERE key = ?1 OR user_id = ?1 OR phone = ?1 OR parent_user_id = ?1
-                 ORDER BY key = ?1 DESC LIMIT 1",
-            )?
-            .query_row(params![id], |row| row.get(0))
-            .optional()?;
-        if key.is_some() {
-            return Ok(key);
+        // A key first (most people are found by it: it is the identifier they first
+        // wrote with), then any identifier.
+        for sql in [
+            "SELECT key FROM contacts WHERE key = ?1",
+            "SELECT key FROM contacts WHERE user_id = ?1 OR phone = ?1 OR parent_user_id = ?1 LIMIT 1",
+        ] {
+            let key = conn
+                .prepare_cached(sql)?
+                .query_row(params![id], |row| row.get(0))
+                .optional()?;
+            if key.is_some() {
+                return Ok(key);
+            }
         }
     }
     Ok(None)

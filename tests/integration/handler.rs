@@ -654,22 +654,21 @@ for line in sys.stdin:
     }
 }
 
-#[test]
-fn download_media_puts_the_file_path_in_the_event() {
-    let dir = tempfile::tempdir().unwrap();
-    let graph = FakeGraph::start();
-    let id = graph.add_media(b"\xff\xd8\xff\xe0 a tiny jpeg", "image/jpeg");
-    let bot = python_bot(
-        dir.path(),
-        "bot.py",
-        r#"
+/// A bot that answers each event with the name and size of its downloaded media file.
+pub(crate) const MEDIA_FILE_BOT: &str = r#"
 for line in sys.stdin:
     ev = json.loads(line)
     path = ev["media"].get("file", "")
     size = os.path.getsize(path) if path else -1
     print(json.dumps({"to": ev["from"], "text": "%s %d" % (os.path.basename(path), size)}), flush=True)
-"#,
-    );
+"#;
+
+#[test]
+fn download_media_puts_the_file_path_in_the_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let id = graph.add_media(b"\xff\xd8\xff\xe0 a tiny jpeg", "image/jpeg");
+    let bot = python_bot(dir.path(), "bot.py", MEDIA_FILE_BOT);
     let server = start(
         dir.path(),
         &graph,

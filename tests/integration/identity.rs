@@ -123,7 +123,7 @@ fn message_to(
 
 /// serve's worker choice (FNV-1a of the key, modulo the workers), to pick identifiers
 /// that would land on different workers if they were keyed apart.
-fn worker_of(key: &str, workers: u64) -> u64 {
+pub(crate) fn worker_of(key: &str, workers: u64) -> u64 {
     let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
     });

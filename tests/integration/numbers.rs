@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::fake_graph::FakeGraph;
-use crate::handler::{against, python_bot, sent_messages};
+use crate::handler::{MEDIA_FILE_BOT, against, python_bot, sent_messages};
 use crate::harness::{PHONE_NUMBER_ID, TOKEN, poll, wa_cloud_with};
+use crate::identity::worker_of;
 
 /// A second business number, with a token and a ceiling of its own in the tests.
 const SLOW: &str = "220000000000001";
@@ -318,14 +319,6 @@ for line in sys.stdin:
     assert_eq!(server.terminate(), Some(0));
 }
 
-/// serve's worker choice (FNV-1a of the key, modulo the workers).
-fn worker_of(key: &str, workers: u64) -> u64 {
-    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    });
-    hash % workers
-}
-
 #[test]
 fn one_person_seen_by_phone_and_by_user_id_apart_becomes_one_contact() {
     const PHONE: &str = "4915112345678";
@@ -611,17 +604,7 @@ fn download_media_fetches_with_the_token_of_the_number_the_event_came_to() {
     let to_slow = graph.add_media(JPEG, "image/jpeg");
     let other: &[u8] = b"\xff\xd8\xff\xe0 another jpeg";
     let to_default = graph.add_media(other, "image/jpeg");
-    let bot = python_bot(
-        dir.path(),
-        "bot.py",
-        r#"
-for line in sys.stdin:
-    ev = json.loads(line)
-    path = ev["media"].get("file", "")
-    size = os.path.getsize(path) if path else -1
-    print(json.dumps({"to": ev["from"], "text": "%s %d" % (os.path.basename(path), size)}), flush=True)
-"#,
-    );
+    let bot = python_bot(dir.path(), "bot.py", MEDIA_FILE_BOT);
     let numbers = json!({ SLOW: {"accessToken": SLOW_TOKEN} });
     let server = against(dir.path(), &graph)
         .args(&["--handler", bot.to_str().unwrap(), "--download-media"])

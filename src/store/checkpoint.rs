@@ -11,8 +11,8 @@
 //! that much of the latest commits.
 //!
 //! A checkpoint that waits for nobody (passive) copies the log but cannot make it start
-//! over while some connection reads: under load one always does, and the log grew without
-//! end (140 MB after 12,000 messages). Once it is [`RESTART_AT_PAGES`] long, the
+//! over while some connection reads: under load one always does, and with passive
+//! checkpoints alone the log grew without end (140 MB after 12,000 messages). Once it is [`RESTART_AT_PAGES`] long, the
 //! checkpointer waits a little for the readers of the old frames to finish (meanwhile
 //! writers wait too, at most [`READERS_WAIT`]), so that the next commit starts the log
 //! over, cut back to [`LOG_SIZE_LIMIT`].

@@ -59,8 +59,15 @@ pub(super) struct LongRunning {
     /// Events written and not acknowledged, in the order written: at most `window`.
     outstanding: VecDeque<Outstanding>,
     warned_about_acks: bool,
+    /// What the handler's latest replies acknowledged (at most [`REMEMBERED_ACKS`]), to
+    /// notice one that writes several replies per event.
+    acknowledged_by_replies: VecDeque<Ack>,
+    warned_about_several_replies: bool,
     replies: Replies,
 }
+
+/// How many acknowledgements by replies a worker remembers.
+const REMEMBERED_ACKS: usize = 64;
 
 impl LongRunning {
     pub(super) fn new(
@@ -83,6 +90,8 @@ impl LongRunning {
             waiting: VecDeque::new(),
             outstanding: VecDeque::new(),
             warned_about_acks: false,
+            acknowledged_by_replies: VecDeque::new(),
+            warned_about_several_replies: false,
         }
     }
 
@@ -270,7 +279,11 @@ impl LongRunning {
         for (from, line) in lines {
             let handled = self.replies.handle(line);
             if let (Some(ack), true) = (&handled.ack, current == Some(*from)) {
-                answered.extend(self.answered(ack));
+                let dealt = self.answered(ack);
+                if !handled.replies.is_empty() {
+                    self.note_reply_ack(ack, dealt.is_empty());
+                }
+                answered.extend(dealt);
             }
             replies.extend(handled.replies);
             if let (Some(event), Some(pipe)) = (handled.error, stdin.as_ref()) {
@@ -294,6 +307,37 @@ impl LongRunning {
             Some(last) => self.outstanding.drain(..=last).map(|o| o.event).collect(),
             None => Vec::new(),
         }
+    }
+
+    /// With `immediate` on, a handler's first reply to an event deals with it. A reply
+    /// that answers what an earlier reply already dealt with comes from a handler that
+    /// writes several replies per event, which a crash between them cuts short for good
+    /// (the event is not handed over again): says so, once per worker. (Nothing more can
+    /// be told: a reply without `reply_to` may as well deal with the sender's next event.)
+    fn note_reply_ack(&mut self, ack: &Ack, dealt_nothing: bool) {
+        if !dealt_nothing {
+            if self.acknowledged_by_replies.len() == REMEMBERED_ACKS {
+                self.acknowledged_by_replies.pop_front();
+            }
+            self.acknowledged_by_replies.push_back(ack.clone());
+            return;
+        }
+        if self.warned_about_several_replies || !self.acknowledged_by_replies.contains(ack) {
+            return;
+        }
+        self.warned_about_several_replies = true;
+        let what = match ack {
+            Ack::Event(id) => format!("event {id}"),
+            Ack::Contact(contact) => format!("the message from {contact}"),
+        };
+        tracing::warn!(
+            "handler[{}] wrote another reply to {what}, which its first reply already dealt with: with `immediate` \
+             on (the default) a handler that dies between such replies never writes the rest, since the event is \
+             not handed over again. A handler that writes several replies per event should set `immediate: false` \
+             and write {{\"done\":\"<event id>\"}} after its last reply (docs/PROTOCOL.md, Acknowledgements). \
+             Said once",
+            self.index
+        );
     }
 
     /// With `dispatch.ackTimeout`: an event the handler neither answered nor marked done

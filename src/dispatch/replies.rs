@@ -13,7 +13,7 @@ use crate::outbox::Outbox;
 use crate::store::inbox::Pending;
 
 /// Which event a line of the handler acknowledges.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum Ack {
     /// The event with this id (`done`, `read`, `typing`, a reply's `reply_to`).
     Event(String),

@@ -764,6 +764,46 @@ for line in sys.stdin:
     run.success().stdout_is("wamid.FAKE3\n");
 }
 
+/// With `immediate` on (the default) the first reply deals with an event: a handler that
+/// writes a second one is told, once, how to write several replies that a crash cannot cut
+/// short; one reply per event is not.
+#[test]
+fn a_handler_that_writes_two_replies_to_one_event_is_told_to_end_them_with_done() {
+    const HINT: &str = "which its first reply already dealt with";
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let bot = python_bot(
+        dir.path(),
+        "bot.py",
+        r#"
+for line in sys.stdin:
+    ev = json.loads(line)
+    print(json.dumps({"to": ev["from"], "reply_to": ev["id"], "text": "1: " + ev["text"]}), flush=True)
+    if ev["text"] == "twice":
+        print(json.dumps({"to": ev["from"], "reply_to": ev["id"], "text": "2: " + ev["text"]}), flush=True)
+"#,
+    );
+    let server = against(dir.path(), &graph)
+        .args(&["--handler", bot.to_str().unwrap()])
+        .env("WHATSAPP_CLOUD_MESSAGES_SEQUENTIAL", "false")
+        .start();
+    let once = text_notification("wamid.ONCE", "4915112345678", "once");
+    assert_eq!(server.post(&once).status, 200);
+    wait_for_messages(&graph, 1, &server);
+    assert!(!server.stderr().contains(HINT), "{}", server.stderr());
+
+    let twice = text_notification("wamid.TWICE", "4915112345678", "twice");
+    assert_eq!(server.post(&twice).status, 200);
+    server.wait_for_log(HINT);
+    let stderr = server.stderr();
+    assert!(stderr.contains("event wamid.TWICE"), "{stderr}");
+    assert!(stderr.contains("`immediate: false`"), "{stderr}");
+    assert!(stderr.contains(r#"{"done":"<event id>"}"#), "{stderr}");
+    let sent = wait_for_messages(&graph, 3, &server);
+    let got: Vec<String> = texts(&sent).into_iter().map(|(_, t)| t).collect();
+    assert_eq!(got, ["1: once", "1: twice", "2: twice"]);
+}
+
 /// `immediate: false`: replies wait for `done`; a handler that dies first loses them, and
 /// the event is handed to its next start.
 #[test]

@@ -301,10 +301,10 @@ impl Outcome {
         for (text, at) in replies {
             *seen.entry(text.as_str()).or_default() += 1;
             let sender = text.split('-').next().unwrap_or_default();
-            if let Some(previous) = last_per_sender.insert(sender, text.as_str()) {
-                if previous > text.as_str() {
-                    order_violations += 1;
-                }
+            if let Some(previous) = last_per_sender.insert(sender, text.as_str())
+                && previous > text.as_str()
+            {
+                order_violations += 1;
             }
             if let Some(posted) = posted_at.get(text.as_str()) {
                 latencies.push(at.duration_since(*posted));

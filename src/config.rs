@@ -1166,7 +1166,7 @@ fn parse_value(spec: &Key, value: &Value) -> Result<Value, &'static str> {
 /// Milliseconds in the largest unit that shows them exactly: `24h`, `90s`, `1500ms`.
 fn show_duration_ms(ms: u64) -> String {
     for (unit, size) in [("h", 3_600_000), ("m", 60_000), ("s", 1_000)] {
-        if ms >= size && ms % size == 0 {
+        if ms >= size && ms.is_multiple_of(size) {
             return format!("{}{unit}", ms / size);
         }
     }

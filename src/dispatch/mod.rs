@@ -287,11 +287,13 @@ fn count_hand_over(
         return false;
     }
     for event in events {
-        if spec.mark_as_read && event.kind == "message" && event.handed == 0 {
-            if let Some((wamid, number)) = id_and_number(event) {
-                // Through the business number the message came to.
-                outbox.mark_read_through(&wamid, false, number);
-            }
+        if spec.mark_as_read
+            && event.kind == "message"
+            && event.handed == 0
+            && let Some((wamid, number)) = id_and_number(event)
+        {
+            // Through the business number the message came to.
+            outbox.mark_read_through(&wamid, false, number);
         }
     }
     true

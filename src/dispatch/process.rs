@@ -140,10 +140,10 @@ impl Ending {
     /// Notes an exit, signals what is due; `Some(status)` once the handler is done
     /// (`None` inside when its status is unknown).
     pub(super) fn check(&mut self, child: &mut Child) -> Option<Option<ExitStatus>> {
-        if self.exited.is_none() {
-            if let Ok(Some(status)) = child.try_wait() {
-                self.exited = Some((status, Instant::now()));
-            }
+        if self.exited.is_none()
+            && let Ok(Some(status)) = child.try_wait()
+        {
+            self.exited = Some((status, Instant::now()));
         }
         if let (Some((status, _)), true) = (self.exited, self.output_ended) {
             return Some(Some(status));

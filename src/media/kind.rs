@@ -264,7 +264,7 @@ pub(crate) fn human(bytes: u64) -> String {
     } else {
         return format!("{bytes} bytes");
     };
-    if bytes % unit == 0 {
+    if bytes.is_multiple_of(unit) {
         format!("{} {name}", bytes / unit)
     } else {
         format!("{:.1} {name} ({bytes} bytes)", bytes as f64 / unit as f64)

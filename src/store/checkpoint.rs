@@ -122,11 +122,7 @@ mod tests {
     fn a_long_log_starts_over_once_no_reader_holds_it_and_is_cut_back() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
-        let log = || {
-            std::fs::metadata(dir.path().join("db-wal"))
-                .unwrap()
-                .len()
-        };
+        let log = || std::fs::metadata(dir.path().join("db-wal")).unwrap().len();
         let writer = Store::open_in_server(&path).unwrap();
         let checkpointer = Store::open(&path).unwrap();
         checkpointer
@@ -162,6 +158,9 @@ mod tests {
             .execute("INSERT INTO filler VALUES (1)", [])
             .unwrap();
         assert!(log() <= LOG_SIZE_LIMIT as u64, "{}", log());
-        assert!(checkpointer.copy_log().unwrap() < 16, "the log started over");
+        assert!(
+            checkpointer.copy_log().unwrap() < 16,
+            "the log started over"
+        );
     }
 }

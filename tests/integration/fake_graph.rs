@@ -614,14 +614,14 @@ fn respond(
     if wamid.is_some() && request.get("type").is_some() {
         state.accepted.push(request.clone());
     }
-    if let (Some(wamid), Some(jobs)) = (wamid, &state.status_jobs) {
-        if state.statuses.is_some() {
-            let _ = jobs.send(StatusJob {
-                wamid,
-                recipient_id: recipient.unwrap_or_default(),
-                biz_opaque_callback_data: request.get("biz_opaque_callback_data").cloned(),
-            });
-        }
+    if let (Some(wamid), Some(jobs)) = (wamid, &state.status_jobs)
+        && state.statuses.is_some()
+    {
+        let _ = jobs.send(StatusJob {
+            wamid,
+            recipient_id: recipient.unwrap_or_default(),
+            biz_opaque_callback_data: request.get("biz_opaque_callback_data").cloned(),
+        });
     }
     response
 }

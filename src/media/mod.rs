@@ -502,12 +502,12 @@ fn progress_bar(show: bool, length: u64, message: String) -> ProgressBar {
 }
 
 /// Writes through to `inner` and hashes what was written.
-struct Hashing<'a> {
-    inner: &'a mut File,
-    hasher: Sha256,
+pub(crate) struct Hashing<W> {
+    pub(crate) inner: W,
+    pub(crate) hasher: Sha256,
 }
 
-impl Write for Hashing<'_> {
+impl<W: Write> Write for Hashing<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let written = self.inner.write(buf)?;
         self.hasher.update(&buf[..written]);

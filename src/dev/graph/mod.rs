@@ -306,21 +306,7 @@ impl Drop for LocalGraph {
 /// Writes `head`, then the rest of `source`, to a new file at `target`; the content's
 /// hex SHA-256 and size.
 fn copy_hashed(head: &[u8], source: &mut File, target: &Path) -> io::Result<(String, u64)> {
-    struct Hashing<W> {
-        inner: W,
-        hasher: Sha256,
-    }
-    impl<W: Write> Write for Hashing<W> {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            let written = self.inner.write(buf)?;
-            self.hasher.update(&buf[..written]);
-            Ok(written)
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            self.inner.flush()
-        }
-    }
-    let mut out = Hashing {
+    let mut out = crate::media::Hashing {
         inner: io::BufWriter::new(File::create(target)?),
         hasher: Sha256::new(),
     };

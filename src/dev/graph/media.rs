@@ -48,18 +48,20 @@ pub(super) async fn upload(
     };
     let id = shared.next_media_id();
     let path = shared.media_dir.path().join(&id);
+    // A refused upload leaves no file behind.
+    let refused = |refusal: Refusal| {
+        let _ = std::fs::remove_file(&path);
+        tracing::warn!(
+            "refused an upload: {} ({})",
+            refusal.message,
+            refusal.details
+        );
+        invalid(&refusal.message, &refusal.details)
+    };
     let received = receive_upload(body, &boundary, path.clone()).await;
     let upload = match received {
         Ok(upload) => upload,
-        Err(refusal) => {
-            let _ = std::fs::remove_file(&path);
-            tracing::warn!(
-                "refused an upload: {} ({})",
-                refusal.message,
-                refusal.details
-            );
-            return invalid(&refusal.message, &refusal.details);
-        }
+        Err(refusal) => return refused(refusal),
     };
     let field = |name: &str| upload.fields.get(name).map(|v| v.trim().to_string());
     let refusal = match (field("messaging_product"), field("type"), &upload.file) {
@@ -86,13 +88,7 @@ pub(super) async fn upload(
         _ => None,
     };
     if let Some(refusal) = refusal {
-        let _ = std::fs::remove_file(&path);
-        tracing::warn!(
-            "refused an upload: {} ({})",
-            refusal.message,
-            refusal.details
-        );
-        return invalid(&refusal.message, &refusal.details);
+        return refused(refusal);
     }
     let file = upload.file.expect("checked above");
     let media = StoredMedia {

@@ -123,20 +123,26 @@ fn message_to(
 
 /// serve's worker choice (FNV-1a of the key, modulo the workers), to pick identifiers
 /// that would land on different workers if they were keyed apart.
-pub(crate) fn worker_of(key: &str, workers: u64) -> u64 {
+fn worker_of(key: &str, workers: u64) -> u64 {
     let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
     });
     hash % workers
 }
 
+/// A user id that serve's `workers` workers key apart from `phone`: a test that keeps a
+/// person on one worker fails unless their contact key holds.
+pub(crate) fn user_id_on_another_worker(phone: &str, workers: u64) -> String {
+    (0..)
+        .map(|n| format!("DE.{n}7349120865530"))
+        .find(|id| worker_of(id, workers) != worker_of(phone, workers))
+        .unwrap()
+}
+
 #[test]
 fn a_user_whose_phone_disappears_keeps_their_worker_and_their_queue() {
     const PHONE: &str = "4915112345678";
-    let user_id = (0..)
-        .map(|n| format!("DE.{n}7349120865530"))
-        .find(|id| worker_of(id, 4) != worker_of(PHONE, 4))
-        .unwrap();
+    let user_id = user_id_on_another_worker(PHONE, 4);
     let dir = tempfile::tempdir().unwrap();
     let graph = FakeGraph::start();
     let bot = python_bot(

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::fake_graph::FakeGraph;
 use crate::handler::{MEDIA_FILE_BOT, against, python_bot, sent_messages};
 use crate::harness::{PHONE_NUMBER_ID, TOKEN, poll, wa_cloud_with};
-use crate::identity::worker_of;
+use crate::identity::user_id_on_another_worker;
 
 /// A second business number, with a token and a ceiling of its own in the tests.
 const SLOW: &str = "220000000000001";
@@ -322,10 +322,7 @@ for line in sys.stdin:
 #[test]
 fn one_person_seen_by_phone_and_by_user_id_apart_becomes_one_contact() {
     const PHONE: &str = "4915112345678";
-    let user_id = (0..)
-        .map(|n| format!("DE.{n}7349120865530"))
-        .find(|id| worker_of(id, 4) != worker_of(PHONE, 4))
-        .unwrap();
+    let user_id = user_id_on_another_worker(PHONE, 4);
     let dir = tempfile::tempdir().unwrap();
     let graph = FakeGraph::start();
     let bot = python_bot(
@@ -430,10 +427,30 @@ for line in sys.stdin:
     assert_eq!(server.terminate(), Some(0));
 }
 
+/// The two business numbers of `dev`'s chat in [`two_number_chat`].
+const FIRST: &str = "100000000000001";
+const SECOND: &str = "100000000000007";
+
+/// `dev --script` with `bot` and two business numbers.
+fn two_number_chat(bot: &str, script: &str) -> crate::harness::Run {
+    crate::harness::wa_cloud(&[
+        "dev",
+        "--handler",
+        "python3 bot.py",
+        "--phone-number-id",
+        FIRST,
+        "--phone-number-id",
+        SECOND,
+        "--script",
+        "chat.txt",
+    ])
+    .file("bot.py", bot)
+    .file("chat.txt", script)
+    .run()
+}
+
 #[test]
 fn dev_chats_with_two_business_numbers() {
-    const FIRST: &str = "100000000000001";
-    const SECOND: &str = "100000000000007";
     // The bot says which number each message came to; serve answers from that number.
     let bot = r#"#!/usr/bin/env python3
 import json, sys
@@ -447,20 +464,7 @@ for line in sys.stdin:
         "hi\nexpect: to {FIRST}\nexpect: again {FIRST}\n/to {SECOND}\nhello\nexpect: to {SECOND}\n\
          expect: again {SECOND}\n/to {FIRST}\nback\nexpect: to {FIRST}\nexpect: again {FIRST}\n"
     );
-    let run = crate::harness::wa_cloud(&[
-        "dev",
-        "--handler",
-        "python3 bot.py",
-        "--phone-number-id",
-        FIRST,
-        "--phone-number-id",
-        SECOND,
-        "--script",
-        "chat.txt",
-    ])
-    .file("bot.py", bot)
-    .file("chat.txt", &script)
-    .run();
+    let run = two_number_chat(bot, &script);
     run.success()
         .stdout_has(&format!(
             "> /to {SECOND}\n  (now writing to business number {SECOND})\n> hello\n< to {SECOND} (from {SECOND})\n"
@@ -469,20 +473,7 @@ for line in sys.stdin:
         .stdout_has(&format!("> back\n< to {FIRST} (from {FIRST})\n"));
 
     // A number the chat does not have is refused, naming those it has.
-    let run = crate::harness::wa_cloud(&[
-        "dev",
-        "--handler",
-        "python3 bot.py",
-        "--phone-number-id",
-        FIRST,
-        "--phone-number-id",
-        SECOND,
-        "--script",
-        "chat.txt",
-    ])
-    .file("bot.py", bot)
-    .file("chat.txt", "/to 123\n")
-    .run();
+    let run = two_number_chat(bot, "/to 123\n");
     run.status(1).stdout_has(&format!(
         "/to 123: not a business number of this chat, which has {FIRST}, {SECOND}"
     ));

@@ -48,11 +48,8 @@ pub(crate) struct Checkpointer {
 
 impl Checkpointer {
     pub(crate) fn start(path: &Path) -> Result<Checkpointer> {
-        let store = Store::open(path)?;
+        let store = Store::open_in_server(path)?;
         store.conn().busy_handler(Some(wait_for_readers))?;
-        store
-            .conn()
-            .pragma_update(None, "journal_size_limit", LOG_SIZE_LIMIT)?;
         let (stop, stopped) = mpsc::sync_channel::<()>(1);
         let thread = std::thread::Builder::new()
             .name("checkpointer".into())

@@ -170,11 +170,11 @@ impl Store {
             .conn
             .busy_handler(Some(wait_briefly_for_lock))
             .map_err(|e| explain(e, &path.display().to_string()))?;
-        store.set_cache_kib(256)?;
         // Checkpoints are the checkpointer's (see its module); this one makes one only
         // should the log grow long all the same. A log that grew is cut back when it
         // starts over.
         for (pragma, value) in [
+            ("cache_size", -SERVER_CACHE_KIB),
             ("wal_autocheckpoint", BACKSTOP_CHECKPOINT_PAGES),
             ("journal_size_limit", checkpoint::LOG_SIZE_LIMIT),
         ] {
@@ -243,13 +243,6 @@ impl Store {
     /// The file this store opened (`None` in memory), for a watchdog on another thread.
     pub(crate) fn file_id(&self) -> Option<FileId> {
         self.file.clone()
-    }
-
-    /// Limits this connection's page cache to `kib` KiB.
-    pub(crate) fn set_cache_kib(&self, kib: i64) -> Result<()> {
-        self.conn
-            .pragma_update(None, "cache_size", -kib)
-            .map_err(|e| explain(e, &self.path.display().to_string()))
     }
 
     /// Whether the write lock can be taken now (within the busy timeout): takes it and
@@ -441,6 +434,9 @@ pub(crate) fn patiently<T>(
         wait = (wait * 2).min(MAX_WAIT);
     }
 }
+
+/// The page cache of a connection of serve, KiB (see [`Store::open_in_server`]).
+const SERVER_CACHE_KIB: i64 = 256;
 
 /// The length of the write-ahead log (pages) at which a connection of serve checkpoints
 /// itself, should the checkpointer fall behind: 10× SQLite's default.

@@ -443,3 +443,52 @@ fn kill_9_while_long_queues_are_partly_in_memory_sends_each_reply_once_in_order(
     assert_accepted_once_in_order(&graph, &server, &thirty_each(&posted));
     assert_eq!(server.terminate(), Some(0));
 }
+
+/// serve's checkpointer makes the write-ahead log start over once it is long (16 MiB):
+/// the pages of the first frames are then written again. Killed after that has happened
+/// at least once, with replies queued and calls in flight, serve loses nothing of what it
+/// acknowledged and sends each reply once, in order.
+#[test]
+fn kill_9_after_the_log_started_over_loses_nothing_and_sends_each_reply_once_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = FakeGraph::start();
+    let start = || serve_echo(dir.path(), &graph, &[]);
+    let mut server = start();
+    let size = |name: &str| std::fs::metadata(dir.path().join(name)).map_or(0, |m| m.len());
+    // A log that never started over holds every page written, so it would be larger than
+    // the database: once the database is past 20 MB and larger than its log, the log has
+    // started over.
+    let started_over = || {
+        size("media/media-ids.db") > 20 << 20
+            && size("media/media-ids.db-wal") < size("media/media-ids.db")
+    };
+    // Long texts fill the log fast; answers that take a while keep replies queued and a
+    // call in flight for each recipient, which the Graph API accepts after the kill.
+    graph.delay_answers(Duration::from_millis(1500));
+    let pad = "x".repeat(4000);
+    let mut expected = Vec::new();
+    for i in 0..20_000 {
+        let from = SENDERS[i % SENDERS.len()];
+        let text = format!("L-{from}-{i:05}-{pad}");
+        let body = text_notification(&format!("wamid.L{i:05}"), from, &text);
+        assert_eq!(server.post(&body).status, 200);
+        expected.push((format!("+{from}"), text));
+        if i % 50 == 49 && started_over() {
+            break;
+        }
+    }
+    assert!(
+        started_over(),
+        "the log did not start over after {} messages: database {} bytes, log {} bytes",
+        expected.len(),
+        size("media/media-ids.db"),
+        size("media/media-ids.db-wal")
+    );
+    server.kill();
+    graph.delay_answers(Duration::ZERO);
+    let server = start();
+    // The statuses of the calls in flight at the kill tell serve they arrived.
+    graph.post_statuses_to(&server.url("/"), SECRET);
+    assert_accepted_once_in_order(&graph, &server, &expected);
+    assert_eq!(server.terminate(), Some(0));
+}
